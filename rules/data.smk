@@ -1,0 +1,42 @@
+localrules:
+    fetch,
+
+
+rule fetch:
+    output:
+        "resources/raw/{source}.csv",
+    log:
+        "logs/fetch/{source}.log",
+    params:
+        data=config.get("data", {}),
+    retries: 0
+    script:
+        "../scripts/fetch.py"
+
+
+rule convert:
+    input:
+        unpack(lambda wc: raw_files(wc.bench)),
+    output:
+        "resources/tables/{bench}.parquet",
+    log:
+        "logs/convert/{bench}.log",
+    params:
+        bench=lambda wc: config["benchmarks"][wc.bench],
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/convert.py"
+
+
+rule encode:
+    input:
+        "resources/tables/{bench}.parquet",
+    output:
+        "resources/encodings/{bench}-{encoding}.npy",
+    log:
+        "logs/encode/{bench}-{encoding}.log",
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/encode.py"

@@ -1,0 +1,53 @@
+localrules:
+    table5,
+    convergence,
+
+
+rule collect:
+    input:
+        run_files,
+    output:
+        summary="results/{experiment}/summary.parquet",
+        trajectories="results/{experiment}/trajectories.parquet",
+    log:
+        "logs/collect/{experiment}.log",
+    params:
+        run_keys=lambda wc: [
+            {"experiment": wc.experiment, "benchmark": b, "method": m, "seed": s}
+            for b, m, s in experiment_runs(wc.experiment)
+        ],
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/collect.py"
+
+
+rule table5:
+    input:
+        summary="results/{experiment}/summary.parquet",
+        script="scripts/table5.py",
+    output:
+        csv=report("results/{experiment}/table5.csv", category="Table 5", labels={"experiment": "{experiment}", "format": "csv"}),
+        md=report("results/{experiment}/table5.md", category="Table 5", labels={"experiment": "{experiment}", "format": "markdown"}),
+    log:
+        "logs/table5/{experiment}.log",
+    params:
+        config=config,
+    script:
+        "../scripts/table5.py"
+
+
+rule convergence:
+    input:
+        trajectories="results/{experiment}/trajectories.parquet",
+        script="scripts/convergence.py",
+    output:
+        png=report("results/{experiment}/figures/convergence.png", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
+        pdf="results/{experiment}/figures/convergence.pdf",
+        csv="results/{experiment}/figures/convergence.csv",
+    log:
+        "logs/convergence/{experiment}.log",
+    params:
+        config=config,
+    script:
+        "../scripts/convergence.py"

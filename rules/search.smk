@@ -1,0 +1,20 @@
+rule search:
+    input:
+        unpack(search_inputs),
+    output:
+        trajectory="results/runs/{experiment}/{bench}/{method}/{seed}.parquet",
+        iterations="results/runs/{experiment}/{bench}/{method}/{seed}.iterations.parquet",
+        metadata="results/runs/{experiment}/{bench}/{method}/{seed}.json",
+    log:
+        "logs/search/{experiment}/{bench}/{method}/{seed}.log",
+    benchmark:
+        "benchmarks/search/{experiment}/{bench}/{method}/{seed}.tsv"
+    params:
+        config=config,
+    threads: NASREPRO_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=search_needs_gpu,
+    script:
+        "../scripts/search.py"

@@ -1,0 +1,4 @@
+from nasrepro import pipeline, smk
+
+smk.start(snakemake)
+pipeline.convert_benchmark(snakemake.params.bench, dict(snakemake.input.items()), snakemake.output[0])

@@ -1,0 +1,4 @@
+from nasrepro import pipeline, smk
+
+smk.start(snakemake)
+pipeline.fetch_source(snakemake.wildcards.source, snakemake.output[0], snakemake.params.data)

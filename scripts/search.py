@@ -1,0 +1,9 @@
+from nasrepro import pipeline, smk
+
+smk.start(snakemake)
+wc, out = snakemake.wildcards, snakemake.output
+pipeline.search(
+    snakemake.params.config, wc.experiment, wc.bench, wc.method, int(wc.seed),
+    table_path=snakemake.input.table, features_path=snakemake.input.get("features"),
+    trajectory_out=out.trajectory, iterations_out=out.iterations, metadata_out=out.metadata,
+)

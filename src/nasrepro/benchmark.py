@@ -1,0 +1,72 @@
+"""A converted benchmark in memory: labels, cells and provenance, read from its canonical table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .errors import NasReproError
+from .io import atomic_path
+
+META_KEY = b"nasrepro"
+
+
+def write_table(table: pd.DataFrame, meta: dict, path: str | Path) -> None:
+    """Write a canonical table as parquet with its provenance in the file's key-value metadata."""
+    import pyarrow as pa
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow, tmp)
+
+
+@dataclass
+class Benchmark:
+    """Labels of every architecture of one (space, dataset). Row i is architecture id i."""
+
+    table: pd.DataFrame
+    meta: dict
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Benchmark":
+        path = Path(path)
+        try:
+            arrow = pq.read_table(path)
+        except (OSError, ValueError) as error:
+            raise NasReproError(f"{path}: cannot read canonical table ({error})") from None
+        raw_meta = (arrow.schema.metadata or {}).get(META_KEY)
+        if raw_meta is None:
+            raise NasReproError(f"{path}: not a nasrepro canonical table (no '{META_KEY.decode()}' metadata)")
+        table = arrow.to_pandas()
+        if not (table["arch_id"].to_numpy() == np.arange(len(table))).all():
+            raise NasReproError(f"{path}: arch_id is not 0..{len(table) - 1} in order")
+        return cls(table=table, meta=json.loads(raw_meta))
+
+    @property
+    def size(self) -> int:
+        return len(self.table)
+
+    @property
+    def space(self) -> str:
+        return self.meta["space"]
+
+    @property
+    def fit_labels(self) -> np.ndarray:
+        return self.table["fit_label"].to_numpy(dtype=np.float64)
+
+    @property
+    def test_labels(self) -> np.ndarray:
+        return self.table["test_label"].to_numpy(dtype=np.float64)
+
+    def optimum(self, target: str) -> int:
+        """Architecture id of the global optimum: argmax of the fitting label ('fit') or test label ('test')."""
+        labels = {"fit": self.fit_labels, "test": self.test_labels}
+        if target not in labels:
+            raise NasReproError(f"unknown optimum target {target!r}; known: fit, test")
+        return int(np.argmax(labels[target]))

@@ -1,0 +1,114 @@
+"""Config validation (a JSON schema plus cross-references) and the questions the workflow asks of it."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import jsonschema
+import yaml
+
+from . import encodings, nb201
+from .errors import NasReproError
+from .searchers import SEARCHERS
+
+SCHEMA_FILE = "config.schema.yaml"
+NON_SEARCHER_KEYS = ("encoding", "label", "paper_row")
+
+
+def load_schema() -> dict:
+    return yaml.safe_load(resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text())
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "<top level>"
+
+
+def _one_line(error: jsonschema.ValidationError, source: str) -> str:
+    where = _key_path(error)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = f"{where}.{extra[0]}" if error.absolute_path else extra[0]
+        return f"{source}: unknown key '{key}'"
+    if error.validator == "required":
+        return f"{source}: key '{where}' is missing {error.message.split(' is a required')[0]}"
+    if error.validator == "propertyNames":
+        return f"{source}: key '{where}.{error.instance}' is not a valid name (letters, digits, _ . -)"
+    return f"{source}: key '{where}': {error.message}"
+
+
+def validate(config: dict, source: str = "config.yaml") -> dict:
+    """Raise NasReproError with one line naming the key at fault; return the config unchanged."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        raise NasReproError(_one_line(errors[0], source))
+    _check_references(config, source)
+    return config
+
+
+def _check_references(config: dict, source: str) -> None:
+    for name, method in config["methods"].items():
+        if method["type"] not in SEARCHERS:
+            known = ", ".join(SEARCHERS)
+            raise NasReproError(f"{source}: key 'methods.{name}.type': unknown method {method['type']!r}; known: {known}")
+    for name, bench in config["benchmarks"].items():
+        try:
+            nb201.check_choice(bench["dataset"], bench["fit_split"])
+        except NasReproError as error:
+            raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
+    for name, experiment in config["experiments"].items():
+        for kind in ("benchmarks", "methods"):
+            for entry in experiment[kind]:
+                if entry not in config[kind]:
+                    raise NasReproError(f"{source}: key 'experiments.{name}.{kind}': {entry!r} is not defined under '{kind}'")
+        for bench in experiment["benchmarks"]:
+            for method in experiment["methods"]:
+                encoding = method_encoding(config, method, bench)
+                if uses_features(config, method) and encoding not in encodings.ENCODINGS[config["benchmarks"][bench]["space"]]:
+                    raise NasReproError(f"{source}: key 'methods.{method}.encoding': unknown encoding {encoding!r}")
+        if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
+            raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
+
+
+def load(path: str) -> dict:
+    try:
+        with open(path) as handle:
+            config = yaml.safe_load(handle)
+    except OSError as error:
+        raise NasReproError(f"{path}: cannot read ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise NasReproError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return validate(config or {}, source=path)
+
+
+def seeds(experiment: dict) -> list[int]:
+    value = experiment["seeds"]
+    return list(range(value)) if isinstance(value, int) else list(value)
+
+
+def uses_features(config: dict, method: str) -> bool:
+    return SEARCHERS[config["methods"][method]["type"]].uses_features
+
+
+def method_encoding(config: dict, method: str, bench: str) -> str:
+    return config["methods"][method].get("encoding") or config["benchmarks"][bench].get("encoding", "onehot30")
+
+
+def searcher_spec(config: dict, method: str) -> dict:
+    """The method's entry without the keys that are not searcher options."""
+    return {k: v for k, v in config["methods"][method].items() if k not in NON_SEARCHER_KEYS}
+
+
+def method_label(config: dict, method: str) -> str:
+    return config["methods"][method].get("label", method)
+
+
+def jobs(config: dict) -> list[tuple[str, str, str, int]]:
+    """Every (experiment, benchmark, method, seed) search job."""
+    return [
+        (name, bench, method, seed)
+        for name, experiment in config["experiments"].items()
+        for bench in experiment["benchmarks"]
+        for method in experiment["methods"]
+        for seed in seeds(experiment)
+    ]

@@ -1,0 +1,155 @@
+"""NAS-Bench-201: the cell space, the public CSV files, and the conversion to one canonical table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import NasReproError
+
+OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NUM_EDGES = 6
+NUM_CELLS = len(OPS) ** NUM_EDGES  # 15,625
+# Edge e of the cell string joins EDGE_SOURCE[e] -> EDGE_TARGET[e]: 1<-0 | 2<-0, 2<-1 | 3<-0, 3<-1, 3<-2.
+EDGE_SOURCE = (0, 0, 1, 0, 1, 2)
+EDGE_TARGET = (1, 2, 2, 3, 3, 3)
+INCOMING_EDGES = {node: [e for e in range(NUM_EDGES) if EDGE_TARGET[e] == node] for node in (1, 2, 3)}
+
+# dataset -> (file with x-valid, its test split name, nats_bench.csv test column)
+DATASETS = {
+    "cifar10-valid": ("nb201-cifar10_avg", "ori-test", None),
+    "cifar100": ("nb201-cifar100_avg", "x-test", "CIFAR100TestAccuracy200Epochs"),
+    "ImageNet16-120": ("nb201-ImageNet16-120_avg", "x-test", "ImageNetTestAccuracy200Epochs"),
+    "cifar10": (None, "ori-test", "CIFAR10TestAccuracy200Epochs"),
+}
+FIT_SPLITS = ("x-valid", "test")
+AVG_COLUMNS = ["index", "arch_str", "train-accuracy", "valid-accuracy", "test-accuracy", "train-all-time"]
+NATS_COLUMNS = ["ArchitectureString", "UniqueString"]
+
+
+def parse_cell(cell: str) -> tuple[int, ...]:
+    """'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' -> six op indices in edge order."""
+    try:
+        tokens = [tok for node in cell.strip().split("+") for tok in node.strip("|").split("|")]
+        ops = tuple(OPS.index(tok.split("~")[0]) for tok in tokens)
+        sources = tuple(int(tok.split("~")[1]) for tok in tokens)
+    except (ValueError, IndexError):
+        raise NasReproError(f"malformed NAS-Bench-201 cell string {cell!r}") from None
+    if sources != EDGE_SOURCE:
+        raise NasReproError(f"malformed NAS-Bench-201 cell string {cell!r}")
+    return ops
+
+
+def cell_string(ops) -> str:
+    names = [f"{OPS[op]}~{src}" for op, src in zip(ops, EDGE_SOURCE)]
+    return f"|{names[0]}|+|{'|'.join(names[1:3])}|+|{'|'.join(names[3:6])}|"
+
+
+def required_sources(dataset: str, fit_split: str) -> list[str]:
+    """Source names that the canonical table of (dataset, fit_split) is built from."""
+    check_choice(dataset, fit_split)
+    avg_source, _, _ = DATASETS[dataset]
+    needs_avg = avg_source is not None and (fit_split == "x-valid" or dataset == "cifar10-valid")
+    return ([avg_source] if needs_avg else []) + ["nb201-nats_bench"]
+
+
+def check_choice(dataset: str, fit_split: str) -> None:
+    if dataset not in DATASETS:
+        raise NasReproError(f"unknown NAS-Bench-201 dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    if fit_split not in FIT_SPLITS:
+        raise NasReproError(f"unknown fit_split {fit_split!r}; known: {', '.join(FIT_SPLITS)}")
+    if fit_split == "x-valid" and DATASETS[dataset][0] is None:
+        raise NasReproError(f"dataset {dataset!r} has no x-valid split; use fit_split: test")
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise NasReproError(f"{path}: cannot read as CSV ({error})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise NasReproError(f"{path}: missing column(s) {', '.join(missing)}")
+    if len(frame) != NUM_CELLS:
+        raise NasReproError(f"{path}: expected {NUM_CELLS} NAS-Bench-201 rows, found {len(frame)}")
+    return frame
+
+
+def convert(dataset: str, fit_split: str, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
+    """Build the canonical table and its provenance from the raw files named by `required_sources`.
+
+    Row i is NAS-Bench-201 architecture index i in every source; the cell strings are checked to agree.
+    """
+    check_choice(dataset, fit_split)
+    avg_source, test_split, nats_column = DATASETS[dataset]
+    nats_path = Path(files["nb201-nats_bench"])
+    nats = _read_csv(nats_path, NATS_COLUMNS + ([nats_column] if nats_column else []))
+    table = pd.DataFrame({"arch_id": np.arange(NUM_CELLS), "cell": nats["ArchitectureString"].astype(str)})
+    ops = np.array([parse_cell(c) for c in table["cell"]], dtype=np.int8)
+    for e in range(NUM_EDGES):
+        table[f"op{e}"] = ops[:, e]
+    codes = _codes(ops)
+    if len(np.unique(codes)) != NUM_CELLS:
+        raise NasReproError(f"{nats_path}: cells are not the {NUM_CELLS} distinct NAS-Bench-201 cells")
+
+    avg_path = Path(files[avg_source]) if avg_source in files else None
+    if avg_path is not None:
+        avg = _read_csv(avg_path, AVG_COLUMNS)
+        if not (avg["index"].to_numpy() == table["arch_id"].to_numpy()).all():
+            raise NasReproError(f"{avg_path}: column 'index' is not 0..{NUM_CELLS - 1} in order")
+        if not (avg["arch_str"].astype(str).to_numpy() == table["cell"].to_numpy()).all():
+            raise NasReproError(f"{avg_path}: arch_str disagrees with {nats_path} on the cell of some index")
+    if fit_split == "x-valid":
+        table["fit_label"] = avg["valid-accuracy"].astype(float)
+    if avg_path is not None:
+        table["test_label"] = avg["test-accuracy"].astype(float)
+        table["train_label"] = avg["train-accuracy"].astype(float)
+        table["train_time"] = avg["train-all-time"].astype(float)
+    else:
+        table["test_label"] = nats[nats_column].astype(float)
+    if fit_split == "test":
+        table["fit_label"] = table["test_label"]
+    table["iso_class"] = pd.factorize(nats["UniqueString"])[0].astype(np.int32)
+    for column in ("fit_label", "test_label"):
+        if table[column].isna().any():
+            raise NasReproError(f"{column} has missing values for dataset {dataset!r}")
+
+    fit_name = "x-valid" if fit_split == "x-valid" else test_split
+    meta = {
+        "space": "nb201",
+        "dataset": dataset,
+        "fit_split": fit_name,
+        "test_split": test_split,
+        "fit_is_test": fit_split == "test",
+        "label_note": (
+            f"fit on {dataset} x-valid (mean over seeds), report {test_split}"
+            if fit_split == "x-valid"
+            else f"NO VALIDATION SPLIT AVAILABLE: search fits on the {test_split} accuracy itself, "
+            f"the same label that is reported"
+        ),
+    }
+    return table[_column_order(table)], meta
+
+
+def _column_order(table: pd.DataFrame) -> list[str]:
+    first = ["arch_id", "cell"] + [f"op{e}" for e in range(NUM_EDGES)] + ["fit_label", "test_label"]
+    return first + [c for c in table.columns if c not in first]
+
+
+def _codes(ops: np.ndarray) -> np.ndarray:
+    """Base-5 code of each op tuple (edge 0 most significant)."""
+    return (ops.astype(np.int64) * (len(OPS) ** np.arange(NUM_EDGES - 1, -1, -1))).sum(axis=1)
+
+
+class CellIndex:
+    """Maps op tuples to architecture ids of one canonical table."""
+
+    def __init__(self, ops: np.ndarray):
+        self.ops = np.asarray(ops, dtype=np.int8)
+        self._id_of_code = np.full(NUM_CELLS, -1, dtype=np.int64)
+        self._id_of_code[_codes(self.ops)] = np.arange(len(self.ops))
+
+    def id_of(self, ops) -> int:
+        return int(self._id_of_code[_codes(np.asarray(ops, dtype=np.int8)[None, :])[0]])

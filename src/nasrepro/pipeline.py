@@ -1,0 +1,101 @@
+"""The workflow's steps as plain functions: Snakemake scripts and the CLI both call these."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import analysis, config as cfg, encodings, figures, nb201
+from .benchmark import Benchmark, write_table
+from .download import fetch
+from .io import atomic_path, write_json, write_parquet, write_text
+from .runner import Budget, run_search
+from .sources import get_source
+
+log = logging.getLogger(__name__)
+
+
+def fetch_source(name: str, destination: str | Path, data: dict) -> None:
+    origin = fetch(get_source(name), destination, mirror=data.get("mirror"),
+                   retries=data.get("retries", 3), allow_download=data.get("allow_download", True))
+    log.info("%s <- %s (checksum verified)", destination, origin)
+
+
+def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path) -> None:
+    table, meta = nb201.convert(bench["dataset"], bench["fit_split"], {k: Path(v) for k, v in raw_files.items()})
+    meta["sources"] = {name: {"file": str(path), **_checksums(name)} for name, path in raw_files.items()}
+    write_table(table, meta, output)
+
+
+def _checksums(name: str) -> dict:
+    source = get_source(name)
+    return {"url": source.url, "sha256": source.sha256, "git_blob": source.git_blob}
+
+
+def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) -> None:
+    benchmark = Benchmark.load(table_path)
+    features = encodings.encode(benchmark.space, encoding, benchmark.table)
+    with atomic_path(output) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, features)
+
+
+def search(config: dict, experiment: str, bench: str, method: str, seed: int, table_path: str | Path,
+           features_path: str | Path | None, trajectory_out, iterations_out, metadata_out, progress=True) -> None:
+    benchmark = Benchmark.load(table_path)
+    features = np.load(features_path) if features_path else None
+    spec = config["experiments"][experiment]
+    result = run_search(
+        benchmark, features, cfg.searcher_spec(config, method), seed,
+        Budget.from_config(spec["budget"], benchmark.size),
+        charge_repeats=spec.get("charge_repeats", True), progress=progress,
+    )
+    result.metadata.update(experiment=experiment, benchmark_name=bench, method_name=method,
+                           encoding=cfg.method_encoding(config, method, bench) if features_path else None)
+    write_parquet(result.trajectory, trajectory_out)
+    write_parquet(result.iterations, iterations_out)
+    write_json(result.metadata, metadata_out)
+    log.info("%s/%s/%s seed %d: %d queries, optimum at %s, %.1fs", experiment, bench, method, seed,
+             result.metadata["queries_used"], result.metadata["queries_to_optimum"], result.metadata["wall_seconds"])
+
+
+def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out) -> None:
+    summary, trajectories = analysis.collect(run_paths, keys)
+    write_parquet(summary, summary_out)
+    write_parquet(trajectories, trajectories_out)
+
+
+def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) -> None:
+    summary = pd.read_parquet(summary_path)
+    methods, benchmarks = config["methods"], config["benchmarks"]
+    table = analysis.table5(
+        summary,
+        labels={m: cfg.method_label(config, m) for m in methods},
+        paper_rows={m: spec.get("paper_row") for m, spec in methods.items()},
+        paper_columns={b: spec.get("paper_column", b) for b, spec in benchmarks.items()},
+    )
+    with atomic_path(csv_out) as tmp:
+        table.to_csv(tmp, index=False)
+    seeds = len(cfg.seeds(config["experiments"][experiment]))
+    write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {seeds} seeds per cell)"), md_out)
+
+
+def render_convergence(config: dict, experiment: str, trajectories_path, png_out, pdf_out, csv_out) -> None:
+    trajectories = pd.read_parquet(trajectories_path)
+    spec = config["experiments"][experiment]
+    mode = spec.get("report_mode", "max_queried")
+    grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
+    curves = analysis.convergence(trajectories, mode, grid)
+    with atomic_path(csv_out) as tmp:
+        curves.to_csv(tmp, index=False)
+    budget = spec["budget"]
+    stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
+    caption = (f"{experiment}: runs {stop}; found = {mode.replace('_', ' ')}; runs that stopped keep their last "
+               f"value; mean ± SD over seeds")
+    titles = {b: f"{b} ({config['benchmarks'][b]['dataset']}, fit {config['benchmarks'][b]['fit_split']})"
+              for b in spec["benchmarks"]}
+    figures.convergence_figure(curves, {m: cfg.method_label(config, m) for m in config["methods"]}, titles,
+                               caption, png_out, pdf_out)

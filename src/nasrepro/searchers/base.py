@@ -1,0 +1,42 @@
+"""The ask/tell contract every search method follows, and what a method may see of the benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Everything a method may read: architecture descriptions, never accuracies.
+
+    `fit_label_mean`/`fit_label_std` are the whole-benchmark statistics of the fitting label that the
+    reference WeakNAS code z-scores with; methods that do not follow that protocol ignore them.
+    """
+
+    space: str
+    size: int
+    ops: np.ndarray  # one row of op indices per architecture (the cell description)
+    features: np.ndarray  # encoded architectures, float32, one row per architecture
+    fit_label_mean: float
+    fit_label_std: float
+
+
+class Searcher:
+    """Ask for architecture ids, be told their fitting labels. One instance is one seeded run."""
+
+    uses_features = False  # True when the method reads SearchSpace.features (an encoding job is then needed)
+
+    def __init__(self, space: SearchSpace, seed: int):
+        self.space = space
+        self.seed = seed
+        self.iterations: list[dict] = []  # per-iteration diagnostics written next to the trajectory
+
+    def ask(self, max_queries: int) -> np.ndarray:
+        """Return at most `max_queries` architecture ids to query next (empty: nothing left to ask)."""
+        raise NotImplementedError
+
+    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        """Receive the fitting labels of the ids returned by the last `ask`."""
+        raise NotImplementedError

@@ -5,6 +5,8 @@ localrules:
 rule fetch:
     output:
         "resources/raw/{source}.csv",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/fetch/{source}.log",
     params:
@@ -19,6 +21,8 @@ rule convert:
         unpack(lambda wc: raw_files(wc.bench)),
     output:
         "resources/tables/{bench}.parquet",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/convert/{bench}.log",
     params:
@@ -34,6 +38,8 @@ rule encode:
         "resources/tables/{bench}.parquet",
     output:
         "resources/encodings/{bench}-{encoding}.npy",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/encode/{bench}-{encoding}.log",
     resources:

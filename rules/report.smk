@@ -9,6 +9,8 @@ rule collect:
     output:
         summary="results/{experiment}/summary.parquet",
         trajectories="results/{experiment}/trajectories.parquet",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/collect/{experiment}.log",
     params:
@@ -25,10 +27,12 @@ rule collect:
 rule table5:
     input:
         summary="results/{experiment}/summary.parquet",
-        script="scripts/table5.py",
+        script=f"{workflow.basedir}/scripts/table5.py",
     output:
         csv=report("results/{experiment}/table5.csv", category="Table 5", labels={"experiment": "{experiment}", "format": "csv"}),
         md=report("results/{experiment}/table5.md", category="Table 5", labels={"experiment": "{experiment}", "format": "markdown"}),
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/table5/{experiment}.log",
     params:
@@ -40,11 +44,13 @@ rule table5:
 rule convergence:
     input:
         trajectories="results/{experiment}/trajectories.parquet",
-        script="scripts/convergence.py",
+        script=f"{workflow.basedir}/scripts/convergence.py",
     output:
         png=report("results/{experiment}/figures/convergence.png", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
         pdf="results/{experiment}/figures/convergence.pdf",
         csv="results/{experiment}/figures/convergence.csv",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/convergence/{experiment}.log",
     params:

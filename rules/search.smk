@@ -5,6 +5,8 @@ rule search:
         trajectory="results/runs/{experiment}/{bench}/{method}/{seed}.parquet",
         iterations="results/runs/{experiment}/{bench}/{method}/{seed}.iterations.parquet",
         metadata="results/runs/{experiment}/{bench}/{method}/{seed}.json",
+    conda:
+        "../envs/nasrepro.yaml"
     log:
         "logs/search/{experiment}/{bench}/{method}/{seed}.log",
     benchmark:

@@ -33,4 +33,4 @@ lint: install
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs benchmarks .snakemake/metadata
+	rm -rf results logs .snakemake/metadata

@@ -10,7 +10,7 @@ rule search:
     log:
         "logs/search/{experiment}/{bench}/{method}/{seed}.log",
     benchmark:
-        "benchmarks/search/{experiment}/{bench}/{method}/{seed}.tsv"
+        "logs/benchmark/search/{experiment}/{bench}/{method}/{seed}.tsv"
     params:
         config=config,
     threads: NASREPRO_THREADS

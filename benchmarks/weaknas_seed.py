@@ -19,6 +19,7 @@ import torch
 from nasrepro import config as cfg, encodings, nb201
 from nasrepro.benchmark import Benchmark, write_table
 from nasrepro.runner import Budget, environment, run_search
+from nasrepro.sources import get_source
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,8 +34,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     config = cfg.load(str(REPO / "config.yaml"))
     bench = config["benchmarks"][args.bench]
-    mirror = Path(args.mirror) / "nb201"
-    files = {name: mirror / Path(name.removeprefix("nb201-")).with_suffix(".csv")
+    files = {name: Path(args.mirror) / get_source(name).mirror_path
              for name in nb201.required_sources(bench["dataset"], bench["fit_split"])}
     table, meta = nb201.convert(bench["dataset"], bench["fit_split"], files)
     with tempfile.TemporaryDirectory() as tmp:

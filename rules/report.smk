@@ -29,8 +29,8 @@ rule table5:
         summary="results/{experiment}/summary.parquet",
         script=f"{workflow.basedir}/scripts/table5.py",
     output:
-        csv=report("results/{experiment}/table5.csv", category="Table 5", labels={"experiment": "{experiment}", "format": "csv"}),
-        md=report("results/{experiment}/table5.md", category="Table 5", labels={"experiment": "{experiment}", "format": "markdown"}),
+        csv=report("results/{experiment}/table5.csv", caption="../report/table5.rst", category="Table 5", labels={"experiment": "{experiment}", "format": "csv"}),
+        md=report("results/{experiment}/table5.md", caption="../report/table5.rst", category="Table 5", labels={"experiment": "{experiment}", "format": "markdown"}),
     conda:
         "../envs/nasrepro.yaml"
     log:
@@ -46,7 +46,7 @@ rule convergence:
         trajectories="results/{experiment}/trajectories.parquet",
         script=f"{workflow.basedir}/scripts/convergence.py",
     output:
-        png=report("results/{experiment}/figures/convergence.png", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
+        png=report("results/{experiment}/figures/convergence.png", caption="../report/convergence.rst", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
         pdf="results/{experiment}/figures/convergence.pdf",
         csv="results/{experiment}/figures/convergence.csv",
     conda:

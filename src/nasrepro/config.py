@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib import resources
 
 import jsonschema
@@ -51,6 +52,10 @@ def _check_references(config: dict, source: str) -> None:
         if method["type"] not in SEARCHERS:
             known = ", ".join(SEARCHERS)
             raise NasReproError(f"{source}: key 'methods.{name}.type': unknown method {method['type']!r}; known: {known}")
+        accepted = inspect.signature(SEARCHERS[method["type"]]).parameters
+        for key in method:
+            if key not in accepted and key not in ("type", *NON_SEARCHER_KEYS):
+                raise NasReproError(f"{source}: key 'methods.{name}.{key}' is not an option of method type {method['type']!r}")
     for name, bench in config["benchmarks"].items():
         try:
             nb201.check_choice(bench["dataset"], bench["fit_split"])

@@ -67,7 +67,7 @@ def check_choice(dataset: str, fit_split: str) -> None:
 def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # pandas' parser and empty-data errors are ValueErrors
         raise NasReproError(f"{path}: cannot read as CSV ({error})") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -82,39 +82,46 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path]) -> tuple[pd.Da
 
     Row i is NAS-Bench-201 architecture index i in every source; the cell strings are checked to agree.
     """
-    check_choice(dataset, fit_split)
+    missing = [name for name in required_sources(dataset, fit_split) if name not in files]
+    if missing:
+        raise NasReproError(f"dataset {dataset!r} with fit_split {fit_split!r} needs source(s) {', '.join(missing)}")
     avg_source, test_split, nats_column = DATASETS[dataset]
     nats_path = Path(files["nb201-nats_bench"])
     nats = _read_csv(nats_path, NATS_COLUMNS + ([nats_column] if nats_column else []))
     table = pd.DataFrame({"arch_id": np.arange(NUM_CELLS), "cell": nats["ArchitectureString"].astype(str)})
-    ops = np.array([parse_cell(c) for c in table["cell"]], dtype=np.int8)
+    try:
+        ops = np.array([parse_cell(c) for c in table["cell"]], dtype=np.int8)
+    except NasReproError as error:
+        raise NasReproError(f"{nats_path}: {error}") from None
     for e in range(NUM_EDGES):
         table[f"op{e}"] = ops[:, e]
-    codes = _codes(ops)
-    if len(np.unique(codes)) != NUM_CELLS:
+    if len(np.unique(_codes(ops))) != NUM_CELLS:
         raise NasReproError(f"{nats_path}: cells are not the {NUM_CELLS} distinct NAS-Bench-201 cells")
 
-    avg_path = Path(files[avg_source]) if avg_source in files else None
-    if avg_path is not None:
+    label_file = {"test_label": nats_path}
+    if avg_source in files:
+        avg_path = Path(files[avg_source])
         avg = _read_csv(avg_path, AVG_COLUMNS)
         if not (avg["index"].to_numpy() == table["arch_id"].to_numpy()).all():
             raise NasReproError(f"{avg_path}: column 'index' is not 0..{NUM_CELLS - 1} in order")
         if not (avg["arch_str"].astype(str).to_numpy() == table["cell"].to_numpy()).all():
             raise NasReproError(f"{avg_path}: arch_str disagrees with {nats_path} on the cell of some index")
-    if fit_split == "x-valid":
-        table["fit_label"] = avg["valid-accuracy"].astype(float)
-    if avg_path is not None:
         table["test_label"] = avg["test-accuracy"].astype(float)
         table["train_label"] = avg["train-accuracy"].astype(float)
         table["train_time"] = avg["train-all-time"].astype(float)
+        label_file["test_label"] = avg_path
+        if fit_split == "x-valid":
+            table["fit_label"] = avg["valid-accuracy"].astype(float)
+            label_file["fit_label"] = avg_path
     else:
         table["test_label"] = nats[nats_column].astype(float)
     if fit_split == "test":
         table["fit_label"] = table["test_label"]
+        label_file["fit_label"] = label_file["test_label"]
     table["iso_class"] = pd.factorize(nats["UniqueString"])[0].astype(np.int32)
-    for column in ("fit_label", "test_label"):
+    for column, path in label_file.items():
         if table[column].isna().any():
-            raise NasReproError(f"{column} has missing values for dataset {dataset!r}")
+            raise NasReproError(f"{path}: {column} has missing values for dataset {dataset!r}")
 
     fit_name = "x-valid" if fit_split == "x-valid" else test_split
     meta = {

@@ -1,0 +1,156 @@
+"""From runs to numbers: describe(), Table 5, best-so-far curves and convergence, on hand-made data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from nasrepro import analysis
+from nasrepro.errors import NasReproError
+
+
+# ------------------------------------------------------------------------------------- describe
+def test_describe_exact_values():
+    result = analysis.describe(np.array([1, 2, 3, 4, 10]))
+    # mean 4; deviations -3 -2 -1 0 6 -> sum of squares 50 -> variance 50 / 4 = 12.5
+    sd = math.sqrt(12.5)
+    half = stats.t.ppf(0.975, 4) * sd / math.sqrt(5)
+    assert stats.t.ppf(0.975, 4) == pytest.approx(2.776445, abs=1e-6)
+    assert result["n"] == 5
+    assert result["mean"] == pytest.approx(4.0)
+    assert result["sd"] == pytest.approx(sd)
+    assert result["ci_low"] == pytest.approx(4.0 - half)
+    assert result["ci_high"] == pytest.approx(4.0 + half)
+    assert result["ci_high"] - result["ci_low"] == pytest.approx(2 * 4.3898, abs=1e-3)
+
+
+def test_describe_single_and_empty():
+    one = analysis.describe(np.array([7.0]))
+    assert one["n"] == 1 and one["mean"] == 7.0
+    assert math.isnan(one["sd"]) and math.isnan(one["ci_low"]) and math.isnan(one["ci_high"])
+    none = analysis.describe(np.array([]))
+    assert none["n"] == 0 and math.isnan(none["mean"])
+
+
+# --------------------------------------------------------------------------------------- table 5
+@pytest.fixture
+def summary() -> pd.DataFrame:
+    rows = []
+    for seed, q in enumerate([100, 200, 300]):
+        rows.append(("nb201-cifar10", "weaknas", seed, q))
+    for seed, q in enumerate([1000, np.nan, 3000]):  # seed 1 hit its cap: not found
+        rows.append(("nb201-cifar10", "random", seed, q))
+    for seed, q in enumerate([50, 70, 90]):
+        rows.append(("nb201-cifar100", "weaknas", seed, q))
+    frame = pd.DataFrame(rows, columns=["benchmark", "method", "seed", "queries_to_optimum"])
+    frame["optimum_target"] = "fit"
+    frame["fit_split"] = np.where(frame["benchmark"] == "nb201-cifar10", "x-valid", "x-test")
+    frame["test_split"] = np.where(frame["benchmark"] == "nb201-cifar10", "ori-test", "x-test")
+    frame["label_note"] = np.where(frame["benchmark"] == "nb201-cifar10", "fit on x-valid",
+                                   "NO VALIDATION SPLIT AVAILABLE: fits on x-test")
+    return frame
+
+
+def test_table5_values(summary):
+    table = analysis.table5(
+        summary,
+        labels={"weaknas": "WeakNAS", "random": "Random Search"},
+        paper_rows={"weaknas": "WeakNAS", "random": "Random Search"},
+        paper_columns={"nb201-cifar10": "nb201-cifar10"},  # cifar100 falls back to its own name
+    )
+    assert len(table) == 3
+    assert table[["benchmark", "method"]].values.tolist() == [
+        ["nb201-cifar10", "WeakNAS"], ["nb201-cifar10", "Random Search"], ["nb201-cifar100", "WeakNAS"]]
+    weak, rand, c100 = (table.iloc[i] for i in range(3))
+    assert weak["n"] == 3 and weak["mean"] == pytest.approx(200) and weak["sd"] == pytest.approx(100)
+    half = stats.t.ppf(0.975, 2) * 100 / math.sqrt(3)
+    assert weak["ci_low"] == pytest.approx(200 - half) and weak["ci_high"] == pytest.approx(200 + half)
+    assert weak["not_found"] == 0 and weak["paper"] == pytest.approx(182.1)
+    # the not-found run is left out of the statistics and counted
+    assert rand["n"] == 2 and rand["mean"] == pytest.approx(2000) and rand["not_found"] == 1
+    assert rand["sd"] == pytest.approx(math.sqrt(2) * 1000)
+    assert rand["paper"] == pytest.approx(7782.1)
+    assert c100["mean"] == pytest.approx(70) and c100["paper"] == pytest.approx(78.4)
+    assert c100["fit_split"] == "x-test" and "NO VALIDATION" in c100["label_note"]
+    assert (table["optimum"] == "fit").all()
+
+
+def test_table5_markdown(summary):
+    table = analysis.table5(summary, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"}, {})
+    text = analysis.table5_markdown(table, "Table 5 (test)")
+    assert text.startswith("# Table 5 (test)\n")
+    rows = [line for line in text.splitlines() if line.startswith("| nb201")]
+    assert rows[0] == "| nb201-cifar10 | WeakNAS | 3 | 200.0 | 100.0 | " \
+                      f"[{200 - stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}, " \
+                      f"{200 + stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}] | 0 | 182.1 |"
+    assert rows[1].startswith("| nb201-cifar10 | random | 3 | 2000.0 |") and rows[1].endswith("| 1 | – |")
+    assert "NO VALIDATION SPLIT" in text and "`x-test`" in text
+    assert math.isnan(table.iloc[1]["paper"])  # no paper row given for 'random'
+
+
+# ------------------------------------------------------------------------------------ best so far
+@pytest.fixture
+def trajectory() -> pd.DataFrame:
+    return pd.DataFrame({
+        "query": [1, 2, 3, 4, 5, 6],
+        "fit_label": [1.0, 3.0, 2.0, 3.0, 5.0, 4.0],
+        "test_label": [10.0, 20.0, 30.0, 40.0, 15.0, 50.0],
+    })
+
+
+def test_best_so_far_max_queried(trajectory):
+    assert analysis.best_so_far(trajectory, "max_queried").tolist() == [10, 20, 30, 40, 40, 50]
+
+
+def test_best_so_far_test_of_best_valid(trajectory):
+    # leader by fit: 0, 1, 1, 1 (tie at query 4 keeps the earlier), 4, 4
+    assert analysis.best_so_far(trajectory, "test_of_best_valid").tolist() == [10, 20, 20, 20, 15, 15]
+
+
+def test_best_so_far_unknown_mode(trajectory):
+    with pytest.raises(NasReproError, match="unknown report mode"):
+        analysis.best_so_far(trajectory, "median")
+
+
+# ------------------------------------------------------------------------------------ convergence
+def test_convergence_on_two_tiny_runs():
+    run0 = pd.DataFrame({"query": [1, 2, 3, 4], "fit_label": [1.0, 2.0, 0.0, 3.0],
+                         "test_label": [10.0, 12.0, 30.0, 11.0], "seed": 0})
+    run1 = pd.DataFrame({"query": [1, 2], "fit_label": [5.0, 1.0], "test_label": [20.0, 40.0], "seed": 1})
+    trajectories = pd.concat([run0, run1]).assign(benchmark="b", method="m")
+    grid = np.array([1, 2, 3, 4, 8])
+
+    curves = analysis.convergence(trajectories, "max_queried", grid)
+    assert curves["queries"].tolist() == [1, 2, 3, 4, 8]
+    # run0: 10 12 30 30 30; run1 stopped after 2 queries and keeps 40
+    expected0, expected1 = np.array([10, 12, 30, 30, 30]), np.array([20, 40, 40, 40, 40])
+    np.testing.assert_allclose(curves["mean"], (expected0 + expected1) / 2)
+    np.testing.assert_allclose(curves["sd"], np.abs(expected0 - expected1) / math.sqrt(2))
+    assert (curves["n"] == 2).all()
+
+    curves = analysis.convergence(trajectories, "test_of_best_valid", grid)
+    # run0 leaders: 0, 1, 1, 3 -> 10 12 12 11 11; run1 leader stays 0 -> 20 20 20 20 20
+    np.testing.assert_allclose(curves["mean"], (np.array([10, 12, 12, 11, 11]) + 20) / 2)
+
+
+def test_convergence_keeps_methods_and_benchmarks_apart():
+    a = pd.DataFrame({"query": [1, 2], "fit_label": [1.0, 2.0], "test_label": [1.0, 2.0], "seed": 0,
+                      "benchmark": "b1", "method": "m1"})
+    b = a.assign(method="m2", test_label=[5.0, 6.0])
+    c = a.assign(benchmark="b2", test_label=[7.0, 3.0])
+    curves = analysis.convergence(pd.concat([a, b, c]), "max_queried", np.array([1, 2]))
+    assert curves[["benchmark", "method"]].drop_duplicates().values.tolist() == [["b1", "m1"], ["b1", "m2"], ["b2", "m1"]]
+    assert curves["mean"].tolist() == [1, 2, 5, 6, 7, 7]
+    assert (curves["sd"] == 0).all() and (curves["n"] == 1).all()
+
+
+def test_paper_values_table5():
+    paper = analysis.paper_values()
+    table5 = paper[paper["table"] == "table5"].set_index(["row", "column"])["value"]
+    assert table5[("WeakNAS", "nb201-cifar10")] == pytest.approx(182.1)
+    assert table5[("Random Search", "nb201-cifar100")] == pytest.approx(7621.2)
+    assert table5[("Reg Evolution", "nb201-imagenet16")] == pytest.approx(715.1)

@@ -1,0 +1,188 @@
+"""Config validation: the repo's configs pass; each kind of mistake is one line naming the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nasrepro import config as cfg
+from nasrepro.errors import NasReproError
+from nasrepro.runner import Budget
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def read(path) -> dict:
+    return yaml.safe_load((REPO / path).read_text())
+
+
+def deep_merge(base: dict, overlay: dict) -> dict:
+    """Snakemake's merge of several --configfile files (nested dicts update key by key)."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture
+def quick() -> dict:
+    return read("config/quick.yaml")
+
+
+def error_of(config: dict) -> str:
+    with pytest.raises(NasReproError) as error:
+        cfg.validate(config, source="bad.yaml")
+    message = str(error.value)
+    assert "\n" not in message, "config errors must be one line"
+    assert message.startswith("bad.yaml: ")
+    return message
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "config/quick.yaml"])
+def test_repo_configs_validate(path):
+    config = cfg.load(str(REPO / path))
+    assert set(config) >= {"data", "benchmarks", "methods", "experiments"}
+
+
+def test_offline_overlay_validates_and_needs_only_mirrored_files():
+    from nasrepro import nb201
+
+    config = cfg.validate(deep_merge(read("config.yaml"), read("config/offline.yaml")))
+    assert config["data"]["allow_download"] is False
+    needed = {s for b in config["benchmarks"].values() for s in nb201.required_sources(b["dataset"], b["fit_split"])}
+    assert needed == {"nb201-cifar10_avg", "nb201-nats_bench"}
+
+
+def test_quick_config_jobs_and_helpers(quick):
+    jobs = cfg.jobs(quick)
+    assert len(jobs) == 27 and len(set(jobs)) == 27
+    assert {seed for *_, seed in jobs} == {0, 1, 2}
+    assert cfg.uses_features(quick, "weaknas") and not cfg.uses_features(quick, "random")
+    assert cfg.method_encoding(quick, "weaknas", "nb201-cifar10") == "onehot30"
+    assert cfg.method_label(quick, "regularized_evolution") == "Reg Evolution"
+    spec = cfg.searcher_spec(quick, "weaknas")
+    assert spec["type"] == "weaknas" and not {"label", "paper_row", "encoding"} & set(spec)
+
+
+def test_seeds_as_a_list(quick):
+    quick["experiments"]["table5"]["seeds"] = [3, 7]
+    cfg.validate(quick)
+    assert cfg.seeds(quick["experiments"]["table5"]) == [3, 7]
+    assert len(cfg.jobs(quick)) == 18
+
+
+def test_unknown_key_is_named(quick):
+    quick["experiments"]["table5"]["seedz"] = 3
+    assert "'experiments.table5.seedz'" in error_of(quick)
+
+
+def test_unknown_top_level_key_is_named(quick):
+    quick["experimentz"] = {}
+    assert "'experimentz'" in error_of(quick)
+
+
+def test_unknown_predictor_option_is_named(quick):
+    quick["methods"]["weaknas"]["predictor"]["hidden_layers"] = [10]
+    assert "'methods.weaknas.predictor.hidden_layers'" in error_of(quick)
+
+
+def test_wrong_type_names_the_key(quick):
+    quick["experiments"]["table5"]["seeds"] = "ten"
+    assert "'experiments.table5.seeds'" in error_of(quick)
+
+
+def test_wrong_type_of_a_method_option_names_the_key(quick):
+    quick["methods"]["regularized_evolution"]["population_size"] = "ten"
+    assert "'methods.regularized_evolution.population_size'" in error_of(quick)
+
+
+def test_missing_required_key_is_named(quick):
+    del quick["benchmarks"]["nb201-cifar10"]["dataset"]
+    message = error_of(quick)
+    assert "benchmarks.nb201-cifar10" in message and "dataset" in message
+
+
+def test_unknown_method_type_names_the_key(quick):
+    quick["methods"]["random"]["type"] = "bayesian"
+    message = error_of(quick)
+    assert "'methods.random.type'" in message and "bayesian" in message
+
+
+def test_experiment_referencing_an_undefined_benchmark(quick):
+    quick["experiments"]["table5"]["benchmarks"].append("nb201-cifar1000")
+    message = error_of(quick)
+    assert "'experiments.table5.benchmarks'" in message and "nb201-cifar1000" in message
+
+
+def test_experiment_referencing_an_undefined_method(quick):
+    quick["experiments"]["table5"]["methods"] = ["weaknas", "lanas"]
+    message = error_of(quick)
+    assert "'experiments.table5.methods'" in message and "lanas" in message
+
+
+def test_table5_output_needs_until_optimum(quick):
+    quick["experiments"]["table5"]["budget"]["until_optimum"] = False
+    assert "'experiments.table5.budget.until_optimum'" in error_of(quick)
+    del quick["experiments"]["table5"]["budget"]["until_optimum"]
+    assert "'experiments.table5.budget.until_optimum'" in error_of(quick)
+
+
+def test_benchmark_without_a_validation_split_is_rejected(quick):
+    quick["benchmarks"]["nb201-cifar10"]["dataset"] = "cifar10"  # no x-valid for the 50k-trained cifar10
+    message = error_of(quick)
+    assert "'benchmarks.nb201-cifar10'" in message and "x-valid" in message
+
+
+def test_method_encoding_must_exist(quick):
+    quick["methods"]["weaknas"]["encoding"] = "adjacency"
+    assert "'methods.weaknas.encoding'" in error_of(quick)
+
+
+def test_load_reports_unreadable_and_invalid_yaml(tmp_path):
+    with pytest.raises(NasReproError, match="missing.yaml: cannot read"):
+        cfg.load(str(tmp_path / "missing.yaml"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data: [unclosed\n")
+    with pytest.raises(NasReproError, match="broken.yaml: not valid YAML") as error:
+        cfg.load(str(broken))
+    assert "\n" not in str(error.value)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(NasReproError, match="empty.yaml"):
+        cfg.load(str(empty))
+
+
+def test_budget_from_config():
+    assert Budget.from_config({"until_optimum": True}, 15625) == Budget(15625, True, "fit")
+    assert Budget.from_config({"queries": 1000}, 15625) == Budget(1000, False, "fit")
+    assert Budget.from_config({"queries": 50, "until_optimum": True, "optimum": "test"}, 100) == Budget(50, True, "test")
+    with pytest.raises(NasReproError, match="budget.queries"):
+        Budget.from_config({}, 15625)
+    with pytest.raises(NasReproError, match="budget.optimum"):
+        Budget.from_config({"queries": 5, "optimum": "train"}, 15625)
+
+
+def test_method_option_that_its_type_does_not_take_is_named(quick):
+    """`top_start` is a WeakNAS option: on a random-search method it would only fail inside the search
+    jobs, after the downloads; validation must stop it up front, naming the key."""
+    quick["methods"]["random"]["top_start"] = 5
+    assert "methods.random.top_start" in error_of(quick)
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def test_cli_validate(capsys, tmp_path):
+    from nasrepro.cli import main
+
+    assert main(["validate", str(REPO / "config" / "quick.yaml")]) == 0
+    assert "valid (27 search jobs)" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((REPO / "config" / "quick.yaml").read_text().replace("\n    seeds: 3\n", "\n    seedz: 3\n"))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "experiments.table5.seedz" in err

@@ -1,0 +1,123 @@
+"""The workflow's steps as plain functions (what the Snakemake scripts call), on the synthetic files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nasrepro import config as cfg
+from nasrepro import nb201, pipeline
+from nasrepro.benchmark import Benchmark
+from nasrepro.errors import NasReproError
+
+from conftest import TINY_MLP
+
+
+@pytest.fixture
+def config() -> dict:
+    return cfg.validate({
+        "data": {"mirror": None, "allow_download": False},
+        "benchmarks": {
+            "syn10": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid",
+                      "paper_column": "nb201-cifar10"},
+            "syn100": {"space": "nb201", "dataset": "cifar100", "fit_split": "test", "encoding": "ops6"},
+        },
+        "methods": {
+            "weaknas": {"type": "weaknas", "label": "WeakNAS", "paper_row": "WeakNAS", "predictor": TINY_MLP},
+            "random": {"type": "random", "label": "Random Search", "paper_row": "Random Search"},
+        },
+        "experiments": {
+            "t5": {"benchmarks": ["syn10", "syn100"], "methods": ["weaknas", "random"], "seeds": 2,
+                   "budget": {"until_optimum": True, "queries": 15625}, "outputs": ["table5", "convergence"]},
+        },
+    })
+
+
+def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkeypatch):
+    monkeypatch.setenv("NASREPRO_MIRROR", str(raw_files["nb201-nats_bench"].parents[1]))
+    # fetch: the synthetic files do not match the real checksums, so fetch must refuse them
+    with pytest.raises(NasReproError, match="checksum mismatch"):
+        pipeline.fetch_source("nb201-nats_bench", tmp_path / "raw" / "nb201-nats_bench.csv", config["data"])
+    assert not (tmp_path / "raw" / "nb201-nats_bench.csv").exists()
+
+    runs, keys = [], []
+    for bench in ("syn10", "syn100"):
+        spec = config["benchmarks"][bench]
+        table_path = tmp_path / "tables" / f"{bench}.parquet"
+        needed = {name: str(raw_files[name]) for name in nb201.required_sources(spec["dataset"], spec["fit_split"])}
+        pipeline.convert_benchmark(spec, needed, table_path)
+        benchmark = Benchmark.load(table_path)
+        assert set(benchmark.meta["sources"]) == set(needed)
+        assert benchmark.meta["sources"]["nb201-nats_bench"]["sha256"] is not None
+        encoding = cfg.method_encoding(config, "weaknas", bench)
+        features_path = tmp_path / "encodings" / f"{bench}-{encoding}.npy"
+        pipeline.encode_benchmark(table_path, encoding, features_path)
+        assert np.load(features_path).shape == (15625, {"onehot30": 30, "ops6": 6}[encoding])
+        for method in ("weaknas", "random"):
+            for seed in (0, 1):
+                stem = tmp_path / "runs" / bench / method / str(seed)
+                pipeline.search(config, "t5", bench, method, seed, table_path,
+                                features_path if cfg.uses_features(config, method) else None,
+                                f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
+                meta = json.loads(stem.with_suffix(".json").read_text())
+                assert meta["queries_to_optimum"] == meta["queries_used"]
+                assert meta["encoding"] == (encoding if method == "weaknas" else None)
+                trajectory = pd.read_parquet(f"{stem}.parquet")
+                last_batch = trajectory[trajectory["iteration"] == trajectory["iteration"].max()]
+                assert meta["optimum_arch_id"] in last_batch["arch_id"].tolist()
+                assert trajectory["query"].iloc[-1] == meta["queries_used"]
+                runs.append(f"{stem}.parquet")
+                keys.append({"experiment": "t5", "benchmark": bench, "method": method, "seed": seed})
+
+    results = tmp_path / "results" / "t5"
+    pipeline.collect_runs(runs, keys, results / "summary.parquet", results / "trajectories.parquet")
+    summary = pd.read_parquet(results / "summary.parquet")
+    assert len(summary) == 8 and summary["queries_to_optimum"].notna().all()
+    assert summary.loc[summary["benchmark"] == "syn100", "fit_is_test"].all()
+
+    pipeline.render_table5(config, "t5", results / "summary.parquet", results / "table5.csv", results / "table5.md")
+    table = pd.read_csv(results / "table5.csv")
+    assert len(table) == 4 and (table["n"] == 2).all() and (table["not_found"] == 0).all()
+    paper = table.loc[table["method"] == "WeakNAS", "paper"].tolist()
+    assert paper[0] == 182.1 and np.isnan(paper[1])  # syn100 names no paper column
+    markdown = (results / "table5.md").read_text()
+    assert "2 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown
+
+    figures = results / "figures"
+    pipeline.render_convergence(config, "t5", results / "trajectories.parquet", figures / "c.png",
+                                figures / "c.pdf", figures / "c.csv")
+    assert (figures / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (figures / "c.pdf").read_bytes()[:5] == b"%PDF-"
+    curves = pd.read_csv(figures / "c.csv")
+    assert set(curves["method"]) == {"weaknas", "random"} and set(curves["benchmark"]) == {"syn10", "syn100"}
+    for _, curve in curves.groupby(["benchmark", "method"]):
+        assert curve["mean"].is_monotonic_increasing  # best-so-far never decreases
+    assert sorted(p.name for p in figures.iterdir()) == ["c.csv", "c.pdf", "c.png"]  # no .part files
+
+
+def test_cli_search_runs_one_job(tmp_path, config, make_benchmark, capsys):
+    import yaml
+
+    from nasrepro.benchmark import write_table
+    from nasrepro.cli import main
+
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    benchmark = make_benchmark(np.arange(200.0))
+    table_path = tmp_path / "table.parquet"
+    write_table(benchmark.table, benchmark.meta, table_path)
+    out = tmp_path / "runs"
+    args = ["search", "--config", str(config_path), "--experiment", "t5", "--bench", "syn10",
+            "--table", str(table_path), "--out", str(out)]
+    assert main([*args, "--method", "random", "--seed", "3"]) == 0
+    meta = json.loads((out / "3.json").read_text())
+    assert meta["queries_to_optimum"] == meta["queries_used"] == len(pd.read_parquet(out / "3.parquet"))
+    assert meta["optimum_arch_id"] == 199
+    # a method that needs features, without them: a one-line error, exit status 2
+    assert main([*args, "--method", "weaknas", "--seed", "0"]) == 2
+    assert "needs --features" in capsys.readouterr().err
+    assert main([*args, "--method", "lanas", "--seed", "0"]) == 2
+    assert "'lanas' is not defined under 'methods'" in capsys.readouterr().err

@@ -58,3 +58,12 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
         assert len(trajectory) == meta["queries_used"] == meta["queries_to_optimum"]
         assert KNOWN_FIT_OPTIMA[bench] in trajectory["arch_id"].tolist()
     assert len(list((tmp_path / "results" / "runs" / "table5").glob("*/*/*.json"))) == 27
+
+    report = snakemake_run(tmp_path, "--configfile", str(REPO / "config" / "quick.yaml"), "--report", "report.zip",
+                           env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=600)
+    assert report.returncode == 0, report.stderr[-5000:]
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "report.zip") as archive:
+        names = archive.namelist()
+    assert any(name.endswith("convergence.png") for name in names) and any(name.endswith("table5.md") for name in names)

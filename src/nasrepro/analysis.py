@@ -87,10 +87,12 @@ def table5(summary: pd.DataFrame, labels: dict[str, str], paper_rows: dict[str, 
     return pd.DataFrame(rows)
 
 
-def table5_markdown(table: pd.DataFrame, title: str) -> str:
+def table5_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -> str:
     lines = [f"# {title}", ""]
-    lines.append("Mean number of queries until the global optimum is queried (Table 5 of the paper).")
+    lines.append("Mean number of queries until the global optimum is queried (Table 5 of the paper); "
+                 "SD over seeds (ddof=1); 95% CI: t interval of the mean.")
     lines.append("")
+    lines += [f"- {line}" for line in protocol]
     for bench, part in table.groupby("benchmark", sort=False):
         first = part.iloc[0]
         target = "fitting label" if first["optimum"] == "fit" else "test label"

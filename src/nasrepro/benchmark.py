@@ -57,6 +57,11 @@ class Benchmark:
         return self.meta["space"]
 
     @property
+    def op_columns(self) -> list[str]:
+        """The columns op0, op1, ... that describe each cell."""
+        return [c for c in self.table.columns if c.startswith("op") and c[2:].isdigit()]
+
+    @property
     def fit_labels(self) -> np.ndarray:
         return self.table["fit_label"].to_numpy(dtype=np.float64)
 

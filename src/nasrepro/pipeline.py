@@ -53,8 +53,11 @@ def search(config: dict, experiment: str, bench: str, method: str, seed: int, ta
         Budget.from_config(spec["budget"], benchmark.size),
         charge_repeats=spec.get("charge_repeats", True), progress=progress,
     )
-    result.metadata.update(experiment=experiment, benchmark_name=bench, method_name=method,
-                           encoding=cfg.method_encoding(config, method, bench) if features_path else None)
+    result.metadata.update(
+        experiment=experiment, benchmark_name=bench, method_name=method,
+        encoding=cfg.method_encoding(config, method, bench) if features_path else None,
+        config={"experiment": spec, "benchmark": config["benchmarks"][bench], "method": config["methods"][method]},
+    )
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)
     write_json(result.metadata, metadata_out)
@@ -79,8 +82,24 @@ def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) 
     )
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
-    seeds = len(cfg.seeds(config["experiments"][experiment]))
-    write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {seeds} seeds per cell)"), md_out)
+    spec = config["experiments"][experiment]
+    seeds = cfg.seeds(spec)
+    protocol = [
+        f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); runs stop once the optimum is queried, "
+        f"capped at {spec['budget'].get('queries', 'the whole space')} queries; a method that asks for an "
+        f"architecture again is {'charged again' if spec.get('charge_repeats', True) else 'not charged'}; "
+        f"queries are counted at the end of the batch that holds the optimum.",
+        *[f"{cfg.method_label(config, m)}: {_options(config['methods'][m])}" for m in spec["methods"]],
+    ]
+    write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {len(seeds)} seeds per cell)", protocol), md_out)
+
+
+def _seed_range(seeds: list[int]) -> str:
+    return f"seeds {seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"seeds {seeds}"
+
+
+def _options(method: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in method.items() if k not in cfg.NON_SEARCHER_KEYS)
 
 
 def render_convergence(config: dict, experiment: str, trajectories_path, png_out, pdf_out, csv_out) -> None:

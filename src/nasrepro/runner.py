@@ -55,7 +55,7 @@ def search_space(benchmark: Benchmark, features: np.ndarray | None) -> SearchSpa
         features = np.empty((benchmark.size, 0), dtype=np.float32)
     if len(features) != benchmark.size:
         raise NasReproError(f"feature matrix has {len(features)} rows, benchmark has {benchmark.size}")
-    ops = benchmark.table[[c for c in benchmark.table.columns if c.startswith("op")]].to_numpy(np.int8)
+    ops = benchmark.table[benchmark.op_columns].to_numpy(np.int8)
     fit = benchmark.fit_labels
     return SearchSpace(
         space=benchmark.space,

@@ -86,10 +86,18 @@ def test_table5_markdown(summary):
     rows = [line for line in text.splitlines() if line.startswith("| nb201")]
     assert rows[0] == "| nb201-cifar10 | WeakNAS | 3 | 200.0 | 100.0 | " \
                       f"[{200 - stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}, " \
-                      f"{200 + stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}] | 0 | 182.1 |"
-    assert rows[1].startswith("| nb201-cifar10 | random | 3 | 2000.0 |") and rows[1].endswith("| 1 | – |")
+                      f"{200 + stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}] | 200.0 | 0 | 182.1 |"
+    assert rows[1].startswith("| nb201-cifar10 | random | 3 | 2000.0 |") and rows[1].endswith("| 3000.0 | 1 | – |")
     assert "NO VALIDATION SPLIT" in text and "`x-test`" in text
     assert math.isnan(table.iloc[1]["paper"])  # no paper row given for 'random'
+
+
+def test_table5_median_counts_capped_runs_as_latest(summary):
+    summary.loc[summary["method"] == "random", "queries_to_optimum"] = [1000, np.nan, np.nan]
+    table = analysis.table5(summary, {}, {}, {})
+    random = table[table["method"] == "random"].iloc[0]
+    assert random["median"] == np.inf and random["not_found"] == 2 and random["mean"] == 1000.0
+    assert "| not found | 2 |" in analysis.table5_markdown(table, "t")
 
 
 # ------------------------------------------------------------------------------------ best so far

@@ -25,8 +25,11 @@ def save(figure, png: str | Path, pdf: str | Path) -> None:
 
 
 def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_titles: dict[str, str],
-                       caption: str, png: str | Path, pdf: str | Path) -> None:
-    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method."""
+                       caption: str, png: str | Path, pdf: str | Path, first_query: int = 10) -> None:
+    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method.
+
+    The axes start at `first_query` (the end of WeakNAS's first batch), where the methods begin to differ.
+    """
     benches = list(dict.fromkeys(curves["benchmark"]))
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.4), squeeze=False)
@@ -36,6 +39,11 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
                 ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
                                 color=line.get_color(), alpha=0.2, linewidth=0)
             ax.set_xscale("log")
+            shown = curves[(curves["benchmark"] == bench) & (curves["queries"] >= first_query)]
+            if len(shown):
+                low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
+                ax.set_xlim(first_query, curves["queries"].max())
+                ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
             ax.set_title(panel_titles.get(bench, bench))
             ax.set_xlabel("Number of queries")
             ax.set_ylabel("Best test accuracy found (%)")

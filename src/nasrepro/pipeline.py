@@ -114,7 +114,8 @@ def render_convergence(config: dict, experiment: str, trajectories_path, png_out
     stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
     caption = (f"{experiment}: runs {stop}; found = {mode.replace('_', ' ')}; runs that stopped keep their last "
                f"value; mean ± SD over seeds")
-    titles = {b: f"{b} ({config['benchmarks'][b]['dataset']}, fit {config['benchmarks'][b]['fit_split']})"
+    titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
+                 f"{'fit x-valid' if config['benchmarks'][b]['fit_split'] == 'x-valid' else 'fit on test: no validation split'})"
               for b in spec["benchmarks"]}
     figures.convergence_figure(curves, {m: cfg.method_label(config, m) for m in config["methods"]}, titles,
                                caption, png_out, pdf_out)

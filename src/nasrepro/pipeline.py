@@ -86,12 +86,20 @@ def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) 
     seeds = cfg.seeds(spec)
     protocol = [
         f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); runs stop once the optimum is queried, "
-        f"capped at {spec['budget'].get('queries', 'the whole space')} queries; a method that asks for an "
+        f"capped at {_caps(summary)}; a method that asks for an "
         f"architecture again is {'charged again' if spec.get('charge_repeats', True) else 'not charged'}; "
         f"queries are counted at the end of the batch that holds the optimum.",
         *[f"{cfg.method_label(config, m)}: {_options(config['methods'][m])}" for m in spec["methods"]],
     ]
     write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {len(seeds)} seeds per cell)", protocol), md_out)
+
+
+def _caps(summary: pd.DataFrame) -> str:
+    """The query caps the runs actually ran under (from their metadata), most common first."""
+    counts = summary["budget_queries"].value_counts()
+    if len(counts) == 1:
+        return f"{counts.index[0]} queries"
+    return ", ".join(f"{cap} queries for {n} runs" for cap, n in counts.items())
 
 
 def _seed_range(seeds: list[int]) -> str:

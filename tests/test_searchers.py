@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nasrepro import encodings, nb201
+from nasrepro import encodings
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError
 from nasrepro.runner import Budget, run_search, search_space

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import platform
 import sys
 import time
@@ -19,7 +18,6 @@ from .errors import NasReproError
 from .oracle import Oracle
 from .searchers import SearchSpace, make_searcher
 
-log = logging.getLogger(__name__)
 OPTIMUM_TARGETS = ("fit", "test")
 
 

@@ -46,7 +46,7 @@ def main() -> None:
     per_iteration = []
     for seed in args.seeds:
         started = time.perf_counter()
-        result = run_search(benchmark, features, cfg.searcher_spec(config, "weaknas"), seed,
+        result = run_search(benchmark, features, cfg.searcher_spec(config, "weaknas", args.bench), seed,
                             Budget(queries=benchmark.size, until_optimum=True), progress=False)
         seconds = time.perf_counter() - started
         iterations = int(result.trajectory["iteration"].max()) + 1

@@ -1,9 +1,9 @@
 import sys
 
 from nasrepro import config as nasrepro_config
-from nasrepro import nb201
 from nasrepro.errors import NasReproError
 from nasrepro.sources import SOURCES
+from nasrepro.spaces import get_space
 
 try:
     nasrepro_config.validate(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
@@ -16,6 +16,7 @@ NASREPRO_THREADS = 1
 wildcard_constraints:
     seed="0|[1-9][0-9]*",
     source="|".join(SOURCES),
+    ext="csv|tfrecord",
     bench="|".join(config["benchmarks"]),
     method="|".join(config["methods"]),
     experiment="|".join(config["experiments"]),
@@ -24,7 +25,7 @@ wildcard_constraints:
 
 def raw_files(bench):
     spec = config["benchmarks"][bench]
-    return {s: f"resources/raw/{s}.csv" for s in nb201.required_sources(spec["dataset"], spec["fit_split"])}
+    return {s: f"resources/raw/{SOURCES[s].filename}" for s in get_space(spec["space"]).required_sources(spec)}
 
 
 def search_inputs(wildcards):
@@ -55,10 +56,13 @@ def search_needs_gpu(wildcards):
 
 def all_outputs():
     outputs = []
-    for name, spec in config["experiments"].items():
+    for name in nasrepro_config.enabled_experiments(config):
+        spec = config["experiments"][name]
         requested = spec.get("outputs", [])
         if "table5" in requested:
             outputs += [f"results/{name}/table5.md", f"results/{name}/table5.csv"]
+        if "table4" in requested:
+            outputs += [f"results/{name}/table4.md", f"results/{name}/table4.csv"]
         if "convergence" in requested:
             outputs += [f"results/{name}/figures/convergence.png", f"results/{name}/figures/convergence.pdf"]
         if not requested:

@@ -4,7 +4,7 @@ localrules:
 
 rule fetch:
     output:
-        "resources/raw/{source}.csv",
+        "resources/raw/{source}.{ext}",
     conda:
         "../envs/nasrepro.yaml"
     log:
@@ -28,7 +28,7 @@ rule convert:
     params:
         bench=lambda wc: config["benchmarks"][wc.bench],
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
     script:
         "../scripts/convert.py"
 

@@ -1,5 +1,6 @@
 localrules:
     table5,
+    table4,
     convergence,
 
 
@@ -39,6 +40,24 @@ rule table5:
         config=config,
     script:
         "../scripts/table5.py"
+
+
+rule table4:
+    input:
+        summary="results/{experiment}/summary.parquet",
+        trajectories="results/{experiment}/trajectories.parquet",
+        script=f"{workflow.basedir}/scripts/table4.py",
+    output:
+        csv=report("results/{experiment}/table4.csv", caption="../report/table4.rst", category="Table 4", labels={"experiment": "{experiment}", "format": "csv"}),
+        md=report("results/{experiment}/table4.md", caption="../report/table4.rst", category="Table 4", labels={"experiment": "{experiment}", "format": "markdown"}),
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/table4/{experiment}.log",
+    params:
+        config=config,
+    script:
+        "../scripts/table4.py"
 
 
 rule convergence:

@@ -194,3 +194,64 @@ def snakemake_run():
                               timeout=timeout)
 
     return run
+
+
+# ------------------------------------------------------------------------------------- NAS-Bench-101
+NB101_OP_QUALITY = {"conv3x3-bn-relu": 0.6, "conv1x1-bn-relu": 0.3, "maxpool3x3": -0.2}
+
+
+def random_nb101_cells(count: int, seed: int = 101) -> list[tuple[str, np.ndarray, list[str]]]:
+    """`count` distinct valid NAS-Bench-101 cells as (hash, pruned matrix, op names), drawn like the
+    nasbench colab draws specs (each upper-triangle bit 1/2, each interior op uniform) and hashed with
+    nasbench-pytorch; isomorphic duplicates are dropped by their hash."""
+    from nasrepro import nb101
+
+    rng = np.random.default_rng(seed)
+    cells: dict[str, tuple[np.ndarray, list[str]]] = {}
+    while len(cells) < count:
+        matrix = np.triu(rng.integers(0, 2, (7, 7)), k=1)
+        ops = [nb101.INPUT, *rng.choice(nb101.INTERIOR_OPS, 5).tolist(), nb101.OUTPUT]
+        spec = nb101.valid_spec(matrix, ops)
+        if spec is not None:
+            cells.setdefault(nb101.cell_hash(matrix, ops), (spec.matrix.numpy().astype(np.int64), list(spec.ops)))
+    return [(h, m, o) for h, (m, o) in cells.items()]
+
+
+def write_nb101_tfrecord(path: Path, cells, seed: int = 7) -> dict[str, tuple[list[float], list[float]]]:
+    """Write `cells` in the nasbench_only108.tfrecord format (3 repeats each, shuffled order) with
+    accuracies that are a smooth function of the ops plus noise; returns hash -> (valid, test) fractions."""
+    from nasrepro import nb101_reader, tfrecord
+
+    rng = np.random.default_rng(seed)
+    records, truth = [], {}
+    for module_hash, matrix, ops in cells:
+        quality = sum(NB101_OP_QUALITY.get(op, 0.0) for op in ops) + 0.1 * matrix.sum()
+        valid = [0.85 + 0.02 * quality + rng.normal(0, 0.002) for _ in range(3)]
+        test = [v - 0.005 + rng.normal(0, 0.002) for v in valid]
+        truth[module_hash] = (valid, test)
+        for v, t in zip(valid, test):
+            evaluations = [
+                {"current_epoch": epoch, "training_time": 30.0 * epoch, "train_accuracy": min(1.0, v + 0.1) * epoch / 108,
+                 "validation_accuracy": v * epoch / 108, "test_accuracy": t * epoch / 108,
+                 "checkpoint_path": f"gs://made-up/{module_hash}/model.ckpt-{int(epoch * 100)}"}
+                for epoch in (0.0, 54.0, 108.0)
+            ]
+            metrics = nb101_reader.encode_metrics(evaluations, trainable_parameters=int(1e6 * (1 + quality)),
+                                                  total_time=3300.0)
+            records.append(nb101_reader.record_bytes(module_hash, 108, matrix, ops, metrics))
+    order = rng.permutation(len(records))
+    tfrecord.write_records(path, [records[i] for i in order])
+    return truth
+
+
+@pytest.fixture(scope="session")
+def nb101_cells():
+    return random_nb101_cells(300)
+
+
+@pytest.fixture(scope="session")
+def nb101_tfrecord(tmp_path_factory, nb101_cells) -> Path:
+    """A small nasbench_only108.tfrecord-format file: 300 distinct valid cells x 3 repeats."""
+    path = tmp_path_factory.mktemp("nb101") / "nasbench_only108.tfrecord"
+    write_nb101_tfrecord(path, nb101_cells)
+    return path

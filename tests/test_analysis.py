@@ -162,3 +162,40 @@ def test_paper_values_table5():
     assert table5[("WeakNAS", "nb201-cifar10")] == pytest.approx(182.1)
     assert table5[("Random Search", "nb201-cifar100")] == pytest.approx(7621.2)
     assert table5[("Reg Evolution", "nb201-imagenet16")] == pytest.approx(715.1)
+
+
+# -------------------------------------------------------------------------------- budget table (Table 4)
+@pytest.fixture
+def budget_runs() -> pd.DataFrame:
+    run0 = pd.DataFrame({"query": [1, 2, 3, 4], "fit_label": [1.0, 4.0, 2.0, 3.0],
+                         "test_label": [90.0, 92.0, 94.0, 93.0], "test_rank": [40, 10, 1, 5], "seed": 0})
+    run1 = pd.DataFrame({"query": [1, 2, 3], "fit_label": [2.0, 1.0, 5.0],
+                         "test_label": [91.0, 93.0, 92.5], "test_rank": [30, 5, 8], "seed": 1})
+    return pd.concat([run0, run1]).assign(benchmark="nb101-cifar10", method="weaknas")
+
+
+def test_found_at_budgets_by_report_mode(budget_runs):
+    oracle_max = analysis.found_at_budgets(budget_runs, "max_queried", [2, 4])
+    assert oracle_max["test_label"].tolist() == [92.0, 94.0, 93.0, 93.0]  # run1 stopped at 3 and keeps 93
+    assert oracle_max["test_rank"].tolist() == [10, 1, 5, 5]
+    assert oracle_max["queries_run"].tolist() == [2, 4, 2, 3]
+    by_valid = analysis.found_at_budgets(budget_runs, "test_of_best_valid", [2, 4])
+    assert by_valid["test_label"].tolist() == [92.0, 92.0, 91.0, 92.5]
+    assert by_valid["test_rank"].tolist() == [10, 10, 30, 8]
+
+
+def test_budget_table_values_and_paper_columns(budget_runs):
+    found = analysis.found_at_budgets(budget_runs, "max_queried", [2, 150])
+    table = analysis.budget_table(found, {"nb101-cifar10": 95.0}, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"})
+    at2 = table[table["queries"] == 2].iloc[0]
+    assert at2["method"] == "WeakNAS" and at2["n"] == 2
+    assert at2["test_acc"] == pytest.approx(92.5)
+    assert at2["sd"] == pytest.approx(np.std([92.0, 93.0], ddof=1))
+    assert at2["regret"] == pytest.approx(2.5)
+    assert at2["avg_rank"] == pytest.approx(7.5)
+    assert math.isnan(at2["paper_test_acc"])  # the paper has no 2-query row
+    at150 = table[table["queries"] == 150].iloc[0]
+    assert at150["paper_test_acc"] == pytest.approx(94.10) and at150["paper_avg_rank"] == pytest.approx(12.3)
+    text = analysis.budget_table_markdown(table, "Table 4", ["Protocol: test"])
+    assert "| nb101-cifar10 | WeakNAS | 150 | 2 | 93.50 [94.10] | 0.71 [0.19] | 1.50 [0.22] | 3.0 [12.3] |" in text
+    assert "- Protocol: test" in text

@@ -51,12 +51,55 @@ def test_repo_configs_validate(path):
 
 
 def test_offline_overlay_validates_and_needs_only_mirrored_files():
-    from nasrepro import nb201
+    from nasrepro.spaces import get_space
 
     config = cfg.validate(deep_merge(read("config.yaml"), read("config/offline.yaml")))
     assert config["data"]["allow_download"] is False
-    needed = {s for b in config["benchmarks"].values() for s in nb201.required_sources(b["dataset"], b["fit_split"])}
+    assert cfg.enabled_experiments(config) == ["table5", "convergence"]  # NAS-Bench-101 is not mirrored
+    benchmarks = {bench for _, bench, _, _ in cfg.jobs(config)}
+    needed = {s for b in benchmarks for s in get_space(config["benchmarks"][b]["space"]).required_sources(config["benchmarks"][b])}
     assert needed == {"nb201-cifar10_avg", "nb201-nats_bench"}
+
+
+def test_full_config_has_the_paper_nb101_settings():
+    config = cfg.load(str(REPO / "config.yaml"))
+    weaknas = cfg.searcher_spec(config, "weaknas", "nb101-cifar10")
+    assert (weaknas["init_sample"], weaknas["sample_each_iter"], weaknas["top_start"], weaknas["top_end"]) == (100, 10, 100, 100)
+    assert cfg.searcher_spec(config, "weaknas", "nb201-cifar10")["init_sample"] == 10
+    assert cfg.method_encoding(config, "weaknas", "nb101-cifar10") == "seq45"
+    evolution = cfg.searcher_spec(config, "regularized_evolution", "nb101-cifar10")
+    assert evolution == {"type": "regularized_evolution", "population_size": 50, "tournament_size": 10,
+                         "tournament": "distinct", "mutation": "colab"}
+    assert cfg.searcher_spec(config, "regularized_evolution", "nb201-cifar10")["population_size"] == 10
+    table4 = config["experiments"]["table4"]
+    assert table4["budget"]["queries"] == 2000 and table4["budgets"] == [150, 200, 400, 1000, 2000]
+
+
+def test_by_space_options_are_checked_like_the_method_itself(quick):
+    quick["methods"]["weaknas"]["by_space"] = {"nb101": {"population_size": 50}}
+    assert "methods.weaknas.by_space.nb101.population_size" in error_of(quick)
+    quick["methods"]["weaknas"]["by_space"] = {"nb101": {"init_sampel": 100}}
+    assert "unknown key 'methods.weaknas.by_space.nb101.init_sampel'" in error_of(quick)
+    quick["methods"]["weaknas"]["by_space"] = {"nb301": {"init_sample": 100}}
+    assert "methods.weaknas.by_space" in error_of(quick)
+
+
+def test_nb101_benchmark_choices_are_checked(quick):
+    quick["benchmarks"]["nb101"] = {"space": "nb101", "dataset": "cifar100", "fit_split": "valid"}
+    assert "'benchmarks.nb101'" in error_of(quick) and "cifar10" in error_of(quick)
+    quick["benchmarks"]["nb101"] = {"space": "nb101", "dataset": "cifar10", "fit_split": "x-valid"}
+    assert "fit_split" in error_of(quick)
+    quick["benchmarks"]["nb101"] = {"space": "nb101", "dataset": "cifar10", "fit_split": "valid", "encoding": "onehot30"}
+    quick["experiments"]["table5"]["benchmarks"].append("nb101")
+    assert "'benchmarks.nb101.encoding'" in error_of(quick) and "seq45" in error_of(quick)
+
+
+def test_table4_output_needs_budgets_within_the_query_budget(quick):
+    experiment = quick["experiments"]["table5"]
+    experiment.update(budget={"queries": 100}, outputs=["table4"])
+    assert "experiments.table5.budgets" in error_of(quick)
+    experiment["budgets"] = [50, 150]
+    assert "exceed budget.queries" in error_of(quick)
 
 
 def test_quick_config_jobs_and_helpers(quick):
@@ -66,7 +109,7 @@ def test_quick_config_jobs_and_helpers(quick):
     assert cfg.uses_features(quick, "weaknas") and not cfg.uses_features(quick, "random")
     assert cfg.method_encoding(quick, "weaknas", "nb201-cifar10") == "onehot30"
     assert cfg.method_label(quick, "regularized_evolution") == "Reg Evolution"
-    spec = cfg.searcher_spec(quick, "weaknas")
+    spec = cfg.searcher_spec(quick, "weaknas", "nb201-cifar10")
     assert spec["type"] == "weaknas" and not {"label", "paper_row", "encoding"} & set(spec)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasrepro.oracle import TRAJECTORY_COLUMNS, Oracle
+from nasrepro.oracle import TRAJECTORY_COLUMNS, Oracle, ranks_by_test
 from nasrepro.runner import Budget, run_search
 
 FIT = np.array([10.0, 30.0, 20.0, 50.0, 40.0])
@@ -124,3 +124,13 @@ def test_run_metadata_records_the_setup(make_benchmark):
     assert meta["wall_seconds"] >= 0
     assert set(meta["environment"]) >= {"python", "device", "versions"}
     assert meta["environment"]["versions"]["nasrepro"] is not None
+
+
+def test_test_ranks_count_strictly_better_architectures():
+    assert ranks_by_test(np.array([3.0, 1.0, 3.0, 2.0, 5.0])).tolist() == [2, 5, 2, 4, 1]
+
+
+def test_trajectory_records_test_rank():
+    oracle = Oracle(np.array([1.0, 2.0, 3.0]), np.array([70.0, 90.0, 80.0]))
+    oracle.query([2, 1], iteration=0)
+    assert oracle.trajectory()["test_rank"].tolist() == [2, 1]

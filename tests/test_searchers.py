@@ -228,10 +228,15 @@ def test_rea_mutated_op_is_uniform_over_the_other_four(nb201_synthetic):
     assert np.abs(np.bincount(new_ops, minlength=5)[[0, 1, 3, 4]] / 8000 - 0.25).max() < 0.03
 
 
-def test_rea_requires_the_nb201_space(nb201_synthetic):
+def test_rea_refuses_unknown_spaces_and_mutations_not_defined_for_the_space(nb201_synthetic):
     space = search_space(nb201_synthetic, None)
-    other = SearchSpace("nb101", space.size, space.ops, space.features, 0.0, 1.0)
-    with pytest.raises(NasReproError, match="nb201"):
+    with pytest.raises(NasReproError, match="unknown mutation 'colab' for space 'nb201'; known: autodl, naslib"):
+        RegularizedEvolution(space, seed=0, mutation="colab")
+    nb101_space = SearchSpace("nb101", space.size, space.ops, space.features, 0.0, 1.0)
+    with pytest.raises(NasReproError, match="unknown mutation 'autodl' for space 'nb101'; known: colab, naslib"):
+        RegularizedEvolution(nb101_space, seed=0, mutation="autodl")
+    other = SearchSpace("nb999", space.size, space.ops, space.features, 0.0, 1.0)
+    with pytest.raises(NasReproError, match="not 'nb999'"):
         RegularizedEvolution(other, seed=0)
 
 

@@ -77,10 +77,11 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # 2 experiments x 3 benchmarks x 3 methods x 100 seeds; 4 raw files (x-valid for all three datasets)
-    assert counts["search"] == 1800 and counts["fetch"] == 4 and counts["encode"] == 3, counts
+    # NB201: 2 experiments x 3 benchmarks x 3 methods x 100 seeds, NB101: 3 x 100 (Table 4) + 2 x 3 x 100 (Table 5);
+    # 5 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord)
+    assert counts["search"] == 2700 and counts["fetch"] == 5 and counts["encode"] == 5, counts
     searches = job_blocks(output, "search")
-    assert len(searches) == 1800
+    assert len(searches) == 2700
     for block in searches:
         method = re.search(r"method=(\w+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)

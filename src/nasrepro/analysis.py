@@ -41,6 +41,7 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             "queries_used": meta["queries_used"],
             "budget_queries": meta["budget"]["queries"],
             "optimum_target": meta["budget"]["optimum"],
+            "test_optimum": meta["test_optimum"],
             "fit_split": meta["benchmark"]["fit_split"],
             "test_split": meta["benchmark"]["test_split"],
             "fit_is_test": meta["benchmark"]["fit_is_test"],
@@ -118,17 +119,77 @@ def table5_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -
     return "\n".join(lines) + "\n"
 
 
+def found_positions(trajectory: pd.DataFrame, mode: str) -> np.ndarray:
+    """Row of the architecture counted as found after each query of one run (rows in query order)."""
+    if mode == "max_queried":
+        signal = trajectory["test_label"].to_numpy()
+    elif mode == "test_of_best_valid":
+        signal = trajectory["fit_label"].to_numpy()
+    else:
+        raise NasReproError(f"unknown report mode {mode!r}; known: {', '.join(REPORT_MODES)}")
+    running_best = np.maximum.accumulate(signal)
+    improves = np.r_[True, signal[1:] > running_best[:-1]]  # ties keep the earlier leader
+    return np.maximum.accumulate(np.where(improves, np.arange(len(signal)), 0))
+
+
 def best_so_far(trajectory: pd.DataFrame, mode: str) -> np.ndarray:
     """Test accuracy of the architecture counted as found after each query of one run."""
-    if mode == "max_queried":
-        return np.maximum.accumulate(trajectory["test_label"].to_numpy())
-    if mode == "test_of_best_valid":
-        fit = trajectory["fit_label"].to_numpy()
-        running_best = np.maximum.accumulate(fit)
-        improves = np.r_[True, fit[1:] > running_best[:-1]]  # ties keep the earlier leader
-        leader = np.maximum.accumulate(np.where(improves, np.arange(len(fit)), 0))
-        return trajectory["test_label"].to_numpy()[leader]
-    raise NasReproError(f"unknown report mode {mode!r}; known: {', '.join(REPORT_MODES)}")
+    return trajectory["test_label"].to_numpy()[found_positions(trajectory, mode)]
+
+
+def found_at_budgets(trajectories: pd.DataFrame, mode: str, budgets: list[int]) -> pd.DataFrame:
+    """Per run and budget b: test accuracy and test rank of the architecture found within b queries.
+
+    A run that stopped before b keeps what it had found when it stopped.
+    """
+    rows = []
+    for (bench, method, seed), run in trajectories.groupby(["benchmark", "method", "seed"], sort=False):
+        run = run.sort_values("query")
+        found = found_positions(run, mode)
+        for budget in budgets:
+            position = found[min(budget, len(run)) - 1]
+            rows.append({"benchmark": bench, "method": method, "seed": seed, "queries": budget,
+                         "queries_run": int(min(budget, len(run))),
+                         "test_label": run["test_label"].iat[position], "test_rank": run["test_rank"].iat[position]})
+    return pd.DataFrame(rows)
+
+
+def budget_table(found: pd.DataFrame, test_optimum: dict[str, float], labels: dict[str, str],
+                 paper_rows: dict[str, str], paper_table: str = "table4") -> pd.DataFrame:
+    """Mean test accuracy, SD, regret and average rank of the found architecture at each budget
+    (the paper's Tables 1-4), beside the paper's values where it has them."""
+    paper = paper_values().query("table == @paper_table").set_index(["row", "column"])["value"]
+    rows = []
+    for (bench, method, budget), runs in found.groupby(["benchmark", "method", "queries"], sort=False):
+        accuracy = describe(runs["test_label"].to_numpy())
+        row = {"benchmark": bench, "method": labels.get(method, method), "queries": int(budget), "n": accuracy["n"],
+               "test_acc": accuracy["mean"], "sd": accuracy["sd"],
+               "regret": float((test_optimum[bench] - runs["test_label"]).mean()),
+               "avg_rank": float(runs["test_rank"].mean())}
+        for metric in ("test_acc", "sd", "regret", "avg_rank"):
+            key = (paper_rows.get(method), f"{metric}@{budget}")
+            row[f"paper_{metric}"] = float(paper[key]) if key in paper.index else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def budget_table_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -> str:
+    lines = [f"# {title}", "", "Test accuracy (%) of the architecture found within the query budget: mean and SD "
+             "(ddof=1) over seeds; regret = benchmark's best test accuracy - mean; Avg. Rank = mean rank of the "
+             "found architecture's test accuracy among all architectures (1 = best). Paper values in brackets.", ""]
+    lines += [f"- {line}" for line in protocol]
+    lines += ["", "| Benchmark | Method | Queries | Seeds | Test Acc | SD | Regret | Avg. Rank |",
+              "|---|---|---|---|---|---|---|---|"]
+
+    def cell(value: float, paper: float, digits: int) -> str:
+        ours = f"{value:.{digits}f}" if np.isfinite(value) else "–"
+        return ours + (f" [{paper:.{digits}f}]" if np.isfinite(paper) else "")
+
+    for _, r in table.iterrows():
+        lines.append(f"| {r['benchmark']} | {r['method']} | {r['queries']} | {r['n']} | "
+                     f"{cell(r['test_acc'], r['paper_test_acc'], 2)} | {cell(r['sd'], r['paper_sd'], 2)} | "
+                     f"{cell(r['regret'], r['paper_regret'], 2)} | {cell(r['avg_rank'], r['paper_avg_rank'], 1)} |")
+    return "\n".join(lines) + "\n"
 
 
 def convergence(trajectories: pd.DataFrame, mode: str, grid: np.ndarray) -> pd.DataFrame:

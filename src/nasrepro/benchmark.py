@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from . import nb101, nb201
 from .errors import NasReproError
 from .io import atomic_path
 
 META_KEY = b"nasrepro"
+CELL_COLUMNS = {"nb101": nb101.CELL_COLUMNS, "nb201": nb201.CELL_COLUMNS}
 
 
 def write_table(table: pd.DataFrame, meta: dict, path: str | Path) -> None:
@@ -60,6 +62,12 @@ class Benchmark:
     def op_columns(self) -> list[str]:
         """The columns op0, op1, ... that describe each cell."""
         return [c for c in self.table.columns if c.startswith("op") and c[2:].isdigit()]
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """The columns that describe cells (never labels): what a search method may read."""
+        allowed = CELL_COLUMNS[self.space]
+        return self.table[[c for c in self.table.columns if c in allowed]]
 
     @property
     def fit_labels(self) -> np.ndarray:

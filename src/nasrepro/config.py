@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import inspect
+import re
 from importlib import resources
 
 import jsonschema
 import yaml
 
-from . import encodings, nb201
+from . import encodings
 from .errors import NasReproError
 from .searchers import SEARCHERS
+from .spaces import get_space
 
 SCHEMA_FILE = "config.schema.yaml"
-NON_SEARCHER_KEYS = ("encoding", "label", "paper_row")
+NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")
 
 
 def load_schema() -> dict:
@@ -30,6 +32,9 @@ def _one_line(error: jsonschema.ValidationError, source: str) -> str:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         key = f"{where}.{extra[0]}" if error.absolute_path else extra[0]
         return f"{source}: unknown key '{key}'"
+    if error.validator == "unevaluatedProperties":
+        extra = re.findall(r"'([^']+)'", error.message)[0]
+        return f"{source}: unknown key '{where}.{extra}'"
     if error.validator == "required":
         return f"{source}: key '{where}' is missing {error.message.split(' is a required')[0]}"
     if error.validator == "propertyNames":
@@ -48,31 +53,43 @@ def validate(config: dict, source: str = "config.yaml") -> dict:
 
 
 def _check_references(config: dict, source: str) -> None:
+    for name, bench in config["benchmarks"].items():
+        try:
+            get_space(bench["space"]).check(bench)
+        except NasReproError as error:
+            raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
     for name, method in config["methods"].items():
         if method["type"] not in SEARCHERS:
             known = ", ".join(SEARCHERS)
             raise NasReproError(f"{source}: key 'methods.{name}.type': unknown method {method['type']!r}; known: {known}")
         accepted = inspect.signature(SEARCHERS[method["type"]]).parameters
-        for key in method:
-            if key not in accepted and key not in ("type", *NON_SEARCHER_KEYS):
-                raise NasReproError(f"{source}: key 'methods.{name}.{key}' is not an option of method type {method['type']!r}")
-    for name, bench in config["benchmarks"].items():
-        try:
-            nb201.check_choice(bench["dataset"], bench["fit_split"])
-        except NasReproError as error:
-            raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
+        for space, options in [(None, method), *method.get("by_space", {}).items()]:
+            where = f"methods.{name}" + (f".by_space.{space}" if space else "")
+            for key in options:
+                if key not in accepted and key not in ("type", *NON_SEARCHER_KEYS):
+                    raise NasReproError(f"{source}: key '{where}.{key}' is not an option of method type {method['type']!r}")
     for name, experiment in config["experiments"].items():
         for kind in ("benchmarks", "methods"):
             for entry in experiment[kind]:
                 if entry not in config[kind]:
                     raise NasReproError(f"{source}: key 'experiments.{name}.{kind}': {entry!r} is not defined under '{kind}'")
         for bench in experiment["benchmarks"]:
+            space = config["benchmarks"][bench]["space"]
             for method in experiment["methods"]:
                 encoding = method_encoding(config, method, bench)
-                if uses_features(config, method) and encoding not in encodings.ENCODINGS[config["benchmarks"][bench]["space"]]:
-                    raise NasReproError(f"{source}: key 'methods.{method}.encoding': unknown encoding {encoding!r}")
+                if uses_features(config, method) and encoding not in encodings.ENCODINGS[space]:
+                    key = (f"methods.{method}" if "encoding" in method_options(config, method, bench)
+                           else f"benchmarks.{bench}") + ".encoding"
+                    known = ", ".join(encodings.ENCODINGS[space])
+                    raise NasReproError(f"{source}: key '{key}': {encoding!r} is not an encoding of the {space} "
+                                        f"space (benchmark {bench!r}); known: {known}")
         if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
             raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
+        if "table4" in experiment.get("outputs", []) and not experiment.get("budgets"):
+            raise NasReproError(f"{source}: key 'experiments.{name}.budgets' is needed for output table4")
+        over = [b for b in experiment.get("budgets", []) if b > experiment["budget"].get("queries", b)]
+        if over:
+            raise NasReproError(f"{source}: key 'experiments.{name}.budgets': {over} exceed budget.queries")
 
 
 def load(path: str) -> dict:
@@ -95,24 +112,37 @@ def uses_features(config: dict, method: str) -> bool:
     return SEARCHERS[config["methods"][method]["type"]].uses_features
 
 
+def method_options(config: dict, method: str, bench: str) -> dict:
+    """The method's entry with its `by_space` overrides for the benchmark's space applied."""
+    entry = config["methods"][method]
+    space = config["benchmarks"][bench]["space"]
+    return {**{k: v for k, v in entry.items() if k != "by_space"}, **entry.get("by_space", {}).get(space, {})}
+
+
 def method_encoding(config: dict, method: str, bench: str) -> str:
-    return config["methods"][method].get("encoding") or config["benchmarks"][bench].get("encoding", "onehot30")
+    bench_spec = config["benchmarks"][bench]
+    return (method_options(config, method, bench).get("encoding") or bench_spec.get("encoding")
+            or get_space(bench_spec["space"]).default_encoding)
 
 
-def searcher_spec(config: dict, method: str) -> dict:
-    """The method's entry without the keys that are not searcher options."""
-    return {k: v for k, v in config["methods"][method].items() if k not in NON_SEARCHER_KEYS}
+def searcher_spec(config: dict, method: str, bench: str) -> dict:
+    """The options the method's searcher is built with on this benchmark (labels and the like removed)."""
+    return {k: v for k, v in method_options(config, method, bench).items() if k not in NON_SEARCHER_KEYS}
 
 
 def method_label(config: dict, method: str) -> str:
     return config["methods"][method].get("label", method)
 
 
+def enabled_experiments(config: dict) -> list[str]:
+    return [name for name, spec in config["experiments"].items() if spec.get("enabled", True)]
+
+
 def jobs(config: dict) -> list[tuple[str, str, str, int]]:
     """Every (experiment, benchmark, method, seed) search job."""
     return [
         (name, bench, method, seed)
-        for name, experiment in config["experiments"].items()
+        for name, experiment in config["experiments"].items() if experiment.get("enabled", True)
         for bench in experiment["benchmarks"]
         for method in experiment["methods"]
         for seed in seeds(experiment)

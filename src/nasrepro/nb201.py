@@ -15,6 +15,7 @@ NUM_CELLS = len(OPS) ** NUM_EDGES  # 15,625
 # Edge e of the cell string joins EDGE_SOURCE[e] -> EDGE_TARGET[e]: 1<-0 | 2<-0, 2<-1 | 3<-0, 3<-1, 3<-2.
 EDGE_SOURCE = (0, 0, 1, 0, 1, 2)
 EDGE_TARGET = (1, 2, 2, 3, 3, 3)
+CELL_COLUMNS = ["cell", *[f"op{e}" for e in range(NUM_EDGES)], "iso_class"]  # what a search method may read
 INCOMING_EDGES = {node: [e for e in range(NUM_EDGES) if EDGE_TARGET[e] == node] for node in (1, 2, 3)}
 
 # dataset -> (file with x-valid, its test split name, nats_bench.csv test column)

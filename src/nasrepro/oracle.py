@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-TRAJECTORY_COLUMNS = ["query", "arch_id", "fit_label", "test_label", "iteration", "repeat"]
+TRAJECTORY_COLUMNS = ["query", "arch_id", "fit_label", "test_label", "test_rank", "iteration", "repeat"]
+
+
+def ranks_by_test(test_labels: np.ndarray) -> np.ndarray:
+    """Rank of every architecture by test label among all of them: 1 = best, ties share the better rank."""
+    descending = -np.sort(test_labels)[::-1]
+    return np.searchsorted(descending, -test_labels, side="left") + 1
 
 
 class Oracle:
-    """Answers fitting labels and keeps the trajectory. Test labels are recorded, never returned.
+    """Answers fitting labels and keeps the trajectory. Test labels (and the test rank among all
+    architectures) are recorded, never returned.
 
     Every answered architecture costs one query; with `charge_repeats=False` an architecture asked
     again is answered for free (and not recorded twice).
@@ -18,6 +25,7 @@ class Oracle:
     def __init__(self, fit_labels: np.ndarray, test_labels: np.ndarray, charge_repeats: bool = True):
         self._fit = np.asarray(fit_labels, dtype=np.float64)
         self._test = np.asarray(test_labels, dtype=np.float64)
+        self._rank = ranks_by_test(self._test)
         self.charge_repeats = charge_repeats
         self._seen = np.zeros(len(self._fit), dtype=bool)
         self._rows: list[tuple] = []
@@ -35,7 +43,8 @@ class Oracle:
             if repeat and not self.charge_repeats:
                 continue
             self._seen[arch_id] = True
-            self._rows.append((self.used + 1, int(arch_id), self._fit[arch_id], self._test[arch_id], iteration, repeat))
+            self._rows.append((self.used + 1, int(arch_id), self._fit[arch_id], self._test[arch_id],
+                               int(self._rank[arch_id]), iteration, repeat))
         return self._fit[ids].copy()
 
     def has_queried(self, arch_id: int) -> bool:

@@ -62,6 +62,7 @@ def search_space(benchmark: Benchmark, features: np.ndarray | None) -> SearchSpa
         features=features,
         fit_label_mean=float(fit.mean()),
         fit_label_std=float(fit.std()),
+        cells=benchmark.cells,
     )
 
 
@@ -103,6 +104,7 @@ def run_search(
         "charge_repeats": charge_repeats,
         "benchmark": benchmark.meta,
         "optimum_arch_id": optimum,
+        "test_optimum": float(benchmark.test_labels.max()),
         "queries_used": oracle.used,
         "queries_to_optimum": found_at,
         "wall_seconds": time.perf_counter() - started,

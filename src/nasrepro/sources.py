@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 NAS_LANDSCAPES = (
     "https://raw.githubusercontent.com/gabro8a/NAS-Landscapes/"
@@ -22,6 +23,11 @@ class Source:
     def __post_init__(self) -> None:
         if not (self.sha256 or self.git_blob):
             raise ValueError(f"source {self.name!r} has no checksum")
+
+    @property
+    def filename(self) -> str:
+        """The file's name in the workflow's resources/raw folder: the source name plus its format's suffix."""
+        return self.name + PurePosixPath(self.mirror_path).suffix
 
 
 SOURCES: dict[str, Source] = {
@@ -59,6 +65,20 @@ SOURCES: dict[str, Source] = {
             sha256="cb5d777ec3368be83c8f9b3aa4d520696051cb0eb8d94b8f85b519f9ea4afa3e",
             git_blob="a15806cde5e774239a51874d4ba1db74950a5127",
             description="NATS-Bench topology: test accuracy on cifar10, cifar100, ImageNet16-120; isomorphism string",
+        ),
+        Source(
+            name="nb101-only108",
+            url="https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",
+            mirror_path="nb101/nasbench_only108.tfrecord",
+            sha256="4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1",
+            description="NAS-Bench-101: 423,624 cells x 3 repeats at 108 epochs (TFRecord, about 499 MB)",
+        ),
+        Source(
+            name="nb101-full",
+            url="https://storage.googleapis.com/nasbench/nasbench_full.tfrecord",
+            mirror_path="nb101/nasbench_full.tfrecord",
+            sha256="3d64db8180fb1b0207212f9032205064312b6907a3bbc81eabea10db2f5c7e9c",
+            description="NAS-Bench-101 with 4/12/36/108 epochs (TFRecord, about 1.95 GB); only 108 is used",
         ),
     ]
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class SearchSpace:
     features: np.ndarray  # encoded architectures, float32, one row per architecture
     fit_label_mean: float
     fit_label_std: float
+    cells: pd.DataFrame | None = None  # the table's cell-description columns (see Benchmark.cells), no labels
 
 
 class Searcher:

@@ -1,0 +1,84 @@
+"""The whole NAS-Bench-101 chain through Snakemake on a small tfrecord the test writes:
+tfrecord -> canonical table -> seq45 encoding -> WeakNAS / R-EA / random runs -> Table 4, Table 5, curves.
+
+The file stands where the fetch rule would put the checksum-verified download (resources/raw/), so the
+workflow starts at `convert`; fetching and checksums are tested in test_download.py.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from conftest import TINY_MLP
+from test_workflow import job_counts, show
+
+REPO = Path(__file__).resolve().parents[1]
+
+CONFIG = {
+    "data": {"allow_download": False},
+    "benchmarks": {
+        "nb101-cifar10": {"space": "nb101", "dataset": "cifar10", "fit_split": "valid"},
+        "nb101-cifar10-test": {"space": "nb101", "dataset": "cifar10", "fit_split": "test",
+                               "paper_column": "nb101-cifar10"},
+    },
+    "methods": {
+        "weaknas": {"type": "weaknas", "label": "WeakNAS", "paper_row": "WeakNAS", "init_sample": 20,
+                    "sample_each_iter": 10, "top_start": 30, "top_end": 30, "predictor": TINY_MLP},
+        "regularized_evolution": {"type": "regularized_evolution", "label": "Reg Evolution", "paper_row": "Reg Evolution",
+                                  "by_space": {"nb101": {"population_size": 20, "tournament_size": 5,
+                                                         "tournament": "distinct", "mutation": "colab"}}},
+        "random": {"type": "random", "label": "Random Search", "paper_row": "Random Search"},
+    },
+    "experiments": {
+        "table4": {"benchmarks": ["nb101-cifar10"], "methods": ["weaknas", "regularized_evolution", "random"],
+                   "seeds": 2, "budget": {"queries": 60}, "budgets": [30, 60], "outputs": ["table4", "convergence"]},
+        "table5_nb101": {"benchmarks": ["nb101-cifar10", "nb101-cifar10-test"], "methods": ["weaknas", "random"],
+                         "seeds": 2, "budget": {"until_optimum": True}, "outputs": ["table5"]},
+    },
+}
+
+
+def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
+    raw = tmp_path / "resources" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copyfile(nb101_tfrecord, raw / "nb101-only108.tfrecord")
+    config = tmp_path / "nb101.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+
+    result = snakemake_run(tmp_path, "--cores", "2", "--configfile", str(config), timeout=600)
+    assert result.returncode == 0, show(result)
+
+    table = pd.read_parquet(tmp_path / "resources" / "tables" / "nb101-cifar10.parquet")
+    assert len(table) == 300 and table["hash"].is_unique
+    table4 = pd.read_csv(tmp_path / "results" / "table4" / "table4.csv")
+    assert sorted(set(table4["queries"])) == [30, 60] and set(table4["method"]) == {"WeakNAS", "Reg Evolution",
+                                                                                    "Random Search"}
+    assert (table4["avg_rank"] >= 1).all() and (table4["regret"] >= 0).all()
+    at60 = table4[table4["queries"] == 60].set_index("method")
+    assert at60.loc["WeakNAS", "test_acc"] >= at60.loc["Random Search", "test_acc"] - 0.5
+    markdown = (tmp_path / "results" / "table4" / "table4.md").read_text()
+    assert "found = max queried" in markdown and "fit on `valid`, report `test`" in markdown
+    assert (tmp_path / "results" / "table4" / "figures" / "convergence.png").stat().st_size > 0
+
+    table5 = pd.read_csv(tmp_path / "results" / "table5_nb101" / "table5.csv")
+    assert table5["not_found"].sum() == 0 and (table5["mean"] <= 300).all()
+    assert set(table5["paper"].round(1)) == {195.2, 188139.8}  # both protocols sit under the paper's NB101 column
+    runs = list((tmp_path / "results" / "runs").rglob("*.parquet"))
+    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 2 * 2
+
+
+def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
+    result = snakemake_run(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"))
+    assert result.returncode == 0, show(result)
+    output = result.stdout + result.stderr
+    counts = job_counts(output)
+    # NB201: 2 experiments x 3 benchmarks x 3 methods x 100 seeds; NB101: Table 5 (2 protocols) and Table 4
+    assert counts["search"] == 1800 + 2 * 3 * 100 + 3 * 100, counts
+    assert counts["fetch"] == 5 and counts["convert"] == 5 and counts["encode"] == 5, counts
+    assert counts["table4"] == 1 and counts["table5"] == 2, counts
+    assert re.search(r"resources/raw/nb101-only108\.tfrecord", output)

@@ -53,42 +53,50 @@ print(json.dumps({"import_s": imported - started, "convert_s": done - imported, 
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
-
-def connected(matrix: np.ndarray) -> bool:
-    """Whether the input reaches the output. (nb101.valid_spec raises, instead of returning None, on a
-    cell whose input does not reach its output: nasbench-pytorch's ModelSpec calls torch.tensor(None).)"""
-    reached = np.zeros(len(matrix), dtype=bool)
-    reached[0] = True
-    for v in range(1, len(matrix)):
-        reached[v] = bool((reached[:v] & (matrix[:v, v] > 0)).any())
-    return bool(reached[-1])
-
-
-# Pruned cells of NAS-Bench-101 by vertex count (its paper's Table 1 rounds these; 7 vertices dominate).
+# Rough share of pruned cells by vertex count (most NAS-Bench-101 cells have all 7 vertices); it only
+# makes the record sizes realistic.
 VERTEX_SHARE = {7: 0.8476, 6: 0.1352, 5: 0.0147, 4: 0.0021, 3: 0.0003, 2: 0.0001}
 
 
+def random_pruned_cell(rng: np.random.Generator, n: int) -> np.ndarray | None:
+    """A random n-vertex upper-triangular matrix that is already pruned (every vertex gets an in-edge
+    and an out-edge, so it lies on an input->output path), or None if it has more than 9 edges."""
+    matrix = np.zeros((n, n), dtype=np.int64)
+    for v in range(1, n):
+        matrix[rng.integers(0, v), v] = 1
+    for v in range(n - 1):
+        if not matrix[v].any():
+            matrix[v, rng.integers(v + 1, n)] = 1
+    r, c = np.triu_indices(n, k=1)
+    extra = rng.random(len(r)) < rng.uniform(0.0, 0.3)
+    matrix[r[extra], c[extra]] = 1
+    return matrix if matrix.sum() <= nb101.MAX_EDGES else None
+
+
 def cell_pool(size: int, seed: int) -> list[tuple[np.ndarray, list[str]]]:
-    """`size` distinct valid pruned cells (matrix, ops), with about the real share of each vertex count."""
+    """`size` distinct valid pruned cells (matrix, ops), with about the real share of each vertex count;
+    each is checked with nb101.valid_spec (which must leave it unchanged)."""
     rng = np.random.default_rng(seed)
-    wanted = {n: max(1, round(share * size)) for n, share in VERTEX_SHARE.items()}
-    wanted[7] = size - sum(count for n, count in wanted.items() if n != 7)
     pool, seen = [], set()
-    while len(pool) < size:
-        matrix = np.triu(rng.random((nb101.MAX_VERTICES, nb101.MAX_VERTICES)) < rng.uniform(0.2, 0.5), k=1)
-        matrix = matrix.astype(np.int64)
-        ops = [nb101.INPUT, *rng.choice(nb101.INTERIOR_OPS, nb101.MAX_VERTICES - 2), nb101.OUTPUT]
-        spec = nb101.valid_spec(matrix, ops) if connected(matrix) else None
-        if spec is None:
-            continue
-        pruned = spec.matrix.numpy().astype(np.int64)
-        key = (pruned.tobytes(), len(pruned), tuple(spec.ops))
-        if wanted.get(len(pruned), 0) > 0 and key not in seen:
-            wanted[len(pruned)] -= 1
+    for n in sorted(VERTEX_SHARE):  # 7 last: it takes what the small counts (few cells exist) leave
+        wanted = size - len(pool) if n == nb101.MAX_VERTICES else max(1, round(VERTEX_SHARE[n] * size))
+        for _ in range(wanted * 100):
+            if wanted == 0:
+                break
+            matrix = random_pruned_cell(rng, n)
+            if matrix is None:
+                continue
+            ops = [nb101.INPUT, *rng.choice(nb101.INTERIOR_OPS, n - 2).tolist(), nb101.OUTPUT]
+            key = (matrix.tobytes(), tuple(ops))
+            if key in seen:
+                continue
+            spec = nb101.valid_spec(matrix, ops)
+            assert spec is not None and spec.matrix.numpy().tolist() == matrix.tolist(), (matrix, ops)
             seen.add(key)
-            pool.append((pruned, list(spec.ops)))
-    rng.shuffle(pool)
-    return pool
+            pool.append((matrix, ops))
+            wanted -= 1
+    order = rng.permutation(len(pool))
+    return [pool[i] for i in order]
 
 
 def records(cells: int, pool: list[tuple[np.ndarray, list[str]]], seed: int):
@@ -106,7 +114,7 @@ def records(cells: int, pool: list[tuple[np.ndarray, list[str]]], seed: int):
                 matrix, ops = pool[i % len(pool)]
                 # With 3 full evaluation_data entries the real mean record size leaves room for one short
                 # checkpoint path at most, so only the end-of-training entry carries one.
-                run = f"gs://nasbench/108/{hashes[j][:8]}/{repeat + 1}/model.ckpt-"
+                run = f"gs://nasbench/{hashes[j][:8]}/{repeat + 1}/ckpt-"
                 metrics = encode_metrics(
                     [
                         {"current_epoch": 0.0, "training_time": 0.0, "train_accuracy": 0.1 + noise[j, 0],
@@ -152,7 +160,7 @@ def main() -> None:
 
         started = time.perf_counter()
         child = subprocess.run([sys.executable, "-c", CHILD, str(args.out), str(args.cells)],
-                               capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                               check=False, capture_output=True, text=True)
         wall = time.perf_counter() - started
         if child.returncode != 0:
             sys.exit(f"conversion failed:\n{child.stderr.strip()}")

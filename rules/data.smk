@@ -8,7 +8,7 @@ rule fetch:
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/fetch/{source}.log",
+        "logs/fetch/{source}.{ext}.log",
     params:
         data=config.get("data", {}),
     retries: 0

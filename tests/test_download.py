@@ -165,10 +165,15 @@ def test_fetch_url_retries_then_fails_with_the_url(tmp_path, monkeypatch):
 
 
 def test_sources_all_have_a_checksum_and_a_mirror_path():
-    assert {"nb201-cifar10_avg", "nb201-nats_bench", "nb201-cifar100_avg", "nb201-ImageNet16-120_avg"} <= set(SOURCES)
+    assert {"nb201-cifar10_avg", "nb201-nats_bench", "nb201-cifar100_avg", "nb201-ImageNet16-120_avg",
+            "nb101-only108", "nb101-full"} <= set(SOURCES)
     for item in SOURCES.values():
         assert item.sha256 or item.git_blob
-        assert item.url.startswith("https://") and item.mirror_path.startswith("nb201/")
+        assert item.url.startswith("https://") and item.mirror_path.split("/")[0] == item.name.split("-")[0]
+        assert item.filename == item.name + (".tfrecord" if item.name.startswith("nb101") else ".csv")
+    # the published sha256 of the official NAS-Bench-101 files (../shared/benchmarks/README.md)
+    assert SOURCES["nb101-only108"].sha256 == "4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1"
+    assert SOURCES["nb101-full"].sha256 == "3d64db8180fb1b0207212f9032205064312b6907a3bbc81eabea10db2f5c7e9c"
     with pytest.raises(ValueError, match="no checksum"):
         Source(name="x", url=URL, mirror_path="x.csv")
     with pytest.raises(KeyError, match="unknown benchmark source"):

@@ -133,7 +133,8 @@ def test_search_space_exposes_no_labels(nb201_synthetic, nb201_features):
     space = search_space(nb201_synthetic, nb201_features)
     assert space.ops.shape == (15625, 6) and space.features.shape == (15625, 30)
     assert (space.ops == nb201_synthetic.table[[f"op{e}" for e in range(6)]].to_numpy()).all()
-    assert set(vars(space)) == {"space", "size", "ops", "features", "fit_label_mean", "fit_label_std"}
+    assert set(vars(space)) == {"space", "size", "ops", "features", "fit_label_mean", "fit_label_std", "cells"}
+    assert list(space.cells.columns) == ["cell", *[f"op{e}" for e in range(6)], "iso_class"]  # no label column
     with pytest.raises(NasReproError, match="feature matrix has 3 rows"):
         search_space(nb201_synthetic, nb201_features[:3])
 

@@ -40,8 +40,8 @@ def valid_spec(matrix, ops: list[str]) -> ModelSpec | None:
     """The cell as a pruned ModelSpec, or None if it is not a valid NAS-Bench-101 cell
     (input not connected to output, or more than 9 edges after pruning)."""
     matrix = np.asarray(matrix, dtype=np.int64)
-    square = matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and not np.tril(matrix).any()
-    if square and not _input_reaches_output(matrix):
+    well_formed = matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and not np.tril(matrix).any()
+    if well_formed and not _input_reaches_output(matrix):
         return None  # nasbench-pytorch's ModelSpec crashes (torch.tensor(None)) on such a cell
     spec = ModelSpec(matrix, list(ops))
     if not spec.valid_spec or int(spec.matrix.sum()) > MAX_EDGES:

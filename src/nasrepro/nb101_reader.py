@@ -168,6 +168,7 @@ def convert(path: Path, fit_split: str = "valid", expected_cells: int | None = N
     fit_split "valid": fit_label = mean validation accuracy (WeakNAS's protocol); "test": fit_label =
     mean test accuracy (LaNAS's Table-5 protocol, searching on test). test_label is always the mean test
     accuracy. `expected_cells`, when given, is the number of unique hashes the file must hold.
+    Rows come in order of each hash's first 108-epoch record (its first record in `only108`).
     Every problem raises NasReproError with one line naming the file (and the record or hash).
     """
     path = Path(path)
@@ -198,7 +199,7 @@ def convert(path: Path, fit_split: str = "valid", expected_cells: int | None = N
     epochs_seen: set[int] = set()
     records = 0
 
-    loads = json.loads
+    decode_json = json.JSONDecoder().decode
     unbase64 = binascii.a2b_base64
     parse_metrics = ModelMetrics.FromString
     hash_ok = _HASH.fullmatch
@@ -209,7 +210,7 @@ def convert(path: Path, fit_split: str = "valid", expected_cells: int | None = N
     for number, data in iter_records(path):
         records += 1
         try:
-            item = loads(data)
+            item = decode_json(data.decode("utf-8"))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError
             raise fail(number, f"data is not UTF-8 JSON (starts {data[:40]!r})") from None
         if type(item) is not list or len(item) != 5:
@@ -291,6 +292,17 @@ def _table(path, fit_split, expected_cells, records, epochs_seen, row_hash, row_
     if kept == 0:
         raise NasReproError(f"{path}: no {FINAL_EPOCHS}-epoch records among {records} records "
                             f"(epochs seen: {epochs_seen or 'none'})")
+    numbers = np.frombuffer(rec_number, dtype=np.int64)
+    for name, values in (("validation_accuracy", rec_valid), ("test_accuracy", rec_test)):
+        values = np.frombuffer(values, dtype=np.float64)
+        bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
+        if len(bad):
+            raise NasReproError(f"{path}: record {numbers[bad[0]]}: final {name} {float(values[bad[0]])!r} is not a "
+                                f"fraction in [0, 1]")
+    times = np.frombuffer(rec_time, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(times))
+    if len(bad):
+        raise NasReproError(f"{path}: record {numbers[bad[0]]}: final training_time {float(times[bad[0]])!r} is not finite")
     rows = np.frombuffer(rec_row, dtype=np.int32)
     counts = np.bincount(rows, minlength=n_rows)
     wrong = np.flatnonzero(counts != REPEATS)
@@ -300,17 +312,6 @@ def _table(path, fit_split, expected_cells, records, epochs_seen, row_hash, row_
                             f"not {REPEATS} ({len(wrong)} hash(es) affected)")
     if expected_cells is not None and n_rows != expected_cells:
         raise NasReproError(f"{path}: {n_rows} unique cells at {FINAL_EPOCHS} epochs, expected {expected_cells}")
-    numbers = np.frombuffer(rec_number, dtype=np.int64)
-    for name, values in (("validation_accuracy", rec_valid), ("test_accuracy", rec_test)):
-        values = np.frombuffer(values, dtype=np.float64)
-        bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
-        if len(bad):
-            raise NasReproError(f"{path}: record {numbers[bad[0]]}: final {name} {values[bad[0]]!r} is not a "
-                                f"fraction in [0, 1]")
-    times = np.frombuffer(rec_time, dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(times))
-    if len(bad):
-        raise NasReproError(f"{path}: record {numbers[bad[0]]}: final training_time {times[bad[0]]!r} is not finite")
     params = np.frombuffer(rec_params, dtype=np.int64)
     order = np.argsort(rows, kind="stable")  # repeats of each row stay in file order
     params = params[order].reshape(n_rows, REPEATS)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import nb101, nb201
+from . import nb101, nb101_reader, nb201
 from .errors import NasReproError
 
 NB101_FILES = {"only108": "nb101-only108", "full": "nb101-full"}
@@ -57,8 +57,6 @@ def _nb101_sources(bench: dict) -> list[str]:
 
 
 def _nb101_convert(bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
-    from . import nb101_reader  # TODO top-level once it exists
-
     (source,) = _nb101_sources(bench)
     return nb101_reader.convert(Path(files[source]), bench["fit_split"])
 

@@ -73,8 +73,10 @@ def _records(path: Path, handle) -> Iterator[tuple[int, bytes]]:
         if ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF != length_crc:
             raise _error(path, number, "length CRC mismatch (file is corrupt)")
         position += 12
-        if length > size - position:
-            raise _error(path, number, f"file ends inside the record data ({size - position} of {length} bytes)")
+        if length + 4 > size - position:
+            left = size - position
+            where = f"data ({left} of {length} bytes)" if left < length else f"footer ({left - length} of 4 bytes)"
+            raise _error(path, number, f"file ends inside the record {where} (file is incomplete)")
         data = read(length)
         footer = read(4)
         if len(data) != length or len(footer) != 4:  # the file shrank while being read

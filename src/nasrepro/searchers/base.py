@@ -25,6 +25,20 @@ class SearchSpace:
     cells: pd.DataFrame | None = None  # the table's cell-description columns (see Benchmark.cells), no labels
 
 
+@dataclass(frozen=True)
+class PredictorState:
+    """What a predictor-based method believed after its last fit, for the runner's diagnostics.
+
+    `scores`: one value per architecture, higher = predicted better (an ensemble's mean);
+    `top1`: the architecture the method reports as its predicted best; `pool`: the ids the next batch
+    is drawn from (None when the next batch is not drawn from a pool, e.g. EI's top-M).
+    """
+
+    scores: np.ndarray
+    top1: int
+    pool: np.ndarray | None
+
+
 class Searcher:
     """Ask for architecture ids, be told their fitting labels. One instance is one seeded run."""
 
@@ -34,6 +48,7 @@ class Searcher:
         self.space = space
         self.seed = seed
         self.iterations: list[dict] = []  # per-iteration diagnostics written next to the trajectory
+        self.predictor_state: PredictorState | None = None  # set after each tell by predictor-based methods
 
     def ask(self, max_queries: int) -> np.ndarray:
         """Return at most `max_queries` architecture ids to query next (empty: nothing left to ask)."""

@@ -54,17 +54,20 @@ def search_needs_gpu(wildcards):
     return 1 if nasrepro_config.uses_features(config, wildcards.method) else 0
 
 
+OUTPUT_FILES = {
+    "table5": ["table5.md", "table5.csv"],
+    **{f"table{k}": [f"table{k}.md", f"table{k}.csv"] for k in (1, 2, 3, 4)},
+    "convergence": ["figures/convergence.png", "figures/convergence.pdf"],
+    "figure5": ["figures/figure5.png", "figures/figure5.pdf"],
+    "dynamics": ["figures/dynamics.png", "figures/dynamics.pdf"],
+}
+
+
 def all_outputs():
     outputs = []
     for name in nasrepro_config.enabled_experiments(config):
-        spec = config["experiments"][name]
-        requested = spec.get("outputs", [])
-        if "table5" in requested:
-            outputs += [f"results/{name}/table5.md", f"results/{name}/table5.csv"]
-        if "table4" in requested:
-            outputs += [f"results/{name}/table4.md", f"results/{name}/table4.csv"]
-        if "convergence" in requested:
-            outputs += [f"results/{name}/figures/convergence.png", f"results/{name}/figures/convergence.pdf"]
+        requested = config["experiments"][name].get("outputs", [])
+        outputs += [f"results/{name}/{file}" for output in requested for file in OUTPUT_FILES[output]]
         if not requested:
             outputs.append(f"results/{name}/summary.parquet")
     return outputs

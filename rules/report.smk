@@ -1,7 +1,9 @@
 localrules:
     table5,
-    table4,
+    budget_table,
     convergence,
+    figure5,
+    dynamics,
 
 
 rule collect:
@@ -10,6 +12,7 @@ rule collect:
     output:
         summary="results/{experiment}/summary.parquet",
         trajectories="results/{experiment}/trajectories.parquet",
+        iterations="results/{experiment}/iterations.parquet",
     conda:
         "../envs/nasrepro.yaml"
     log:
@@ -42,27 +45,31 @@ rule table5:
         "../scripts/table5.py"
 
 
-rule table4:
+rule budget_table:
     input:
         summary="results/{experiment}/summary.parquet",
         trajectories="results/{experiment}/trajectories.parquet",
-        script=f"{workflow.basedir}/scripts/table4.py",
+        iterations="results/{experiment}/iterations.parquet",
+        script=f"{workflow.basedir}/scripts/budget_table.py",
     output:
-        csv=report("results/{experiment}/table4.csv", caption="../report/table4.rst", category="Table 4", labels={"experiment": "{experiment}", "format": "csv"}),
-        md=report("results/{experiment}/table4.md", caption="../report/table4.rst", category="Table 4", labels={"experiment": "{experiment}", "format": "markdown"}),
+        csv=report("results/{experiment}/{table}.csv", caption="../report/budget_table.rst", category="Tables 1-4", labels={"experiment": "{experiment}", "table": "{table}", "format": "csv"}),
+        md=report("results/{experiment}/{table}.md", caption="../report/budget_table.rst", category="Tables 1-4", labels={"experiment": "{experiment}", "table": "{table}", "format": "markdown"}),
+    wildcard_constraints:
+        table="table[1-4]",
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/table4/{experiment}.log",
+        "logs/{table}/{experiment}.log",
     params:
         config=config,
     script:
-        "../scripts/table4.py"
+        "../scripts/budget_table.py"
 
 
 rule convergence:
     input:
         trajectories="results/{experiment}/trajectories.parquet",
+        iterations="results/{experiment}/iterations.parquet",
         script=f"{workflow.basedir}/scripts/convergence.py",
     output:
         png=report("results/{experiment}/figures/convergence.png", caption="../report/convergence.rst", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
@@ -74,5 +81,44 @@ rule convergence:
         "logs/convergence/{experiment}.log",
     params:
         config=config,
+        panels="benchmark",
     script:
         "../scripts/convergence.py"
+
+
+rule figure5:
+    input:
+        trajectories="results/{experiment}/trajectories.parquet",
+        iterations="results/{experiment}/iterations.parquet",
+        script=f"{workflow.basedir}/scripts/convergence.py",
+    output:
+        png=report("results/{experiment}/figures/figure5.png", caption="../report/figure5.rst", category="Figure 5", labels={"experiment": "{experiment}", "format": "png"}),
+        pdf="results/{experiment}/figures/figure5.pdf",
+        csv="results/{experiment}/figures/figure5.csv",
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/figure5/{experiment}.log",
+    params:
+        config=config,
+        panels="predictor",
+    script:
+        "../scripts/convergence.py"
+
+
+rule dynamics:
+    input:
+        iterations="results/{experiment}/iterations.parquet",
+        script=f"{workflow.basedir}/scripts/dynamics.py",
+    output:
+        png=report("results/{experiment}/figures/dynamics.png", caption="../report/dynamics.rst", category="Figure 3", labels={"experiment": "{experiment}", "format": "png"}),
+        pdf="results/{experiment}/figures/dynamics.pdf",
+        csv="results/{experiment}/figures/dynamics.csv",
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/dynamics/{experiment}.log",
+    params:
+        config=config,
+    script:
+        "../scripts/dynamics.py"

@@ -1,5 +1,5 @@
 from nasrepro import pipeline, smk
 
 smk.start(snakemake)
-pipeline.collect_runs(list(snakemake.input), snakemake.params.run_keys, snakemake.output.summary,
-                      snakemake.output.trajectories)
+out = snakemake.output
+pipeline.collect_runs(list(snakemake.input), snakemake.params.run_keys, out.summary, out.trajectories, out.iterations)

@@ -1,5 +1,6 @@
 from nasrepro import pipeline, smk
 
 smk.start(snakemake)
+out = snakemake.output
 pipeline.render_convergence(snakemake.params.config, snakemake.wildcards.experiment, snakemake.input.trajectories,
-                            snakemake.output.png, snakemake.output.pdf, snakemake.output.csv)
+                            snakemake.input.iterations, out.png, out.pdf, out.csv, panels=snakemake.params.panels)

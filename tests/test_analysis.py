@@ -107,6 +107,7 @@ def trajectory() -> pd.DataFrame:
         "query": [1, 2, 3, 4, 5, 6],
         "fit_label": [1.0, 3.0, 2.0, 3.0, 5.0, 4.0],
         "test_label": [10.0, 20.0, 30.0, 40.0, 15.0, 50.0],
+        "test_rank": [6, 4, 3, 2, 5, 1],
     })
 
 
@@ -127,12 +128,12 @@ def test_best_so_far_unknown_mode(trajectory):
 # ------------------------------------------------------------------------------------ convergence
 def test_convergence_on_two_tiny_runs():
     run0 = pd.DataFrame({"query": [1, 2, 3, 4], "fit_label": [1.0, 2.0, 0.0, 3.0],
-                         "test_label": [10.0, 12.0, 30.0, 11.0], "seed": 0})
-    run1 = pd.DataFrame({"query": [1, 2], "fit_label": [5.0, 1.0], "test_label": [20.0, 40.0], "seed": 1})
+                         "test_label": [10.0, 12.0, 30.0, 11.0], "test_rank": 1, "seed": 0})
+    run1 = pd.DataFrame({"query": [1, 2], "fit_label": [5.0, 1.0], "test_label": [20.0, 40.0], "test_rank": 1, "seed": 1})
     trajectories = pd.concat([run0, run1]).assign(benchmark="b", method="m")
     grid = np.array([1, 2, 3, 4, 8])
 
-    curves = analysis.convergence(trajectories, "max_queried", grid)
+    curves = analysis.convergence(trajectories, None, "max_queried", grid)
     assert curves["queries"].tolist() == [1, 2, 3, 4, 8]
     # run0: 10 12 30 30 30; run1 stopped after 2 queries and keeps 40
     expected0, expected1 = np.array([10, 12, 30, 30, 30]), np.array([20, 40, 40, 40, 40])
@@ -140,17 +141,17 @@ def test_convergence_on_two_tiny_runs():
     np.testing.assert_allclose(curves["sd"], np.abs(expected0 - expected1) / math.sqrt(2))
     assert (curves["n"] == 2).all()
 
-    curves = analysis.convergence(trajectories, "test_of_best_valid", grid)
+    curves = analysis.convergence(trajectories, None, "test_of_best_valid", grid)
     # run0 leaders: 0, 1, 1, 3 -> 10 12 12 11 11; run1 leader stays 0 -> 20 20 20 20 20
     np.testing.assert_allclose(curves["mean"], (np.array([10, 12, 12, 11, 11]) + 20) / 2)
 
 
 def test_convergence_keeps_methods_and_benchmarks_apart():
-    a = pd.DataFrame({"query": [1, 2], "fit_label": [1.0, 2.0], "test_label": [1.0, 2.0], "seed": 0,
+    a = pd.DataFrame({"query": [1, 2], "fit_label": [1.0, 2.0], "test_label": [1.0, 2.0], "test_rank": 1, "seed": 0,
                       "benchmark": "b1", "method": "m1"})
     b = a.assign(method="m2", test_label=[5.0, 6.0])
     c = a.assign(benchmark="b2", test_label=[7.0, 3.0])
-    curves = analysis.convergence(pd.concat([a, b, c]), "max_queried", np.array([1, 2]))
+    curves = analysis.convergence(pd.concat([a, b, c]), None, "max_queried", np.array([1, 2]))
     assert curves[["benchmark", "method"]].drop_duplicates().values.tolist() == [["b1", "m1"], ["b1", "m2"], ["b2", "m1"]]
     assert curves["mean"].tolist() == [1, 2, 5, 6, 7, 7]
     assert (curves["sd"] == 0).all() and (curves["n"] == 1).all()
@@ -175,18 +176,19 @@ def budget_runs() -> pd.DataFrame:
 
 
 def test_found_at_budgets_by_report_mode(budget_runs):
-    oracle_max = analysis.found_at_budgets(budget_runs, "max_queried", [2, 4])
+    oracle_max = analysis.found_at_budgets(budget_runs, None, "max_queried", [2, 4])
     assert oracle_max["test_label"].tolist() == [92.0, 94.0, 93.0, 93.0]  # run1 stopped at 3 and keeps 93
     assert oracle_max["test_rank"].tolist() == [10, 1, 5, 5]
     assert oracle_max["queries_run"].tolist() == [2, 4, 2, 3]
-    by_valid = analysis.found_at_budgets(budget_runs, "test_of_best_valid", [2, 4])
+    by_valid = analysis.found_at_budgets(budget_runs, None, "test_of_best_valid", [2, 4])
     assert by_valid["test_label"].tolist() == [92.0, 92.0, 91.0, 92.5]
     assert by_valid["test_rank"].tolist() == [10, 10, 30, 8]
 
 
 def test_budget_table_values_and_paper_columns(budget_runs):
-    found = analysis.found_at_budgets(budget_runs, "max_queried", [2, 150])
-    table = analysis.budget_table(found, {"nb101-cifar10": 95.0}, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"})
+    found = analysis.found_at_budgets(budget_runs, None, "max_queried", [2, 150])
+    table = analysis.budget_table(found, {"nb101-cifar10": 95.0}, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"},
+                                  {"nb101-cifar10": "nb101-cifar10"})
     at2 = table[table["queries"] == 2].iloc[0]
     assert at2["method"] == "WeakNAS" and at2["n"] == 2
     assert at2["test_acc"] == pytest.approx(92.5)
@@ -199,3 +201,41 @@ def test_budget_table_values_and_paper_columns(budget_runs):
     text = analysis.budget_table_markdown(table, "Table 4", ["Protocol: test"])
     assert "| nb101-cifar10 | WeakNAS | 150 | 2 | 93.50 [94.10] | 0.71 [0.19] | 1.50 [0.22] | 3.0 [12.3] |" in text
     assert "- Protocol: test" in text
+
+
+def test_budget_table_takes_paper_values_of_its_own_benchmark_only(budget_runs):
+    found = analysis.found_at_budgets(budget_runs.assign(benchmark="nb201-cifar10"), None, "max_queried", [150])
+    table = analysis.budget_table(found, {"nb201-cifar10": 95.0}, {}, {"weaknas": "WeakNAS"}, {})
+    assert math.isnan(table["paper_test_acc"].iloc[0])  # the paper's Table 4 is on NAS-Bench-101
+
+
+# --------------------------------------------------------------------- predictor top-1 report modes
+@pytest.fixture
+def fits() -> pd.DataFrame:
+    """Two predictor fits of the `trajectory` run: after 2 and after 4 queries."""
+    return pd.DataFrame({"iteration": [0, 1], "queries": [2, 4], "pred_top1_test": [35.0, 45.0], "pred_top1_rank": [3, 2]})
+
+
+def test_max_queried_or_pred1_takes_the_free_peek(trajectory, fits):
+    test, rank = analysis.found_per_query(trajectory, fits, "max_queried_or_pred1")
+    # queried max: 10 20 30 40 40 50; top-1 of the latest fit: -, 35, 35, 45, 45, 45
+    assert test.tolist() == [10, 35, 35, 45, 45, 50]
+    assert rank.tolist() == [6, 3, 3, 2, 2, 1]
+
+
+def test_pred1_only_is_undefined_before_the_first_fit(trajectory, fits):
+    test, rank = analysis.found_per_query(trajectory, fits, "pred1_only")
+    assert math.isnan(test[0]) and test[1:].tolist() == [35, 35, 45, 45, 45]
+    assert rank[1:].tolist() == [3, 3, 2, 2, 2]
+
+
+def test_pred1_modes_without_a_predictor(trajectory):
+    assert analysis.best_so_far(trajectory, "max_queried_or_pred1").tolist() == [10, 20, 30, 40, 40, 50]
+    assert np.isnan(analysis.best_so_far(trajectory, "pred1_only")).all()
+
+
+def test_modes_per_method(budget_runs):
+    both = pd.concat([budget_runs, budget_runs.assign(method="random")])
+    found = analysis.found_at_budgets(both, None, {"weaknas": "max_queried", "random": "test_of_best_valid"}, [4])
+    by_method = found.groupby("method")["test_label"].apply(list).to_dict()
+    assert by_method == {"weaknas": [94.0, 93.0], "random": [92.0, 92.5]}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasrepro.oracle import TRAJECTORY_COLUMNS, Oracle, ranks_by_test
+from nasrepro.metrics import competition_ranks
+from nasrepro.oracle import TRAJECTORY_COLUMNS, Oracle
 from nasrepro.runner import Budget, run_search
 
 FIT = np.array([10.0, 30.0, 20.0, 50.0, 40.0])
@@ -126,8 +127,8 @@ def test_run_metadata_records_the_setup(make_benchmark):
     assert meta["environment"]["versions"]["nasrepro"] is not None
 
 
-def test_test_ranks_count_strictly_better_architectures():
-    assert ranks_by_test(np.array([3.0, 1.0, 3.0, 2.0, 5.0])).tolist() == [2, 5, 2, 4, 1]
+def test_competition_ranks_count_strictly_better_architectures():
+    assert competition_ranks(np.array([3.0, 1.0, 3.0, 2.0, 5.0])).tolist() == [2, 5, 2, 4, 1]
 
 
 def test_trajectory_records_test_rank():

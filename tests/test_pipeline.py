@@ -73,7 +73,8 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
                 keys.append({"experiment": "t5", "benchmark": bench, "method": method, "seed": seed})
 
     results = tmp_path / "results" / "t5"
-    pipeline.collect_runs(runs, keys, results / "summary.parquet", results / "trajectories.parquet")
+    pipeline.collect_runs(runs, keys, results / "summary.parquet", results / "trajectories.parquet",
+                          results / "iterations.parquet")
     summary = pd.read_parquet(results / "summary.parquet")
     assert len(summary) == 8 and summary["queries_to_optimum"].notna().all()
     assert summary.loc[summary["benchmark"] == "syn100", "fit_is_test"].all()
@@ -87,8 +88,8 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     assert "2 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown
 
     figures = results / "figures"
-    pipeline.render_convergence(config, "t5", results / "trajectories.parquet", figures / "c.png",
-                                figures / "c.pdf", figures / "c.csv")
+    pipeline.render_convergence(config, "t5", results / "trajectories.parquet", results / "iterations.parquet",
+                                figures / "c.png", figures / "c.pdf", figures / "c.csv")
     assert (figures / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (figures / "c.pdf").read_bytes()[:5] == b"%PDF-"
     curves = pd.read_csv(figures / "c.csv")

@@ -12,7 +12,15 @@ from scipy import stats
 
 from .errors import NasReproError
 
-REPORT_MODES = ("max_queried", "test_of_best_valid")
+# Which architecture counts as found after q queries (reference protocol §1.12):
+REPORT_MODES = {
+    "max_queried_or_pred1": "the best test accuracy among the queried architectures or of the latest predictor's "
+                            "top-1 (the paper's notebooks; the top-1 is a free peek, no query is charged)",
+    "max_queried": "the best test accuracy among the queried architectures (an oracle selection)",
+    "pred1_only": "the latest predictor's top-1 (Eq. 4 of the paper); undefined for methods without a predictor",
+    "test_of_best_valid": "the test accuracy of the queried architecture with the best fitting label (the "
+                          "convention of the baselines' papers)",
+}
 
 
 def paper_values() -> pd.DataFrame:
@@ -30,14 +38,22 @@ def load_run(trajectory_path: str | Path) -> tuple[pd.DataFrame, dict]:
         raise NasReproError(f"{trajectory_path}: cannot read run ({error})") from None
 
 
-def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per run (summary) and one row per query (trajectories), tagged with each run's keys."""
-    summaries, trajectories = [], []
+def iterations_path(trajectory_path: str | Path) -> Path:
+    return Path(trajectory_path).with_suffix(".iterations.parquet")
+
+
+def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One row per run (summary), per query (trajectories) and per predictor fit (iterations), each
+    tagged with its run's keys."""
+    summaries, trajectories, iterations = [], [], []
     for path, key in zip(run_paths, keys):
         trajectory, meta = load_run(path)
         summaries.append({
             **key,
             "queries_to_optimum": meta["queries_to_optimum"],
+            "queries_to_fit_optimum": meta["queries_to_fit_optimum"],
+            "queries_to_test_optimum": meta["queries_to_test_optimum"],
+            "label_mode": meta["label_mode"],
             "queries_used": meta["queries_used"],
             "budget_queries": meta["budget"]["queries"],
             "optimum_target": meta["budget"]["optimum"],
@@ -50,7 +66,10 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             "device": meta["environment"]["device"],
         })
         trajectories.append(trajectory.assign(**key))
-    return pd.DataFrame(summaries), pd.concat(trajectories, ignore_index=True)
+        iterations.append(pd.read_parquet(iterations_path(path)).assign(**key))
+    iterations = [frame for frame in iterations if not frame.empty]
+    return (pd.DataFrame(summaries), pd.concat(trajectories, ignore_index=True),
+            pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*keys[0], "iteration"]))
 
 
 def describe(values: np.ndarray) -> dict:
@@ -119,55 +138,95 @@ def table5_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -
     return "\n".join(lines) + "\n"
 
 
-def found_positions(trajectory: pd.DataFrame, mode: str) -> np.ndarray:
-    """Row of the architecture counted as found after each query of one run (rows in query order)."""
-    if mode == "max_queried":
-        signal = trajectory["test_label"].to_numpy()
-    elif mode == "test_of_best_valid":
-        signal = trajectory["fit_label"].to_numpy()
-    else:
-        raise NasReproError(f"unknown report mode {mode!r}; known: {', '.join(REPORT_MODES)}")
+def _leaders(signal: np.ndarray) -> np.ndarray:
+    """Row of the running maximum of `signal` after each row (ties keep the earlier leader)."""
     running_best = np.maximum.accumulate(signal)
-    improves = np.r_[True, signal[1:] > running_best[:-1]]  # ties keep the earlier leader
+    improves = np.r_[True, signal[1:] > running_best[:-1]]
     return np.maximum.accumulate(np.where(improves, np.arange(len(signal)), 0))
 
 
-def best_so_far(trajectory: pd.DataFrame, mode: str) -> np.ndarray:
+def found_per_query(trajectory: pd.DataFrame, iterations: pd.DataFrame | None, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """Test accuracy and test rank of the architecture counted as found after each query of one run
+    (trajectory rows in query order; `iterations` the run's predictor fits, with `queries`,
+    `pred_top1_test` and `pred_top1_rank`). NaN where nothing counts as found yet."""
+    if mode not in REPORT_MODES:
+        raise NasReproError(f"unknown report mode {mode!r}; known: {', '.join(REPORT_MODES)}")
+    test, rank = trajectory["test_label"].to_numpy(), trajectory["test_rank"].to_numpy(dtype=float)
+    signal = trajectory["fit_label" if mode == "test_of_best_valid" else "test_label"].to_numpy()
+    leader = _leaders(signal)
+    found_test, found_rank = test[leader], rank[leader]
+    if mode in ("max_queried", "test_of_best_valid"):
+        return found_test, found_rank
+    pred_test, pred_rank = _latest_predictor(trajectory["query"].to_numpy(), iterations)
+    if mode == "pred1_only":
+        return pred_test, pred_rank
+    peek = pred_test > found_test  # NaN (no predictor yet) compares False
+    return np.where(peek, pred_test, found_test), np.where(peek, pred_rank, found_rank)
+
+
+def _latest_predictor(queries: np.ndarray, iterations: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Test accuracy and rank of the top-1 of the latest predictor fitted on at most q queries, per query q."""
+    nan = np.full(len(queries), np.nan)
+    if iterations is None or iterations.empty or "pred_top1_test" not in iterations:
+        return nan, nan.copy()
+    fits = iterations.dropna(subset=["pred_top1_test"]).sort_values("queries")
+    latest = np.searchsorted(fits["queries"].to_numpy(), queries, side="right") - 1
+    known = latest >= 0
+    test, rank = nan, nan.copy()
+    test[known] = fits["pred_top1_test"].to_numpy()[latest[known]]
+    rank[known] = fits["pred_top1_rank"].to_numpy(dtype=float)[latest[known]]
+    return test, rank
+
+
+def best_so_far(trajectory: pd.DataFrame, mode: str, iterations: pd.DataFrame | None = None) -> np.ndarray:
     """Test accuracy of the architecture counted as found after each query of one run."""
-    return trajectory["test_label"].to_numpy()[found_positions(trajectory, mode)]
+    return found_per_query(trajectory, iterations, mode)[0]
 
 
-def found_at_budgets(trajectories: pd.DataFrame, mode: str, budgets: list[int]) -> pd.DataFrame:
-    """Per run and budget b: test accuracy and test rank of the architecture found within b queries.
+def _runs(trajectories: pd.DataFrame, iterations: pd.DataFrame | None):
+    """(benchmark, method, seed, trajectory in query order, that run's iterations) for every run."""
+    fits = {} if iterations is None or iterations.empty else dict(
+        iter(iterations.groupby(["benchmark", "method", "seed"], sort=False)))
+    for key, run in trajectories.groupby(["benchmark", "method", "seed"], sort=False):
+        yield (*key, run.sort_values("query"), fits.get(key))
+
+
+def _mode_of(modes: str | dict[str, str], method: str) -> str:
+    return modes if isinstance(modes, str) else modes[method]
+
+
+def found_at_budgets(trajectories: pd.DataFrame, iterations: pd.DataFrame | None, modes: str | dict[str, str],
+                     budgets: list[int]) -> pd.DataFrame:
+    """Per run and budget b: test accuracy and test rank of the architecture found within b queries
+    (`modes`: one report mode, or one per method).
 
     A run that stopped before b keeps what it had found when it stopped.
     """
     rows = []
-    for (bench, method, seed), run in trajectories.groupby(["benchmark", "method", "seed"], sort=False):
-        run = run.sort_values("query")
-        found = found_positions(run, mode)
+    for bench, method, seed, run, fits in _runs(trajectories, iterations):
+        test, rank = found_per_query(run, fits, _mode_of(modes, method))
         for budget in budgets:
-            position = found[min(budget, len(run)) - 1]
+            last = min(budget, len(run)) - 1
             rows.append({"benchmark": bench, "method": method, "seed": seed, "queries": budget,
-                         "queries_run": int(min(budget, len(run))),
-                         "test_label": run["test_label"].iat[position], "test_rank": run["test_rank"].iat[position]})
+                         "queries_run": last + 1, "test_label": test[last], "test_rank": rank[last]})
     return pd.DataFrame(rows)
 
 
 def budget_table(found: pd.DataFrame, test_optimum: dict[str, float], labels: dict[str, str],
-                 paper_rows: dict[str, str], paper_table: str = "table4") -> pd.DataFrame:
+                 paper_rows: dict[str, str], paper_columns: dict[str, str], paper_table: str = "table4") -> pd.DataFrame:
     """Mean test accuracy, SD, regret and average rank of the found architecture at each budget
-    (the paper's Tables 1-4), beside the paper's values where it has them."""
+    (the paper's Tables 1-4), beside the paper's values where it has that row and benchmark."""
     paper = paper_values().query("table == @paper_table").set_index(["row", "column"])["value"]
     rows = []
     for (bench, method, budget), runs in found.groupby(["benchmark", "method", "queries"], sort=False):
+        runs = runs.dropna(subset=["test_label"])  # pred1_only before a first predictor, or without one
         accuracy = describe(runs["test_label"].to_numpy())
         row = {"benchmark": bench, "method": labels.get(method, method), "queries": int(budget), "n": accuracy["n"],
                "test_acc": accuracy["mean"], "sd": accuracy["sd"],
                "regret": float((test_optimum[bench] - runs["test_label"]).mean()),
                "avg_rank": float(runs["test_rank"].mean())}
         for metric in ("test_acc", "sd", "regret", "avg_rank"):
-            key = (paper_rows.get(method), f"{metric}@{budget}")
+            key = (paper_rows.get(method), f"{paper_columns.get(bench, bench)}:{metric}@{budget}")
             row[f"paper_{metric}"] = float(paper[key]) if key in paper.index else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
@@ -192,21 +251,23 @@ def budget_table_markdown(table: pd.DataFrame, title: str, protocol: list[str] =
     return "\n".join(lines) + "\n"
 
 
-def convergence(trajectories: pd.DataFrame, mode: str, grid: np.ndarray) -> pd.DataFrame:
-    """Mean and SD over seeds of the found test accuracy at each query count of `grid`.
+def convergence(trajectories: pd.DataFrame, iterations: pd.DataFrame | None, modes: str | dict[str, str],
+                grid: np.ndarray) -> pd.DataFrame:
+    """Mean and SD over seeds of the found test accuracy at each query count of `grid` (`modes`: one
+    report mode, or one per method).
 
     A run that stopped early (optimum queried, or budget spent) keeps its last value.
     """
+    curves: dict[tuple, list[np.ndarray]] = {}
+    for bench, method, _, run, fits in _runs(trajectories, iterations):
+        found = found_per_query(run, fits, _mode_of(modes, method))[0]
+        position = np.clip(np.searchsorted(run["query"].to_numpy(), grid, side="right") - 1, 0, None)
+        curves.setdefault((bench, method), []).append(found[position])
     rows = []
-    for (bench, method), runs in trajectories.groupby(["benchmark", "method"], sort=False):
-        curves = []
-        for _, run in runs.groupby("seed", sort=False):
-            run = run.sort_values("query")
-            found = best_so_far(run, mode)
-            position = np.clip(np.searchsorted(run["query"].to_numpy(), grid, side="right") - 1, 0, None)
-            curves.append(found[position])
-        curves = np.vstack(curves)
-        for q, column in zip(grid, curves.T):
-            rows.append({"benchmark": bench, "method": method, "queries": int(q), "mean": column.mean(),
+    for (bench, method), runs in curves.items():
+        runs = np.vstack(runs)
+        for q, column in zip(grid, runs.T):
+            column = column[np.isfinite(column)]
+            rows.append({"benchmark": bench, "method": method, "queries": int(q), "mean": column.mean() if len(column) else np.nan,
                          "sd": column.std(ddof=1) if len(column) > 1 else 0.0, "n": len(column)})
     return pd.DataFrame(rows)

@@ -77,6 +77,14 @@ class Benchmark:
     def test_labels(self) -> np.ndarray:
         return self.table["test_label"].to_numpy(dtype=np.float64)
 
+    def fit_repeat_labels(self) -> np.ndarray:
+        """The fitting label of each training repeat, (N, repeats); only benchmarks with per-seed data have it."""
+        columns = self.meta.get("fit_repeat_columns")
+        if not columns:
+            raise NasReproError(f"benchmark {self.meta.get('dataset')!r} ({self.space}) has no per-seed fitting labels; "
+                                f"label_mode random_seed_per_arch needs them (NAS-Bench-101 has them)")
+        return self.table[columns].to_numpy(dtype=np.float64)
+
     def optimum(self, target: str) -> int:
         """Architecture id of the global optimum: argmax of the fitting label ('fit') or test label ('test')."""
         labels = {"fit": self.fit_labels, "test": self.test_labels}

@@ -15,6 +15,7 @@ from .searchers import SEARCHERS
 from .spaces import get_space
 
 SCHEMA_FILE = "config.schema.yaml"
+BUDGET_TABLES = ("table1", "table2", "table3", "table4")
 NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")
 
 
@@ -85,8 +86,13 @@ def _check_references(config: dict, source: str) -> None:
                                         f"space (benchmark {bench!r}); known: {known}")
         if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
             raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
-        if "table4" in experiment.get("outputs", []) and not experiment.get("budgets"):
-            raise NasReproError(f"{source}: key 'experiments.{name}.budgets' is needed for output table4")
+        for method in experiment.get("report_mode_by_method", {}):
+            if method not in experiment["methods"]:
+                raise NasReproError(f"{source}: key 'experiments.{name}.report_mode_by_method.{method}': "
+                                    f"{method!r} is not one of the experiment's methods")
+        budget_tables = [o for o in experiment.get("outputs", []) if o in BUDGET_TABLES]
+        if budget_tables and not experiment.get("budgets"):
+            raise NasReproError(f"{source}: key 'experiments.{name}.budgets' is needed for output {budget_tables[0]}")
         over = [b for b in experiment.get("budgets", []) if b > experiment["budget"].get("queries", b)]
         if over:
             raise NasReproError(f"{source}: key 'experiments.{name}.budgets': {over} exceed budget.queries")

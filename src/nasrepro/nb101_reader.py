@@ -356,6 +356,7 @@ def _table(path, fit_split, expected_cells, records, epochs_seen, row_hash, row_
             else f"SEARCHES ON THE MEAN TEST ACCURACY (LaNAS's protocol): fit_label is the mean test accuracy of "
             f"{REPEATS} repeats ({FINAL_EPOCHS} epochs), the same label that is reported"
         ),
+        "fit_repeat_columns": [f"{'valid' if fit_split == 'valid' else 'test'}_acc_{k}" for k in range(REPEATS)],
         "records": records,
         "records_108": kept,
         "epochs_seen": epochs_seen,

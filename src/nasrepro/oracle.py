@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .metrics import competition_ranks
+
 TRAJECTORY_COLUMNS = ["query", "arch_id", "fit_label", "test_label", "test_rank", "iteration", "repeat"]
 
-
-def ranks_by_test(test_labels: np.ndarray) -> np.ndarray:
-    """Rank of every architecture by test label among all of them: 1 = best, ties share the better rank."""
-    descending = -np.sort(test_labels)[::-1]
-    return np.searchsorted(descending, -test_labels, side="left") + 1
 
 
 class Oracle:
@@ -25,7 +22,7 @@ class Oracle:
     def __init__(self, fit_labels: np.ndarray, test_labels: np.ndarray, charge_repeats: bool = True):
         self._fit = np.asarray(fit_labels, dtype=np.float64)
         self._test = np.asarray(test_labels, dtype=np.float64)
-        self._rank = ranks_by_test(self._test)
+        self.test_ranks = competition_ranks(self._test)
         self.charge_repeats = charge_repeats
         self._seen = np.zeros(len(self._fit), dtype=bool)
         self._rows: list[tuple] = []
@@ -44,7 +41,7 @@ class Oracle:
                 continue
             self._seen[arch_id] = True
             self._rows.append((self.used + 1, int(arch_id), self._fit[arch_id], self._test[arch_id],
-                               int(self._rank[arch_id]), iteration, repeat))
+                               int(self.test_ranks[arch_id]), iteration, repeat))
         return self._fit[ids].copy()
 
     def has_queried(self, arch_id: int) -> bool:

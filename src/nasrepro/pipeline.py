@@ -52,7 +52,7 @@ def search(config: dict, experiment: str, bench: str, method: str, seed: int, ta
     result = run_search(
         benchmark, features, cfg.searcher_spec(config, method, bench), seed,
         Budget.from_config(spec["budget"], benchmark.size),
-        charge_repeats=spec.get("charge_repeats", True), progress=progress,
+        charge_repeats=spec.get("charge_repeats", True), label_mode=spec.get("label_mode", "avg"), progress=progress,
     )
     result.metadata.update(
         experiment=experiment, benchmark_name=bench, method_name=method,
@@ -66,10 +66,26 @@ def search(config: dict, experiment: str, bench: str, method: str, seed: int, ta
              result.metadata["queries_used"], result.metadata["queries_to_optimum"], result.metadata["wall_seconds"])
 
 
-def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out) -> None:
-    summary, trajectories = analysis.collect(run_paths, keys)
-    write_parquet(summary, summary_out)
-    write_parquet(trajectories, trajectories_out)
+def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out) -> None:
+    for frame, out in zip(analysis.collect(run_paths, keys), (summary_out, trajectories_out, iterations_out)):
+        write_parquet(frame, out)
+
+
+def report_modes(spec: dict) -> dict[str, str]:
+    """The report mode of each of the experiment's methods (`report_mode`, or `report_mode_by_method`)."""
+    default = spec.get("report_mode", DEFAULT_REPORT_MODE)
+    return {m: spec.get("report_mode_by_method", {}).get(m, default) for m in spec["methods"]}
+
+
+def _modes_line(config: dict, modes: dict[str, str]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for method, mode in modes.items():
+        grouped.setdefault(mode, []).append(cfg.method_label(config, method))
+    return "; ".join(f"found = {mode} for {', '.join(methods)} ({analysis.REPORT_MODES[mode]})"
+                     for mode, methods in grouped.items())
+
+
+DEFAULT_REPORT_MODE = "max_queried_or_pred1"
 
 
 def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) -> None:
@@ -95,18 +111,21 @@ def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) 
     write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {len(seeds)} seeds per cell)", protocol), md_out)
 
 
-def render_table4(config: dict, experiment: str, summary_path, trajectories_path, csv_out, md_out) -> None:
-    """Accuracy of the architecture found at each of the experiment's budgets (the paper's Table 4)."""
+def render_budget_table(config: dict, experiment: str, name: str, summary_path, trajectories_path, iterations_path,
+                        csv_out, md_out) -> None:
+    """Accuracy of the architecture found at each of the experiment's budgets (the paper's Tables 1-4)."""
     summary, trajectories = pd.read_parquet(summary_path), pd.read_parquet(trajectories_path)
     spec = config["experiments"][experiment]
-    mode = spec.get("report_mode", "max_queried")
-    found = analysis.found_at_budgets(trajectories, mode, spec["budgets"])
-    methods = config["methods"]
+    modes = report_modes(spec)
+    found = analysis.found_at_budgets(trajectories, pd.read_parquet(iterations_path), modes, spec["budgets"])
+    methods, benchmarks = config["methods"], config["benchmarks"]
     table = analysis.budget_table(
         found,
         test_optimum=summary.groupby("benchmark")["test_optimum"].first().to_dict(),
         labels={m: cfg.method_label(config, m) for m in methods},
         paper_rows={m: entry.get("paper_row") for m, entry in methods.items()},
+        paper_columns={b: entry.get("paper_column", b) for b, entry in benchmarks.items()},
+        paper_table=name,
     )
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
@@ -114,23 +133,22 @@ def render_table4(config: dict, experiment: str, summary_path, trajectories_path
     first = summary.groupby("benchmark").first()
     protocol = [
         f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); one run of {spec['budget']['queries']} "
-        f"queries per seed gives every budget's row; found = {mode.replace('_', ' ')} "
-        f"({REPORT_MODE_NOTES[mode]}).",
+        f"queries per seed gives every budget's row; labels: {spec.get('label_mode', 'avg')}.",
+        _modes_line(config, modes) + ".",
         *[f"{b}: fit on `{row['fit_split']}`, report `{row['test_split']}`. {row['label_note']}."
           for b, row in first.iterrows()],
-        *[f"{cfg.method_label(config, m)}: {_options(cfg.method_options(config, m, b))}"
-          for m in spec["methods"] for b in spec["benchmarks"][:1]],
+        *[f"{cfg.method_label(config, m)}: {_options(cfg.method_options(config, m, spec['benchmarks'][0]))}"
+          for m in spec["methods"]],
     ]
-    write_text(analysis.budget_table_markdown(table, f"Table 4 ({experiment}, {len(seeds)} seeds per cell)", protocol),
-               md_out)
+    if any(cfg.method_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
+           for m in spec["methods"] for b in spec["benchmarks"]):
+        protocol.append("Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
+                        "reproductions (rank-weighted draws, reference protocol §1.7).")
+    title = f"{name.capitalize().replace('table', 'Table ')} ({experiment}, {len(seeds)} seeds per cell)"
+    write_text(analysis.budget_table_markdown(table, title, protocol), md_out)
 
 
-REPORT_MODE_NOTES = {
-    "max_queried": "the best test accuracy among the queried architectures, WeakNAS's convention; the paper's "
-                   "baseline rows follow SemiNAS's test accuracy of the best-by-validation architecture",
-    "test_of_best_valid": "the test accuracy of the queried architecture with the best fitting label, the "
-                          "convention of the paper's baseline rows",
-}
+APPROXIMATE_SAMPLING = ("linear_decay", "exp_decay")
 
 
 def _caps(summary: pd.DataFrame) -> str:
@@ -149,20 +167,49 @@ def _options(method: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in method.items() if k not in cfg.NON_SEARCHER_KEYS)
 
 
-def render_convergence(config: dict, experiment: str, trajectories_path, png_out, pdf_out, csv_out) -> None:
+def render_convergence(config: dict, experiment: str, trajectories_path, iterations_path, png_out, pdf_out, csv_out,
+                       panels: str = "benchmark") -> None:
+    """Best test accuracy found vs queries. panels='benchmark': one panel per benchmark, one line per
+    method; panels='predictor' (Figure 5): one panel per predictor type, one line per encoding."""
     trajectories = pd.read_parquet(trajectories_path)
     spec = config["experiments"][experiment]
-    mode = spec.get("report_mode", "max_queried")
+    modes = report_modes(spec)
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
-    curves = analysis.convergence(trajectories, mode, grid)
+    curves = analysis.convergence(trajectories, pd.read_parquet(iterations_path), modes, grid)
     with atomic_path(csv_out) as tmp:
         curves.to_csv(tmp, index=False)
     budget = spec["budget"]
     stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
-    caption = (f"{experiment}: runs {stop}; found = {mode.replace('_', ' ')}; runs that stopped keep their last "
-               f"value; mean ± SD over seeds")
-    titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
-                 f"{'fit x-valid' if config['benchmarks'][b]['fit_split'] == 'x-valid' else 'fit on test: no validation split'})"
-              for b in spec["benchmarks"]}
-    figures.convergence_figure(curves, {m: cfg.method_label(config, m) for m in config["methods"]}, titles,
-                               caption, png_out, pdf_out)
+    found = ", ".join(sorted(set(modes.values())))
+    caption = (f"{experiment}: runs {stop}; found = {found} (see the table's protocol lines); runs that stopped "
+               f"keep their last value; mean ± SD over seeds")
+    if panels == "predictor":
+        curves, labels, titles = _by_predictor(config, curves)
+    else:
+        labels = {m: cfg.method_label(config, m) for m in config["methods"]}
+        titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
+                     f"{'fit on test: no validation split' if config['benchmarks'][b]['fit_split'] == 'test' else 'fit on validation'})"
+                  for b in spec["benchmarks"]}
+    figures.convergence_figure(curves, labels, titles, caption, png_out, pdf_out)
+
+
+def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Curves re-keyed for Figure 5: panel = '<benchmark>, <predictor type>', line = encoding."""
+    def options(row):
+        return cfg.method_options(config, row["method"], row["benchmark"])
+
+    keyed = curves.assign(
+        benchmark=[f"{r['benchmark']}, {options(r)['predictor']['type']}" for _, r in curves.iterrows()],
+        method=[cfg.method_encoding(config, r["method"], r["benchmark"]) for _, r in curves.iterrows()],
+    )
+    return keyed, {}, {}
+
+
+def render_dynamics(config: dict, experiment: str, iterations_path, png_out, pdf_out, csv_out) -> None:
+    """Figure 3: search dynamics per iteration (predicted top-1 rank, error EDF of the predicted top-200,
+    P(top-50 in the pool), Kendall tau on the true top-50)."""
+    iterations = pd.read_parquet(iterations_path)
+    summary = figures.dynamics_figure(iterations, {m: cfg.method_label(config, m) for m in config["methods"]},
+                                      f"{experiment}: mean over seeds per iteration", png_out, pdf_out)
+    with atomic_path(csv_out) as tmp:
+        summary.to_csv(tmp, index=False)

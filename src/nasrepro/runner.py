@@ -13,12 +13,14 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from . import metrics
 from .benchmark import Benchmark
 from .errors import NasReproError
 from .oracle import Oracle
 from .searchers import SearchSpace, make_searcher
 
 OPTIMUM_TARGETS = ("fit", "test")
+LABEL_MODES = ("avg", "random_seed_per_arch")
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,26 @@ class RunResult:
     metadata: dict = field(default_factory=dict)
 
 
-def search_space(benchmark: Benchmark, features: np.ndarray | None) -> SearchSpace:
+def run_fit_labels(benchmark: Benchmark, label_mode: str, seed: int) -> np.ndarray:
+    """The fitting labels the oracle answers in one run: the mean over training repeats ('avg'), or one
+    repeat drawn per architecture once for the whole run ('random_seed_per_arch', the reference code's
+    non-deterministic mode; benchmarks with per-seed data only)."""
+    if label_mode == "avg":
+        return benchmark.fit_labels
+    if label_mode != "random_seed_per_arch":
+        raise NasReproError(f"unknown label_mode {label_mode!r}; known: {', '.join(LABEL_MODES)}")
+    repeats = benchmark.fit_repeat_labels()
+    drawn = np.random.default_rng([seed, 0x1ABE1]).integers(repeats.shape[1], size=len(repeats))
+    return repeats[np.arange(len(repeats)), drawn]
+
+
+def search_space(benchmark: Benchmark, features: np.ndarray | None, fit_labels: np.ndarray | None = None) -> SearchSpace:
     if features is None:
         features = np.empty((benchmark.size, 0), dtype=np.float32)
     if len(features) != benchmark.size:
         raise NasReproError(f"feature matrix has {len(features)} rows, benchmark has {benchmark.size}")
     ops = benchmark.table[benchmark.op_columns].to_numpy(np.int8)
-    fit = benchmark.fit_labels
+    fit = benchmark.fit_labels if fit_labels is None else fit_labels
     return SearchSpace(
         space=benchmark.space,
         size=benchmark.size,
@@ -73,13 +88,16 @@ def run_search(
     seed: int,
     budget: Budget,
     charge_repeats: bool = True,
+    label_mode: str = "avg",
     progress: bool = True,
 ) -> RunResult:
     started = time.perf_counter()
-    searcher = make_searcher(method, search_space(benchmark, features), seed)
-    oracle = Oracle(benchmark.fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
-    optimum = benchmark.optimum(budget.optimum)
-    found_at = None
+    fit_labels = run_fit_labels(benchmark, label_mode, seed)
+    searcher = make_searcher(method, search_space(benchmark, features, fit_labels), seed)
+    oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
+    optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
+    found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
+    diagnostics = []
     step = 0
     with tqdm(total=budget.queries, desc=f"{method.get('type')} seed {seed}", disable=not progress,
               file=sys.stderr, mininterval=5) as bar:
@@ -90,27 +108,43 @@ def run_search(
             before = oracle.used
             labels = oracle.query(ids, iteration=step)
             bar.update(oracle.used - before)
-            step += 1
-            if found_at is None and oracle.has_queried(optimum):
-                found_at = oracle.used
-                if budget.until_optimum:
-                    break
+            for target, arch_id in optima.items():
+                if found_at[target] is None and oracle.has_queried(arch_id):
+                    found_at[target] = oracle.used
+            if budget.until_optimum and found_at[budget.optimum] is not None:
+                break
             searcher.tell(ids, labels)
-    trajectory = oracle.trajectory()
+            if searcher.predictor_state is not None:
+                diagnostics.append({"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(
+                    searcher.predictor_state, benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)})
+            step += 1
     metadata = {
         "seed": seed,
         "method": method,
         "budget": budget.__dict__,
         "charge_repeats": charge_repeats,
+        "label_mode": label_mode,
         "benchmark": benchmark.meta,
-        "optimum_arch_id": optimum,
+        "optimum_arch_id": optima[budget.optimum],
         "test_optimum": float(benchmark.test_labels.max()),
         "queries_used": oracle.used,
-        "queries_to_optimum": found_at,
+        "queries_to_optimum": found_at[budget.optimum],
+        "queries_to_fit_optimum": found_at["fit"],
+        "queries_to_test_optimum": found_at["test"],
         "wall_seconds": time.perf_counter() - started,
         "environment": environment(),
     }
-    return RunResult(trajectory=trajectory, iterations=pd.DataFrame(searcher.iterations), metadata=metadata)
+    return RunResult(trajectory=oracle.trajectory(), iterations=_iterations(searcher.iterations, diagnostics),
+                     metadata=metadata)
+
+
+def _iterations(searcher_notes: list[dict], diagnostics: list[dict]) -> pd.DataFrame:
+    """The searcher's own per-iteration notes joined with the runner's metrics of its predictor."""
+    notes, metrics_rows = pd.DataFrame(searcher_notes), pd.DataFrame(diagnostics)
+    if notes.empty or metrics_rows.empty:
+        return metrics_rows if notes.empty else notes
+    shared = [c for c in metrics_rows.columns if c in notes.columns and c != "iteration"]
+    return notes.drop(columns=shared).merge(metrics_rows, on="iteration", how="outer")
 
 
 def environment() -> dict:

@@ -6,11 +6,13 @@ from ..errors import NasReproError
 from .base import Searcher, SearchSpace
 from .evolution import RegularizedEvolution
 from .random_search import RandomSearch
+from .strong import StrongPredictor
 from .weaknas import WeakNAS
 
 SEARCHERS: dict[str, type[Searcher]] = {
     "random": RandomSearch,
     "regularized_evolution": RegularizedEvolution,
+    "strong_predictor": StrongPredictor,
     "weaknas": WeakNAS,
 }
 

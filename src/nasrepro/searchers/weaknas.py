@@ -1,5 +1,14 @@
 """WeakNAS: a sequence of weak predictors, each fitted on everything queried so far, that narrows
 sampling to the predicted Top-N (Wu et al., NeurIPS 2021), following the reference code's protocol.
+
+Variants (reference-protocol.md §1.6-1.9), each a named option whose default is the reference code's:
+- `sampling`: how the next batch is chosen. "uniform" inside the Top-N pool (the released code);
+  "linear_decay" / "exp_decay" inside the pool, weighted by predicted rank (Table 2; in no released
+  code, so an approximate reproduction, §1.7 [INFER]); "ei": the top-M unqueried by expected improvement
+  of an ensemble (the BO variant, §1.9), with no pool.
+- `keep_old`: which queried architectures the next predictor is fitted on (all / top / none, §1.6 step 3).
+- `ensemble`, `ei_calibration`, `ei_incumbent`: the EI ensemble size, the σ divisor and the incumbent
+  ("as_code": the reference's wrong-sign minimum of the queried z-scores; "correct": −max).
 """
 
 from __future__ import annotations
@@ -8,14 +17,20 @@ import math
 import time
 
 import numpy as np
+from scipy.stats import norm
 
 from ..errors import NasReproError
 from ..predictors import make_predictor
-from .base import Searcher, SearchSpace
+from .base import PredictorState, Searcher, SearchSpace
 
 POOL_SEMANTICS = ("code", "paper")
 ZSCORE = ("benchmark", "queried")
+SAMPLING = ("uniform", "linear_decay", "exp_decay", "ei")
+KEEP_OLD = ("all", "top", "none")
+EI_INCUMBENT = ("as_code", "correct")
+APPROXIMATE_SAMPLING = ("linear_decay", "exp_decay")  # no released code: §1.7's proposed definition
 DEFAULT_PREDICTOR = {"type": "mlp"}
+DEFAULT_EI_ENSEMBLE = 5
 
 
 def query_schedule(init_sample: int, sample_each_iter: int, max_sample: int) -> list[int]:
@@ -39,6 +54,59 @@ def derived_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
+# ------------------------------------------------------------------------- sampling inside a pool
+def linear_decay_weights(size: int, exp_decay_ratio: float) -> np.ndarray:
+    """w_r ∝ |C| − r + 1 for predicted rank r = 1..|C| (1 = best)."""
+    return np.arange(size, 0, -1, dtype=np.float64)
+
+
+def exp_decay_weights(size: int, exp_decay_ratio: float) -> np.ndarray:
+    """w_r ∝ γ^(r−1), γ chosen so that w_|C| / w_1 = exp_decay_ratio."""
+    return exp_decay_ratio ** (np.arange(size, dtype=np.float64) / max(size - 1, 1))
+
+
+RANK_WEIGHTS = {"linear_decay": linear_decay_weights, "exp_decay": exp_decay_weights}
+
+
+def draw_from_pool(rule: str, rng: np.random.Generator, pool: np.ndarray, count: int,
+                   exp_decay_ratio: float = 0.01) -> np.ndarray:
+    """Draw `count` of `pool` (ordered best predicted first) without replacement under `rule`."""
+    if rule == "uniform":
+        return rng.choice(pool, size=count, replace=False)  # the reference's draw, unchanged
+    weights = RANK_WEIGHTS[rule](len(pool), exp_decay_ratio)
+    return rng.choice(pool, size=count, replace=False, p=weights / weights.sum())
+
+
+# --------------------------------------------------------------------------- expected improvement
+def ei_incumbent(scaled_labels: np.ndarray, rule: str) -> float:
+    """y* of the negated (minimisation) objective. "as_code" keeps the reference's sign slip:
+    the minimum of the un-negated z-scores (the worst queried); "correct" is −max (the best queried)."""
+    return float(scaled_labels.min()) if rule == "as_code" else -float(scaled_labels.max())
+
+
+def expected_improvement(predictions: np.ndarray, incumbent: float, calibration: float) -> np.ndarray:
+    """EI per architecture from an ensemble's predictions (members × architectures, higher = better).
+
+    μ = mean of the negated predictions, σ' = population SD / calibration, γ = (y* − μ)/σ',
+    EI = σ'(γΦ(γ) + φ(γ)); where σ' = 0 the limit max(y* − μ, 0).
+    """
+    predictions = np.asarray(predictions, dtype=np.float64)
+    mu = -predictions.mean(axis=0)
+    sigma = predictions.std(axis=0) / calibration
+    improvement = incumbent - mu
+    ei = np.maximum(improvement, 0.0)
+    spread = sigma > 0
+    gamma = improvement[spread] / sigma[spread]
+    ei[spread] = sigma[spread] * (gamma * norm.cdf(gamma) + norm.pdf(gamma))
+    return ei
+
+
+def top_by_acquisition(candidates: np.ndarray, acquisition: np.ndarray, mean: np.ndarray, count: int) -> np.ndarray:
+    """The `count` candidates with the highest acquisition; ties by predicted mean, then by id."""
+    order = np.lexsort((-mean[candidates], -acquisition[candidates]))
+    return candidates[order[:count]]
+
+
 class WeakNAS(Searcher):
     uses_features = True
 
@@ -55,72 +123,175 @@ class WeakNAS(Searcher):
         pool: str = "code",
         zscore: str = "benchmark",
         predictor: dict | None = None,
+        sampling: str = "uniform",
+        keep_old: str = "all",
+        exp_decay_ratio: float = 0.01,
+        ensemble: int | None = None,
+        ei_calibration: float = 5.0,
+        ei_incumbent: str = "as_code",
     ):
         super().__init__(space, seed)
-        if pool not in POOL_SEMANTICS:
-            raise NasReproError(f"unknown pool semantics {pool!r}; known: {', '.join(POOL_SEMANTICS)}")
-        if zscore not in ZSCORE:
-            raise NasReproError(f"unknown zscore {zscore!r}; known: {', '.join(ZSCORE)}")
+        for name, value, known in (("pool semantics", pool, POOL_SEMANTICS), ("zscore", zscore, ZSCORE),
+                                   ("sampling", sampling, SAMPLING), ("keep_old", keep_old, KEEP_OLD),
+                                   ("ei_incumbent", ei_incumbent, EI_INCUMBENT)):
+            if value not in known:
+                raise NasReproError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+        if sampling == "ei" and keep_old == "top":
+            raise NasReproError("keep_old 'top' needs a Top-N pool; sampling 'ei' has none")
+        if not 0 < exp_decay_ratio <= 1:
+            raise NasReproError(f"exp_decay_ratio must be in (0, 1], not {exp_decay_ratio}")
+        if ei_calibration <= 0:
+            raise NasReproError(f"ei_calibration must be positive, not {ei_calibration}")
         self.schedule = query_schedule(init_sample, sample_each_iter, max_sample or space.size)
         self.top_n = top_n_schedule(top_start, top_end, top_decay, len(self.schedule))
         self.pool_semantics = pool
         self.zscore = zscore
         self.predictor_spec = predictor or DEFAULT_PREDICTOR
+        self.sampling = sampling
+        self.keep_old = keep_old
+        self.exp_decay_ratio = exp_decay_ratio
+        self.ensemble = ensemble if ensemble is not None else (DEFAULT_EI_ENSEMBLE if sampling == "ei" else 1)
+        if self.ensemble < 1:
+            raise NasReproError(f"ensemble must be at least 1, not {self.ensemble}")
+        self.ei_calibration = ei_calibration
+        self.ei_incumbent = ei_incumbent
         self.queried = np.zeros(space.size, dtype=bool)
-        self.train_ids: list[np.ndarray] = []
+        self.train_ids: list[np.ndarray] = []  # every batch queried, in query order
         self.train_labels: list[np.ndarray] = []
+        self.fitted_ids: np.ndarray | None = None  # what the last predictor was fitted on
         self.ranking: np.ndarray | None = None  # architecture ids, best predicted first
+        self.mean_prediction: np.ndarray | None = None  # the ensemble mean (the prediction when E = 1)
+        self.acquisition: np.ndarray | None = None  # EI per architecture (sampling "ei" only)
+        self.region: np.ndarray | None = None  # the Top-N stretch of the ranking the next batch comes from
+        self._last_predictor = None
         self.iteration = 0
 
+    # ------------------------------------------------------------------------------------ ask
     def ask(self, max_queries: int) -> np.ndarray:
         if self.iteration >= len(self.schedule):
             return np.empty(0, dtype=np.int64)
         count = min(self.schedule[self.iteration], max_queries, int((~self.queried).sum()))
         rng = np.random.default_rng([self.seed, self.iteration])
         if self.ranking is None:
+            self.region = None  # the whole space
             return rng.choice(self.space.size, size=count, replace=False)
-        candidates = self.candidate_pool(self.top_n[self.iteration - 1])
-        if count <= len(candidates):
-            self._note(pool_size=len(candidates), greedy_fallback=False)
-            return rng.choice(candidates, size=count, replace=False)
+        return self._acquire(rng, count)
+
+    def _acquire(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        if self.sampling == "ei":
+            return top_by_acquisition(np.flatnonzero(~self.queried), self.acquisition, self.mean_prediction, count)
+        top_n = self.top_n[self.iteration - 1]
+        candidates = self.candidate_pool(top_n)
+        if self.keep_old == "top":
+            self.region = self.top_region(top_n)
+        fallback = count > len(candidates)
+        self._note(pool_size=len(candidates), greedy_fallback=fallback)
+        if not fallback:
+            return draw_from_pool(self.sampling, rng, candidates, count, self.exp_decay_ratio)
         # The reference code's fallback when the pool is too small: the best-ranked unqueried.
-        self._note(pool_size=len(candidates), greedy_fallback=True)
         return self.ranking[~self.queried[self.ranking]][:count]
 
     def candidate_pool(self, top_n: int) -> np.ndarray:
-        """Code: Top-N over all architectures, minus the queried. Paper (Eq. 3): Top-N of the unqueried."""
+        """Code: Top-N over all architectures, minus the queried. Paper (Eq. 3): Top-N of the unqueried.
+        Either way ordered best predicted first."""
         if self.pool_semantics == "code":
             top = self.ranking[:top_n]
             return top[~self.queried[top]]
         return self.ranking[~self.queried[self.ranking]][:top_n]
 
+    def top_region(self, top_n: int) -> np.ndarray:
+        """The stretch of the ranking the pool is cut from, queried architectures included: the Top-N
+        (code), or the ranking down to its N-th unqueried member (paper). keep_old 'top' keeps these."""
+        if self.pool_semantics == "code":
+            return self.ranking[:top_n]
+        unqueried_seen = np.cumsum(~self.queried[self.ranking])
+        return self.ranking[: int(np.searchsorted(unqueried_seen, top_n)) + 1]
+
+    def next_pool(self) -> np.ndarray | None:
+        """The ids the next batch is drawn from (None when it is not a draw from a pool)."""
+        if self.sampling == "ei":
+            return None
+        return self.candidate_pool(self.top_n[self.iteration])
+
+    # ----------------------------------------------------------------------------------- tell
     def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        ids = np.asarray(ids)
         self.queried[ids] = True
-        self.train_ids.append(np.asarray(ids))
+        self.train_ids.append(ids)
         self.train_labels.append(np.asarray(labels, dtype=np.float64))
+        train_ids, train_labels = self._training_set(ids)
+        scaled, scale = self._scaled(train_labels)
+        predictions, fit_seconds, rank_seconds = self._fit_ensemble(self.space.features[train_ids], scaled)
+        self.fitted_ids = train_ids
         started = time.perf_counter()
-        X = self.space.features[np.concatenate(self.train_ids)]
-        predictor = make_predictor(self.predictor_spec, random_state=derived_seed(self.seed, self.iteration, 0))
-        predictor.fit(X, self._scaled(np.concatenate(self.train_labels)))
-        fitted = time.perf_counter()
-        predictions = predictor.predict(self.space.features)
-        self.ranking = np.argsort(-predictions, kind="stable")
+        self._rank(predictions)
+        rank_seconds += time.perf_counter() - started
+        top1 = int(np.argmax(predictions[-1]))  # the reference reports the last member's argmax
         self._note(
-            n_train=len(X),
-            pred_top1=int(self.ranking[0]),
-            epochs=getattr(predictor, "n_epochs_", None),
+            sampling=self.sampling,
+            approximate=self.sampling in APPROXIMATE_SAMPLING,
+            keep_old=self.keep_old,
+            n_train=len(train_ids),
+            pred_top1=top1,
+            epochs=getattr(self._last_predictor, "n_epochs_", None),
             top_n=self.top_n[self.iteration],
-            fit_seconds=fitted - started,
-            rank_seconds=time.perf_counter() - fitted,
+            fit_seconds=fit_seconds,
+            rank_seconds=rank_seconds,
         )
+        if self.sampling == "ei":
+            self._update_acquisition(predictions, scale)
+        scores = np.asarray(self.mean_prediction, dtype=np.float64)
+        self.predictor_state = PredictorState(scores=scores, top1=top1, pool=self.next_pool())
         self.iteration += 1
 
-    def _scaled(self, labels: np.ndarray) -> np.ndarray:
+    def _training_set(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, labels) the next predictor is fitted on, in query order, per `keep_old`."""
+        ids = np.concatenate(self.train_ids)
+        labels = np.concatenate(self.train_labels)
+        if self.keep_old == "all":
+            return ids, labels
+        keep = np.zeros(self.space.size, dtype=bool)
+        if self.keep_old == "top":
+            keep[self.region if self.region is not None else slice(None)] = True
+        keep[batch] = True
+        chosen = keep[ids]
+        return ids[chosen], labels[chosen]
+
+    def _fit_ensemble(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Fit `ensemble` predictors (seeds differ per member) and predict every architecture."""
+        predictions, fit_seconds, predict_seconds = [], 0.0, 0.0
+        for member in range(self.ensemble):
+            started = time.perf_counter()
+            predictor = make_predictor(self.predictor_spec, random_state=derived_seed(self.seed, self.iteration, member))
+            predictor.fit(X, y)
+            fitted = time.perf_counter()
+            predictions.append(predictor.predict(self.space.features))
+            fit_seconds += fitted - started
+            predict_seconds += time.perf_counter() - fitted
+        self._last_predictor = predictor
+        return np.stack(predictions), fit_seconds, predict_seconds
+
+    def _rank(self, predictions: np.ndarray) -> None:
+        self.mean_prediction = predictions[0] if len(predictions) == 1 else predictions.mean(axis=0, dtype=np.float64)
+        self.ranking = np.argsort(-self.mean_prediction, kind="stable")
+
+    def _update_acquisition(self, predictions: np.ndarray, scale: tuple[float, float]) -> None:
+        started = time.perf_counter()
+        mean, std = scale
+        queried_scaled = (np.concatenate(self.train_labels) - mean) / std
+        incumbent = ei_incumbent(queried_scaled, self.ei_incumbent)
+        self.acquisition = expected_improvement(predictions, incumbent, self.ei_calibration)
+        self._note(pred_top1_mean=int(self.ranking[0]), ei_y_star=incumbent,
+                   ei_seconds=time.perf_counter() - started)
+
+    def _scaled(self, labels: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+        """Z-scored fitting labels and the (mean, std) used: the whole benchmark's or the training set's."""
         if self.zscore == "benchmark":
             mean, std = self.space.fit_label_mean, self.space.fit_label_std
         else:
             mean, std = labels.mean(), labels.std()
-        return (labels - mean) / (std if std > 0 else 1.0)
+        std = std if std > 0 else 1.0
+        return (labels - mean) / std, (mean, std)
 
     def _note(self, **values) -> None:
         while len(self.iterations) <= self.iteration:

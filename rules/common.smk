@@ -51,7 +51,7 @@ def run_files(wildcards):
 
 
 def search_needs_gpu(wildcards):
-    return 1 if nasrepro_config.uses_features(config, wildcards.method) else 0
+    return int(nasrepro_config.needs_gpu(config, wildcards.method, wildcards.bench))
 
 
 OUTPUT_FILES = {

@@ -223,6 +223,7 @@ def test_table_columns_and_values(cells, only108, converted):
     assert meta == {
         "space": "nb101", "dataset": "cifar10", "fit_split": "valid", "test_split": "test", "fit_is_test": False,
         "label_note": "fit on mean validation accuracy of 3 repeats (108 epochs), report mean test accuracy",
+        "fit_repeat_columns": ["valid_acc_0", "valid_acc_1", "valid_acc_2"],
         "records": 3 * N_CELLS, "records_108": 3 * N_CELLS, "epochs_seen": [108],
     }
 

@@ -64,7 +64,8 @@ def test_full_config_with_offline_overlay_needs_only_mirrored_files(tmp_path, sn
                            str(REPO / "config" / "offline.yaml"))
     assert result.returncode == 0, show(result)
     counts = job_counts(result.stdout + result.stderr)
-    assert counts["fetch"] == 2 and counts["search"] == 1800, counts
+    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 2/3 500 + 300, Figures 1/3/5 600 + 100 + 900
+    assert counts["fetch"] == 2 and counts["search"] == 4200, counts
 
 
 def test_slurm_profile_dry_run(tmp_path, snakemake_run):
@@ -77,15 +78,16 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # NB201: 2 experiments x 3 benchmarks x 3 methods x 100 seeds, NB101: 3 x 100 (Table 4) + 2 x 3 x 100 (Table 5);
-    # 5 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord)
-    assert counts["search"] == 2700 and counts["fetch"] == 5 and counts["encode"] == 5, counts
+    # 4200 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
+    # nasbench_only108.tfrecord); encodings: onehot30 x 3, ops6 and path155 (Figure 5), seq45 x 2
+    assert counts["search"] == 6100 and counts["fetch"] == 5 and counts["encode"] == 7, counts
     searches = job_blocks(output, "search")
-    assert len(searches) == 2700
+    assert len(searches) == 6100
     for block in searches:
         method = re.search(r"method=(\w+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)
-        assert gpus == ("1" if method == "weaknas" else "0"), block
+        trains_mlp = method.startswith(("weaknas", "strong")) and "gbrt" not in method and "forest" not in method
+        assert gpus == ("1" if trains_mlp else "0"), block
 
 
 def test_malformed_config_fails_the_dry_run_with_one_line_naming_the_key(tmp_path, snakemake_run):

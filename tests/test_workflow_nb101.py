@@ -7,6 +7,7 @@ workflow starts at `convert`; fetching and checksums are tested in test_download
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -36,9 +37,11 @@ CONFIG = {
     },
     "experiments": {
         "table4": {"benchmarks": ["nb101-cifar10"], "methods": ["weaknas", "regularized_evolution", "random"],
-                   "seeds": 2, "budget": {"queries": 60}, "budgets": [30, 60], "outputs": ["table4", "convergence"]},
+                   "seeds": 2, "budget": {"queries": 60}, "budgets": [30, 60], "outputs": ["table4", "convergence"],
+                   "report_mode_by_method": {"regularized_evolution": "test_of_best_valid", "random": "test_of_best_valid"}},
         "table5_nb101": {"benchmarks": ["nb101-cifar10", "nb101-cifar10-test"], "methods": ["weaknas", "random"],
-                         "seeds": 2, "budget": {"until_optimum": True}, "outputs": ["table5"]},
+                         "seeds": 2, "budget": {"until_optimum": True}, "outputs": ["table5"],
+                         "label_mode": "random_seed_per_arch"},
     },
 }
 
@@ -62,12 +65,16 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     at60 = table4[table4["queries"] == 60].set_index("method")
     assert at60.loc["WeakNAS", "test_acc"] >= at60.loc["Random Search", "test_acc"] - 0.5
     markdown = (tmp_path / "results" / "table4" / "table4.md").read_text()
-    assert "found = max queried" in markdown and "fit on `valid`, report `test`" in markdown
+    assert markdown.startswith("# Table 4 (table4, 2 seeds per cell)")
+    assert "found = max_queried_or_pred1 for WeakNAS" in markdown and "found = test_of_best_valid for Reg Evolution" in markdown
+    assert "fit on `valid`, report `test`" in markdown and "labels: avg" in markdown
     assert (tmp_path / "results" / "table4" / "figures" / "convergence.png").stat().st_size > 0
 
     table5 = pd.read_csv(tmp_path / "results" / "table5_nb101" / "table5.csv")
     assert table5["not_found"].sum() == 0 and (table5["mean"] <= 300).all()
     assert set(table5["paper"].round(1)) == {195.2, 188139.8}  # both protocols sit under the paper's NB101 column
+    metadata = json.loads((tmp_path / "results" / "runs" / "table5_nb101" / "nb101-cifar10" / "random" / "0.json").read_text())
+    assert metadata["label_mode"] == "random_seed_per_arch"
     runs = list((tmp_path / "results" / "runs").rglob("*.parquet"))
     assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 2 * 2
 
@@ -77,8 +84,8 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # NB201: 2 experiments x 3 benchmarks x 3 methods x 100 seeds; NB101: Table 5 (2 protocols) and Table 4
-    assert counts["search"] == 1800 + 2 * 3 * 100 + 3 * 100, counts
-    assert counts["fetch"] == 5 and counts["convert"] == 5 and counts["encode"] == 5, counts
-    assert counts["table4"] == 1 and counts["table5"] == 2, counts
+    # NB101: Table 5 (2 protocols x 3 methods), Tables 4, 1, 2, 3 (3, 2, 5, 3 methods), 100 seeds each
+    assert counts["search"] - 4200 == (6 + 3 + 2 + 5 + 3) * 100, counts
+    assert counts["fetch"] == 5 and counts["convert"] == 5 and counts["encode"] == 7, counts
+    assert counts["budget_table"] == 6 and counts["table5"] == 2, counts
     assert re.search(r"resources/raw/nb101-only108\.tfrecord", output)

@@ -11,6 +11,7 @@ import yaml
 
 from . import encodings
 from .errors import NasReproError
+from .predictors import PREDICTORS
 from .searchers import SEARCHERS
 from .spaces import get_space
 
@@ -69,6 +70,12 @@ def _check_references(config: dict, source: str) -> None:
             for key in options:
                 if key not in accepted and key not in ("type", *NON_SEARCHER_KEYS):
                     raise NasReproError(f"{source}: key '{where}.{key}' is not an option of method type {method['type']!r}")
+            predictor = options.get("predictor", {})
+            takes = inspect.signature(PREDICTORS[predictor.get("type", "mlp")]).parameters
+            for key in predictor:
+                if key not in takes and key != "type":
+                    raise NasReproError(f"{source}: key '{where}.predictor.{key}' is not an option of predictor type "
+                                        f"{predictor['type']!r}")
     for name, experiment in config["experiments"].items():
         for kind in ("benchmarks", "methods"):
             for entry in experiment[kind]:
@@ -116,6 +123,12 @@ def seeds(experiment: dict) -> list[int]:
 
 def uses_features(config: dict, method: str) -> bool:
     return SEARCHERS[config["methods"][method]["type"]].uses_features
+
+
+def needs_gpu(config: dict, method: str, bench: str) -> bool:
+    """Whether the method's jobs train a torch predictor (which runs on a GPU when one is present)."""
+    predictor = method_options(config, method, bench).get("predictor", {"type": "mlp"})
+    return uses_features(config, method) and predictor["type"] == "mlp"
 
 
 def method_options(config: dict, method: str, bench: str) -> dict:

@@ -58,7 +58,7 @@ def predictor_diagnostics(state, fit_labels: np.ndarray, test_labels: np.ndarray
         "top200_test_errors": predicted_top_errors(scores, test_labels).tolist(),
     }
     if state.pool is not None:
-        row["pool_size"] = len(state.pool)
+        row["next_pool_size"] = len(state.pool)
         row["p_top50_pool_fit"] = pool_top_k_probability(state.pool, fit_labels)
         row["p_top50_pool_test"] = pool_top_k_probability(state.pool, test_labels)
     return row

@@ -144,7 +144,7 @@ def render_budget_table(config: dict, experiment: str, name: str, summary_path, 
            for m in spec["methods"] for b in spec["benchmarks"]):
         protocol.append("Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
                         "reproductions (rank-weighted draws, reference protocol §1.7).")
-    title = f"{name.capitalize().replace('table', 'Table ')} ({experiment}, {len(seeds)} seeds per cell)"
+    title = f"Table {name.removeprefix('table')} ({experiment}, {len(seeds)} seeds per cell)"
     write_text(analysis.budget_table_markdown(table, title, protocol), md_out)
 
 

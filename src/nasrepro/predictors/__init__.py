@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..errors import NasReproError
 from .mlp import MLPRegressor
+from .trees import GBRTRegressor, RandomForestRegressor
 
-PREDICTORS = {"mlp": MLPRegressor}
+PREDICTORS = {"mlp": MLPRegressor, "gbrt": GBRTRegressor, "random_forest": RandomForestRegressor}
 
 
 def make_predictor(spec: dict, random_state: int):
@@ -16,5 +17,5 @@ def make_predictor(spec: dict, random_state: int):
         raise NasReproError(f"unknown predictor type {kind!r}; known: {', '.join(PREDICTORS)}")
     try:
         return PREDICTORS[kind](random_state=random_state, **options)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # unknown option / bad value
         raise NasReproError(f"predictor {kind!r}: {error}") from None

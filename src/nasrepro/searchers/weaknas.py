@@ -103,7 +103,12 @@ def expected_improvement(predictions: np.ndarray, incumbent: float, calibration:
 
 def top_by_acquisition(candidates: np.ndarray, acquisition: np.ndarray, mean: np.ndarray, count: int) -> np.ndarray:
     """The `count` candidates with the highest acquisition; ties by predicted mean, then by id."""
-    order = np.lexsort((-mean[candidates], -acquisition[candidates]))
+    values = acquisition[candidates]
+    if count < len(candidates):  # only what can make the cut (every tie at the cut included) is sorted
+        cut = np.partition(values, len(values) - count)[len(values) - count]
+        contenders = values >= cut
+        candidates, values = candidates[contenders], values[contenders]
+    order = np.lexsort((-mean[candidates], -values))
     return candidates[order[:count]]
 
 
@@ -238,6 +243,8 @@ class WeakNAS(Searcher):
             fit_seconds=fit_seconds,
             rank_seconds=rank_seconds,
         )
+        if self.ensemble > 1 or self.sampling == "ei":
+            self._note(pred_top1_mean=int(self.ranking[0]))  # the ensemble mean's argmax
         if self.sampling == "ei":
             self._update_acquisition(predictions, scale)
         scores = np.asarray(self.mean_prediction, dtype=np.float64)
@@ -262,7 +269,8 @@ class WeakNAS(Searcher):
         predictions, fit_seconds, predict_seconds = [], 0.0, 0.0
         for member in range(self.ensemble):
             started = time.perf_counter()
-            predictor = make_predictor(self.predictor_spec, random_state=derived_seed(self.seed, self.iteration, member))
+            seed = derived_seed(self.seed, self.iteration, member)
+            predictor = make_predictor(self.predictor_spec, random_state=seed)
             predictor.fit(X, y)
             fitted = time.perf_counter()
             predictions.append(predictor.predict(self.space.features))
@@ -281,8 +289,7 @@ class WeakNAS(Searcher):
         queried_scaled = (np.concatenate(self.train_labels) - mean) / std
         incumbent = ei_incumbent(queried_scaled, self.ei_incumbent)
         self.acquisition = expected_improvement(predictions, incumbent, self.ei_calibration)
-        self._note(pred_top1_mean=int(self.ranking[0]), ei_y_star=incumbent,
-                   ei_seconds=time.perf_counter() - started)
+        self._note(ei_y_star=incumbent, ei_seconds=time.perf_counter() - started)
 
     def _scaled(self, labels: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
         """Z-scored fitting labels and the (mean, std) used: the whole benchmark's or the training set's."""

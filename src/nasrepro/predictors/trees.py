@@ -111,21 +111,33 @@ class GBRTRegressor:
 
     Where they cannot match exactly:
       * Growth order. XGBoost grows depth-wise, LightGBM leaf-wise (best leaf first). The split
-        chosen at a node depends only on the rows in it, and with num_leaves not binding every
-        node with a positive-gain split is split until max_depth, so both grow the same tree; the
-        order of growth only matters when a leaf budget runs out, which the default prevents.
+        chosen at a node depends only on the rows in it, so with num_leaves not binding (the
+        default) the order alone changes nothing.
+      * Feature pruning. LightGBM stops looking at a feature for a node's whole subtree once that
+        feature had no split with gain above the bound at the node (`is_splittable` is inherited
+        by the children; no parameter turns this off). XGBoost tries every feature at every node.
+        So LightGBM cannot learn a pure interaction: for y = 3*x1 + (x0 if x1 else -x0) on the
+        four 0/1 points, x0 has zero gain at every root, and even 1000 rounds never split on it
+        (XGBoost's first tree does). With one-hot inputs LightGBM's trees differ from XGBoost's
+        (often fewer leaves): this, not binning, is the main difference. On NAS-Bench-201 it is
+        not a quality loss (measurements below).
       * Histogram binning. Both bin features (XGBoost hist: quantile sketch, 256 bins; LightGBM:
         its own bin finder, 255 bins, built on the training rows). For WeakNAS's encodings (0/1
         one-hots, small integers: far fewer than 255 distinct values) every distinct value gets a
-        bin in both, so the candidate splits are the same. Old XGBoost's `tree_method=auto` used
-        the exact greedy method on small data, which on such discrete features is equivalent.
+        bin in both, so the candidate splits are the same (XGBoost 3.2's exact and hist methods
+        gave identical predictions on onehot30).
       * Starting score. XGBoost >= 2.0 starts from an estimated base_score (the label mean for
-        squared error); XGBoost 1.x (the 2021 reference) started from 0.5. LightGBM starts from
-        the label mean (boost_from_average). This shifts the first trees a little and barely
-        changes the ranking after 1000 rounds.
-      * Split tie-breaks, float32 gradient rounding, XGBoost's 1e-6 minimum loss change and
-        LightGBM's stopping once no leaf can be split (the remaining XGBoost trees would be
-        single leaves adding ~0) can make individual trees differ.
+        squared error, as LightGBM's boost_from_average does); XGBoost 1.x (the 2021 reference)
+        started from 0.5, which on its own moves XGBoost's ranking about as much as switching to
+        LightGBM does.
+      * Split tie-breaks (one-hot features that split a node's rows the same way; which wins
+        depends on float rounding in either library) and float32 gradient rounding.
+
+    Measured against XGBoost 3.2 (`xgb.train`, the reference settings), real NAS-Bench-201
+    cifar10-valid x-valid labels, onehot30, 5 random training sets each, Spearman rho with the
+    true accuracy over all 15,625 cells (LightGBM / XGBoost / XGBoost with base_score 0.5):
+    10 rows 0.220 / 0.217 / 0.227, 100 rows 0.617 / 0.566 / 0.568, 1000 rows 0.904 / 0.896 / 0.884;
+    rho between the LightGBM and XGBoost predictions 0.92, 0.84, 0.94.
     """
 
     def __init__(

@@ -176,13 +176,6 @@ def render_convergence(config: dict, experiment: str, trajectories_path, iterati
     modes = report_modes(spec)
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
     curves = analysis.convergence(trajectories, pd.read_parquet(iterations_path), modes, grid)
-    with atomic_path(csv_out) as tmp:
-        curves.to_csv(tmp, index=False)
-    budget = spec["budget"]
-    stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
-    found = ", ".join(sorted(set(modes.values())))
-    caption = (f"{experiment}: runs {stop}; found = {found} (see the table's protocol lines); runs that stopped "
-               f"keep their last value; mean ± SD over seeds")
     if panels == "predictor":
         curves, labels, titles = _by_predictor(config, curves)
     else:
@@ -190,18 +183,33 @@ def render_convergence(config: dict, experiment: str, trajectories_path, iterati
         titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
                      f"{'fit on test: no validation split' if config['benchmarks'][b]['fit_split'] == 'test' else 'fit on validation'})"
                   for b in spec["benchmarks"]}
+    with atomic_path(csv_out) as tmp:
+        curves.to_csv(tmp, index=False)
+    budget = spec["budget"]
+    stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
+    found = ", ".join(sorted(set(modes.values())))
+    caption = (f"{experiment}: runs {stop}; found = {found} (see the table's protocol lines); runs that stopped "
+               f"keep their last value; mean ± SD over seeds")
     figures.convergence_figure(curves, labels, titles, caption, png_out, pdf_out)
 
 
 def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
-    """Curves re-keyed for Figure 5: panel = '<benchmark>, <predictor type>', line = encoding."""
-    def options(row):
-        return cfg.method_options(config, row["method"], row["benchmark"])
-
-    keyed = curves.assign(
-        benchmark=[f"{r['benchmark']}, {options(r)['predictor']['type']}" for _, r in curves.iterrows()],
-        method=[cfg.method_encoding(config, r["method"], r["benchmark"]) for _, r in curves.iterrows()],
-    )
+    """Curves re-keyed for Figure 5: panel = '<benchmark>, <predictor type>', line = encoding (the method's
+    label where two methods of a panel share an encoding; methods without a predictor get their own panel)."""
+    keys = {}
+    for bench, method in curves[["benchmark", "method"]].drop_duplicates().itertuples(index=False):
+        if cfg.uses_features(config, method):
+            predictor = cfg.method_options(config, method, bench).get("predictor", {"type": "mlp"})["type"]
+            keys[bench, method] = (f"{bench}, {predictor}", cfg.method_encoding(config, method, bench))
+        else:
+            keys[bench, method] = (f"{bench}, no predictor", cfg.method_label(config, method))
+    shared = pd.Series(list(keys.values())).duplicated(keep=False).to_numpy()
+    for (bench, method), clash in zip(list(keys), shared):
+        if clash:
+            keys[bench, method] = (keys[bench, method][0], cfg.method_label(config, method))
+    rows = [keys[bench, method] for bench, method in zip(curves["benchmark"], curves["method"])]
+    keyed = curves.assign(run_benchmark=curves["benchmark"], run_method=curves["method"],
+                          benchmark=[r[0] for r in rows], method=[r[1] for r in rows])
     return keyed, {}, {}
 
 

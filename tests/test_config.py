@@ -231,3 +231,16 @@ def test_cli_validate(capsys, tmp_path):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "experiments.table5.seedz" in err
+
+
+def test_cpu_ablations_overlay_keeps_the_protocol_but_the_mlp_width():
+    full = deep_merge(read("config.yaml"), read("config/offline.yaml"))
+    config = cfg.validate(deep_merge(full, read("config/cpu-ablations.yaml")))
+    assert cfg.enabled_experiments(config) == ["table2_nb201", "table3_nb201", "figure3", "figure5"]
+    for method in {m for _, _, m, _ in cfg.jobs(config)}:
+        options = cfg.searcher_spec(config, method, "nb201-cifar10")
+        if options.get("predictor", {"type": "mlp"})["type"] == "mlp":
+            assert options["predictor"]["hidden_layer_sizes"] == [100] * 4, method
+        reference = cfg.searcher_spec(full, method, "nb201-cifar10")
+        assert {k: v for k, v in options.items() if k != "predictor"} == \
+            {k: v for k, v in reference.items() if k != "predictor"}, method

@@ -13,6 +13,7 @@ from .benchmark import Benchmark, write_table
 from .download import fetch
 from .io import atomic_path, write_json, write_parquet, write_text
 from .runner import Budget, run_search
+from .searchers.weaknas import APPROXIMATE_SAMPLING
 from .sources import get_source
 from .spaces import get_space
 
@@ -146,9 +147,6 @@ def render_budget_table(config: dict, experiment: str, name: str, summary_path, 
                         "reproductions (rank-weighted draws, reference protocol §1.7).")
     title = f"Table {name.removeprefix('table')} ({experiment}, {len(seeds)} seeds per cell)"
     write_text(analysis.budget_table_markdown(table, title, protocol), md_out)
-
-
-APPROXIMATE_SAMPLING = ("linear_decay", "exp_decay")
 
 
 def _caps(summary: pd.DataFrame) -> str:

@@ -64,8 +64,8 @@ def test_full_config_with_offline_overlay_needs_only_mirrored_files(tmp_path, sn
                            str(REPO / "config" / "offline.yaml"))
     assert result.returncode == 0, show(result)
     counts = job_counts(result.stdout + result.stderr)
-    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 2/3 500 + 300, Figures 1/3/5 600 + 100 + 900
-    assert counts["fetch"] == 2 and counts["search"] == 4200, counts
+    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 1/2/3 200 + 500 + 300, Figures 1/3/5 600 + 100 + 900
+    assert counts["fetch"] == 2 and counts["search"] == 4400, counts
 
 
 def test_slurm_profile_dry_run(tmp_path, snakemake_run):
@@ -78,11 +78,11 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # 4200 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
+    # 4400 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
     # nasbench_only108.tfrecord); encodings: onehot30 x 3, ops6 and path155 (Figure 5), seq45 x 2
-    assert counts["search"] == 6100 and counts["fetch"] == 5 and counts["encode"] == 7, counts
+    assert counts["search"] == 6300 and counts["fetch"] == 5 and counts["encode"] == 7, counts
     searches = job_blocks(output, "search")
-    assert len(searches) == 6100
+    assert len(searches) == 6300
     for block in searches:
         method = re.search(r"method=(\w+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)

@@ -85,7 +85,7 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     output = result.stdout + result.stderr
     counts = job_counts(output)
     # NB101: Table 5 (2 protocols x 3 methods), Tables 4, 1, 2, 3 (3, 2, 5, 3 methods), 100 seeds each
-    assert counts["search"] - 4200 == (6 + 3 + 2 + 5 + 3) * 100, counts
+    assert counts["search"] - 4400 == (6 + 3 + 2 + 5 + 3) * 100, counts
     assert counts["fetch"] == 5 and counts["convert"] == 5 and counts["encode"] == 7, counts
-    assert counts["budget_table"] == 6 and counts["table5"] == 2, counts
+    assert counts["budget_table"] == 7 and counts["table5"] == 2, counts
     assert re.search(r"resources/raw/nb101-only108\.tfrecord", output)

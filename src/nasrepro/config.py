@@ -60,6 +60,12 @@ def _check_references(config: dict, source: str) -> None:
             get_space(bench["space"]).check(bench)
         except NasReproError as error:
             raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
+    _check_methods(config, source)
+    _check_experiments(config, source)
+
+
+def _check_methods(config: dict, source: str) -> None:
+    """Every method's type exists and takes each of its options (its predictor's too), per space."""
     for name, method in config["methods"].items():
         if method["type"] not in SEARCHERS:
             known = ", ".join(SEARCHERS)
@@ -76,6 +82,10 @@ def _check_references(config: dict, source: str) -> None:
                 if key not in takes and key != "type":
                     raise NasReproError(f"{source}: key '{where}.predictor.{key}' is not an option of predictor type "
                                         f"{predictor['type']!r}")
+
+
+def _check_experiments(config: dict, source: str) -> None:
+    """Every experiment names defined benchmarks and methods, valid encodings, and what its outputs need."""
     for name, experiment in config["experiments"].items():
         for kind in ("benchmarks", "methods"):
             for entry in experiment[kind]:

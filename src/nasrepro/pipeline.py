@@ -130,23 +130,27 @@ def render_budget_table(config: dict, experiment: str, name: str, summary_path, 
     )
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
+    title = f"Table {name.removeprefix('table')} ({experiment}, {len(cfg.seeds(spec))} seeds per cell)"
+    write_text(analysis.budget_table_markdown(table, title, _budget_protocol(config, spec, summary, modes)), md_out)
+
+
+def _budget_protocol(config: dict, spec: dict, summary: pd.DataFrame, modes: dict[str, str]) -> list[str]:
+    """The header lines of a budget table: seeds, labels, report modes, splits and every method's options."""
     seeds = cfg.seeds(spec)
-    first = summary.groupby("benchmark").first()
-    protocol = [
+    lines = [
         f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); one run of {spec['budget']['queries']} "
         f"queries per seed gives every budget's row; labels: {spec.get('label_mode', 'avg')}.",
         _modes_line(config, modes) + ".",
         *[f"{b}: fit on `{row['fit_split']}`, report `{row['test_split']}`. {row['label_note']}."
-          for b, row in first.iterrows()],
+          for b, row in summary.groupby("benchmark").first().iterrows()],
         *[f"{cfg.method_label(config, m)}: {_options(cfg.method_options(config, m, spec['benchmarks'][0]))}"
           for m in spec["methods"]],
     ]
     if any(cfg.method_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
            for m in spec["methods"] for b in spec["benchmarks"]):
-        protocol.append("Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
-                        "reproductions (rank-weighted draws, reference protocol §1.7).")
-    title = f"Table {name.removeprefix('table')} ({experiment}, {len(seeds)} seeds per cell)"
-    write_text(analysis.budget_table_markdown(table, title, protocol), md_out)
+        lines.append("Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
+                     "reproductions (rank-weighted draws, reference protocol §1.7).")
+    return lines
 
 
 def _caps(summary: pd.DataFrame) -> str:

@@ -71,8 +71,10 @@ def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], caption: s
         for row, ((bench, method), runs) in zip(axes, groups):
             means = summary[(summary["benchmark"] == bench) & (summary["method"] == method)]
             name = f"{bench}, {labels.get(method, method)}"
-            row[0].plot(means["iteration"], means["pred_top1_rank"], marker="o")
+            row[0].plot(means["iteration"], means["pred_top1_rank"], marker="o", label="predicted top-1 (mean)")
+            row[0].axhline(1, color="black", linestyle=":", label="global optimum (rank 1)")
             row[0].set_yscale("log")
+            row[0].legend(loc="upper right")
             row[0].set(title=f"(a) {name}", xlabel="Iteration", ylabel="Test rank of predicted top-1 (mean)")
             shown = sorted(runs["iteration"].unique())[:max_edf_iterations]
             for iteration in shown:

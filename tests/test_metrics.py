@@ -53,7 +53,7 @@ def test_predictor_diagnostics_of_a_perfect_predictor():
     fit = np.arange(300.0)
     test = fit + 0.5
     state = PredictorState(scores=fit.copy(), top1=299, pool=np.arange(250, 300))
-    row = metrics.predictor_diagnostics(state, fit, test, metrics.competition_ranks(test))
+    row = metrics.predictor_diagnostics(state, metrics.Truth(fit, test, metrics.competition_ranks(test)))
     assert row["pred_top1_rank"] == 1 and row["pred_top1_test"] == 299.5
     assert row["kendall_tau_top50_fit"] == pytest.approx(1.0) and row["kendall_tau_top50_test"] == pytest.approx(1.0)
     assert row["p_top50_pool_fit"] == 1.0 and row["next_pool_size"] == 50

@@ -25,18 +25,21 @@ def top_k(labels: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-np.asarray(labels), kind="stable")[:k]
 
 
-def kendall_tau_top_k(scores: np.ndarray, labels: np.ndarray, k: int = TOP_K_TAU) -> float:
-    """Kendall's tau-b between predicted scores and true labels on the k truly best architectures."""
-    best = top_k(labels, k)
+def kendall_tau_top_k(scores: np.ndarray, labels: np.ndarray, k: int = TOP_K_TAU,
+                      best: np.ndarray | None = None) -> float:
+    """Kendall's tau-b between predicted scores and true labels on the k truly best architectures
+    (`best`: their ids, when already known)."""
+    best = top_k(labels, k) if best is None else best
     tau = stats.kendalltau(scores[best], labels[best]).statistic
     return float(tau)
 
 
-def pool_top_k_probability(pool: np.ndarray, labels: np.ndarray, k: int = TOP_K_TAU) -> float:
+def pool_top_k_probability(pool: np.ndarray, labels: np.ndarray, k: int = TOP_K_TAU,
+                           best: np.ndarray | None = None) -> float:
     """Probability that one uniform draw from the pool is a true top-k architecture."""
     if len(pool) == 0:
         return float("nan")
-    return float(np.isin(pool, top_k(labels, k)).mean())
+    return float(np.isin(pool, top_k(labels, k) if best is None else best).mean())
 
 
 def predicted_top_errors(scores: np.ndarray, test_labels: np.ndarray, k: int = TOP_K_EDF) -> np.ndarray:
@@ -45,20 +48,29 @@ def predicted_top_errors(scores: np.ndarray, test_labels: np.ndarray, k: int = T
     return np.sort(100.0 - test_labels[best])
 
 
-def predictor_diagnostics(state, fit_labels: np.ndarray, test_labels: np.ndarray, test_ranks: np.ndarray) -> dict:
+class Truth:
+    """The true labels of one run, with what every predictor fit is compared against computed once."""
+
+    def __init__(self, fit_labels: np.ndarray, test_labels: np.ndarray, test_ranks: np.ndarray):
+        self.fit_labels, self.test_labels, self.test_ranks = fit_labels, test_labels, test_ranks
+        self.top_fit, self.top_test = top_k(fit_labels, TOP_K_TAU), top_k(test_labels, TOP_K_TAU)
+
+
+def predictor_diagnostics(state, truth: Truth) -> dict:
     """The per-iteration metrics of one fitted predictor (a searcher's PredictorState)."""
     scores, top1 = np.asarray(state.scores, dtype=np.float64), int(state.top1)
+    fit, test = truth.fit_labels, truth.test_labels
     row = {
         "pred_top1": top1,
-        "pred_top1_fit": float(fit_labels[top1]),
-        "pred_top1_test": float(test_labels[top1]),
-        "pred_top1_rank": int(test_ranks[top1]),
-        "kendall_tau_top50_fit": kendall_tau_top_k(scores, fit_labels),
-        "kendall_tau_top50_test": kendall_tau_top_k(scores, test_labels),
-        "top200_test_errors": predicted_top_errors(scores, test_labels).tolist(),
+        "pred_top1_fit": float(fit[top1]),
+        "pred_top1_test": float(test[top1]),
+        "pred_top1_rank": int(truth.test_ranks[top1]),
+        "kendall_tau_top50_fit": kendall_tau_top_k(scores, fit, best=truth.top_fit),
+        "kendall_tau_top50_test": kendall_tau_top_k(scores, test, best=truth.top_test),
+        "top200_test_errors": predicted_top_errors(scores, test).tolist(),
     }
     if state.pool is not None:
         row["next_pool_size"] = len(state.pool)
-        row["p_top50_pool_fit"] = pool_top_k_probability(state.pool, fit_labels)
-        row["p_top50_pool_test"] = pool_top_k_probability(state.pool, test_labels)
+        row["p_top50_pool_fit"] = pool_top_k_probability(state.pool, fit, best=truth.top_fit)
+        row["p_top50_pool_test"] = pool_top_k_probability(state.pool, test, best=truth.top_test)
     return row

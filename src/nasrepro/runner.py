@@ -97,6 +97,7 @@ def run_search(
     oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
     optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
     found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
+    truth = metrics.Truth(benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)
     diagnostics = []
     step = 0
     with tqdm(total=budget.queries, desc=f"{method.get('type')} seed {seed}", disable=not progress,
@@ -115,8 +116,8 @@ def run_search(
                 break
             searcher.tell(ids, labels)
             if searcher.predictor_state is not None:
-                diagnostics.append({"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(
-                    searcher.predictor_state, benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)})
+                diagnostics.append({"iteration": step, "queries": oracle.used,
+                                    **metrics.predictor_diagnostics(searcher.predictor_state, truth)})
             step += 1
     metadata = {
         "seed": seed,

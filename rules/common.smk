@@ -1,6 +1,7 @@
 import sys
 
 from nasrepro import config as nasrepro_config
+from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
 from nasrepro.sources import SOURCES
 from nasrepro.spaces import get_space
@@ -54,20 +55,65 @@ def search_needs_gpu(wildcards):
     return int(nasrepro_config.needs_gpu(config, wildcards.method, wildcards.bench))
 
 
-OUTPUT_FILES = {
-    "table5": ["table5.md", "table5.csv"],
-    **{f"table{k}": [f"table{k}.md", f"table{k}.csv"] for k in (1, 2, 3, 4)},
-    "convergence": ["figures/convergence.png", "figures/convergence.pdf"],
-    "figure5": ["figures/figure5.png", "figures/figure5.pdf"],
-    "dynamics": ["figures/dynamics.png", "figures/dynamics.pdf"],
-}
+def unavailable(experiment):
+    """Why the experiment cannot run here (a benchmark file that no fetch can place), or None."""
+    data = config.get("data", {})
+    for bench in config["experiments"][experiment]["benchmarks"]:
+        for source, path in raw_files(bench).items():
+            reason = why_unavailable(SOURCES[source], path, data.get("mirror"), data.get("allow_download", True))
+            if reason:
+                return f"{bench} needs {reason}"
+    return None
+
+
+def collected(experiment):
+    """The experiment's collected runs, or nothing when it cannot run (its tables then show the paper alone)."""
+    if unavailable(experiment):
+        return {}
+    return {kind: f"results/{experiment}/{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+
+
+def renderer(*modules):
+    """A rendering rule's code as its inputs: editing one plot's module re-makes only that plot."""
+    return [f"{workflow.basedir}/{module}" for module in modules]
+
+
+def protocol_caption(experiment):
+    """One paragraph for a report caption: what ran, with how many seeds, under which budget."""
+    spec = config["experiments"][experiment]
+    seeds = nasrepro_config.seeds(spec)
+    budget = spec["budget"]
+    stop = "until the global optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
+    methods = ", ".join(nasrepro_config.method_label(config, m) for m in spec["methods"])
+    reason = unavailable(experiment)
+    ran = f"Not run here: {reason}." if reason else f"{len(seeds)} seeds per (benchmark, method), each run {stop}."
+    return (f"Experiment ``{experiment}``: {spec.get('description', '')} Benchmarks: {', '.join(spec['benchmarks'])}. "
+            f"Methods: {methods}. {ran} The protocol lines at the top of each table name the splits, labels, "
+            f"report modes and every method's options.")
+
+
+TABLE_OUTPUTS = ["table1", "table2", "table3", "table4", "table5", "fair"]
+FIGURE_OUTPUTS = ["convergence", "figure1", "figure3", "figure4", "figure5"]
+
+
+def output_files(experiment):
+    """The files the experiment's `outputs` name; only its tables when it cannot run here."""
+    requested = config["experiments"][experiment].get("outputs", [])
+    if unavailable(experiment):
+        requested = [o for o in requested if o != "fair" and o in TABLE_OUTPUTS]
+    files = [f"results/{experiment}/tables/{o}.{ext}" for o in requested if o in TABLE_OUTPUTS for ext in ("csv", "md", "tex")]
+    files += [f"results/{experiment}/figures/{o}.{ext}" for o in requested if o in FIGURE_OUTPUTS for ext in ("png", "pdf")]
+    return files or [f"results/{experiment}/summary.parquet"]
 
 
 def all_outputs():
-    outputs = []
-    for name in nasrepro_config.enabled_experiments(config):
-        requested = config["experiments"][name].get("outputs", [])
-        outputs += [f"results/{name}/{file}" for output in requested for file in OUTPUT_FILES[output]]
-        if not requested:
-            outputs.append(f"results/{name}/summary.parquet")
-    return outputs
+    enabled = nasrepro_config.enabled_experiments(config)
+    return [f for name in enabled for f in output_files(name)] + ["results/provenance.md"]
+
+
+def figure4_inputs(wildcards):
+    """The t-SNE of the encoding the experiment's first method reads, and the benchmark's table (true ranks)."""
+    spec = config["experiments"][wildcards.experiment]
+    bench, method = spec["benchmarks"][0], spec["methods"][0]
+    encoding = nasrepro_config.method_encoding(config, method, bench)
+    return {"embedding": f"resources/tsne/{bench}-{encoding}.npy", "table": f"resources/tables/{bench}.parquet"}

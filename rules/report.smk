@@ -1,9 +1,13 @@
 localrules:
-    table5,
-    budget_table,
+    table,
+    fair,
     convergence,
+    figure1,
+    figure3,
+    figure4,
     figure5,
-    dynamics,
+    provenance,
+    render,
 
 
 rule collect:
@@ -28,97 +32,164 @@ rule collect:
         "../scripts/collect.py"
 
 
-rule table5:
+rule table:
     input:
-        summary="results/{experiment}/summary.parquet",
-        script=f"{workflow.basedir}/scripts/table5.py",
+        unpack(lambda wc: collected(wc.experiment)),
+        code=renderer("scripts/table.py", "src/nasrepro/tables.py"),
     output:
-        csv=report("results/{experiment}/table5.csv", caption="../report/table5.rst", category="Table 5", labels={"experiment": "{experiment}", "format": "csv"}),
-        md=report("results/{experiment}/table5.md", caption="../report/table5.rst", category="Table 5", labels={"experiment": "{experiment}", "format": "markdown"}),
-    conda:
-        "../envs/nasrepro.yaml"
-    log:
-        "logs/table5/{experiment}.log",
-    params:
-        config=config,
-    script:
-        "../scripts/table5.py"
-
-
-rule budget_table:
-    input:
-        summary="results/{experiment}/summary.parquet",
-        trajectories="results/{experiment}/trajectories.parquet",
-        iterations="results/{experiment}/iterations.parquet",
-        script=f"{workflow.basedir}/scripts/budget_table.py",
-    output:
-        csv=report("results/{experiment}/{table}.csv", caption="../report/budget_table.rst", category="Tables 1-4", labels={"experiment": "{experiment}", "table": "{table}", "format": "csv"}),
-        md=report("results/{experiment}/{table}.md", caption="../report/budget_table.rst", category="Tables 1-4", labels={"experiment": "{experiment}", "table": "{table}", "format": "markdown"}),
+        csv=report("results/{experiment}/tables/{table}.csv", caption="../report/table.rst", category="Tables", subcategory="{table}", labels={"experiment": "{experiment}", "table": "{table}", "format": "csv"}),
+        md=report("results/{experiment}/tables/{table}.md", caption="../report/table.rst", category="Tables", subcategory="{table}", labels={"experiment": "{experiment}", "table": "{table}", "format": "markdown"}),
+        tex="results/{experiment}/tables/{table}.tex",
     wildcard_constraints:
-        table="table[1-4]",
+        table="table[1-5]",
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/{table}/{experiment}.log",
+        "logs/tables/{experiment}/{table}.log",
     params:
         config=config,
+        unavailable=lambda wc: unavailable(wc.experiment),
+        protocol=lambda wc: protocol_caption(wc.experiment),
     script:
-        "../scripts/budget_table.py"
+        "../scripts/table.py"
+
+
+rule fair:
+    input:
+        unpack(lambda wc: collected(wc.experiment)),
+        code=renderer("scripts/fair.py", "src/nasrepro/tables.py"),
+    output:
+        csv=report("results/{experiment}/tables/fair.csv", caption="../report/fair.rst", category="Tables", subcategory="fair protocol", labels={"experiment": "{experiment}", "table": "fair", "format": "csv"}),
+        md=report("results/{experiment}/tables/fair.md", caption="../report/fair.rst", category="Tables", subcategory="fair protocol", labels={"experiment": "{experiment}", "table": "fair", "format": "markdown"}),
+        tex="results/{experiment}/tables/fair.tex",
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/tables/{experiment}/fair.log",
+    params:
+        config=config,
+        protocol=lambda wc: protocol_caption(wc.experiment),
+    script:
+        "../scripts/fair.py"
+
+
+def curve_rule_outputs(figure, caption):
+    return {
+        "png": report(f"results/{{experiment}}/figures/{figure}.png", caption=f"../report/{caption}.rst", category="Figures", subcategory=figure, labels={"experiment": "{experiment}", "figure": figure}),
+        "pdf": f"results/{{experiment}}/figures/{figure}.pdf",
+        "csv": f"results/{{experiment}}/figures/{figure}.csv",
+    }
 
 
 rule convergence:
     input:
         trajectories="results/{experiment}/trajectories.parquet",
         iterations="results/{experiment}/iterations.parquet",
-        script=f"{workflow.basedir}/scripts/convergence.py",
+        code=renderer("scripts/curves.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py"),
     output:
-        png=report("results/{experiment}/figures/convergence.png", caption="../report/convergence.rst", category="Convergence", labels={"experiment": "{experiment}", "format": "png"}),
-        pdf="results/{experiment}/figures/convergence.pdf",
-        csv="results/{experiment}/figures/convergence.csv",
+        **curve_rule_outputs("convergence", "convergence"),
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/convergence/{experiment}.log",
+        "logs/figures/{experiment}/convergence.log",
     params:
         config=config,
         panels="benchmark",
+        protocol=lambda wc: protocol_caption(wc.experiment),
     script:
-        "../scripts/convergence.py"
+        "../scripts/curves.py"
 
 
-rule figure5:
-    input:
-        trajectories="results/{experiment}/trajectories.parquet",
-        iterations="results/{experiment}/iterations.parquet",
-        script=f"{workflow.basedir}/scripts/convergence.py",
+use rule convergence as figure1 with:
     output:
-        png=report("results/{experiment}/figures/figure5.png", caption="../report/figure5.rst", category="Figure 5", labels={"experiment": "{experiment}", "format": "png"}),
-        pdf="results/{experiment}/figures/figure5.pdf",
-        csv="results/{experiment}/figures/figure5.csv",
-    conda:
-        "../envs/nasrepro.yaml"
+        **curve_rule_outputs("figure1", "figure1"),
     log:
-        "logs/figure5/{experiment}.log",
+        "logs/figures/{experiment}/figure1.log",
+
+
+use rule convergence as figure5 with:
+    output:
+        **curve_rule_outputs("figure5", "figure5"),
+    log:
+        "logs/figures/{experiment}/figure5.log",
     params:
         config=config,
         panels="predictor",
-    script:
-        "../scripts/convergence.py"
+        protocol=lambda wc: protocol_caption(wc.experiment),
 
 
-rule dynamics:
+rule figure3:
     input:
         iterations="results/{experiment}/iterations.parquet",
-        script=f"{workflow.basedir}/scripts/dynamics.py",
+        code=renderer("scripts/figure3.py", "src/nasrepro/figures/dynamics.py", "src/nasrepro/figures/style.py"),
     output:
-        png=report("results/{experiment}/figures/dynamics.png", caption="../report/dynamics.rst", category="Figure 3", labels={"experiment": "{experiment}", "format": "png"}),
-        pdf="results/{experiment}/figures/dynamics.pdf",
-        csv="results/{experiment}/figures/dynamics.csv",
+        **curve_rule_outputs("figure3", "figure3"),
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/dynamics/{experiment}.log",
+        "logs/figures/{experiment}/figure3.log",
     params:
         config=config,
+        protocol=lambda wc: protocol_caption(wc.experiment),
     script:
-        "../scripts/dynamics.py"
+        "../scripts/figure3.py"
+
+
+rule embed:
+    input:
+        "resources/encodings/{bench}-{encoding}.npy",
+    output:
+        "resources/tsne/{bench}-{encoding}.npy",
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/embed/{bench}-{encoding}.log",
+    params:
+        seed=0,
+    threads: 2
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/embed.py"
+
+
+rule figure4:
+    input:
+        unpack(figure4_inputs),
+        trajectories="results/{experiment}/trajectories.parquet",
+        iterations="results/{experiment}/iterations.parquet",
+        code=renderer("scripts/figure4.py", "src/nasrepro/figures/embedding.py", "src/nasrepro/figures/style.py"),
+    output:
+        **curve_rule_outputs("figure4", "figure4"),
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/figures/{experiment}/figure4.log",
+    params:
+        config=config,
+        protocol=lambda wc: protocol_caption(wc.experiment),
+    script:
+        "../scripts/figure4.py"
+
+
+rule provenance:
+    input:
+        tables=lambda wc: sorted({f"resources/tables/{b}.parquet" for name in nasrepro_config.enabled_experiments(config) if not unavailable(name) for b in config["experiments"][name]["benchmarks"]}),
+        code=renderer("scripts/provenance.py"),
+    output:
+        report("results/provenance.md", caption="../report/provenance.rst", category="Provenance"),
+    conda:
+        "../envs/nasrepro.yaml"
+    log:
+        "logs/provenance.log",
+    params:
+        config=config,
+        configfiles=[str(f) for f in workflow.configfiles],
+        unavailable=lambda wc: {n: unavailable(n) for n in nasrepro_config.enabled_experiments(config) if unavailable(n)},
+    script:
+        "../scripts/provenance.py"
+
+
+rule render:
+    input:
+        all_outputs(),

@@ -33,7 +33,7 @@ def config() -> dict:
         "experiments": {
             "ablation": {"benchmarks": ["syn10"], "methods": list(methods), "seeds": 2, "budget": {"queries": 100},
                          "budgets": [20, 100], "report_mode_by_method": {"random": "test_of_best_valid"},
-                         "outputs": ["table2", "figure5", "dynamics"]},
+                         "outputs": ["table2", "fair", "figure5", "figure3"]},
         },
     })
 
@@ -61,18 +61,37 @@ def collected(tmp_path, config, nb201_synthetic):
 
 
 def test_budget_table_names_modes_variants_and_the_approximation(config, collected):
-    pipeline.render_budget_table(config, "ablation", "table2", collected / "summary.parquet",
-                                 collected / "trajectories.parquet", collected / "iterations.parquet",
-                                 collected / "table2.csv", collected / "table2.md")
+    runs = {kind: collected / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+    pipeline.render_table(config, "ablation", "table2", runs, collected / "table2.csv", collected / "table2.md",
+                          collected / "table2.tex")
     table = pd.read_csv(collected / "table2.csv")
-    assert len(table) == 5 * 2 and set(table["queries"]) == {20, 100}
-    at100 = table[table["queries"] == 100].set_index("method")
+    assert len(table) == 5 * 2 * 3 and set(table["queries"]) == {20, 100}  # methods x budgets x metrics
+    at100 = table[table["queries"] == 100].pivot(index="method", columns="metric", values="mean")
     assert (at100["avg_rank"] >= 1).all() and (at100["regret"] >= 0).all()
     assert at100.loc["weaknas", "test_acc"] > at100.loc["Random Search", "test_acc"]  # synthetic landscape is easy
     markdown = (collected / "table2.md").read_text()
     assert "found = max_queried_or_pred1 for weaknas" in markdown
     assert "found = test_of_best_valid for Random Search" in markdown
     assert "approximate reproductions" in markdown and "sampling=exp_decay" in markdown
+    assert "no cell here has a paper value" in markdown  # the paper's Table 2 is on NAS-Bench-101
+
+
+def test_fair_companion_scores_every_method_by_best_valid(config, collected):
+    runs = {kind: collected / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+    pipeline.render_fair(config, "ablation", runs, collected / "f.csv", collected / "f.md", collected / "f.tex")
+    fair = pd.read_csv(collected / "f.csv")
+    assert len(fair) == 5 * 2 and set(fair["metric"]) == {"test_acc"}
+    assert fair.loc[fair["method"] == "weaknas", "p_value"].isna().all()
+    assert fair.loc[fair["method"] != "weaknas", "p_value"].between(0, 1).all()
+    trajectories = pd.read_parquet(runs["trajectories"])
+    run = trajectories[(trajectories["method"] == "weaknas_exp") & (trajectories["seed"] == 1)].sort_values("query")
+    expected = run["test_label"].to_numpy()[run["fit_label"].to_numpy().argmax()]  # all 100 queries: best by fit
+    row = fair[(fair["method"] == "weaknas_exp") & (fair["queries"] == 100)].iloc[0]
+    seeds = trajectories[(trajectories["method"] == "weaknas_exp")].groupby("seed")
+    means = [g.sort_values("query")["test_label"].to_numpy()[g.sort_values("query")["fit_label"].to_numpy().argmax()]
+             for _, g in seeds]
+    assert expected in means and row["mean"] == pytest.approx(np.mean(means))
+    assert "Mann-Whitney" in (collected / "f.md").read_text()
 
 
 def test_figure5_has_one_panel_per_predictor_and_a_line_per_encoding(config, collected):

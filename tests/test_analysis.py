@@ -1,4 +1,4 @@
-"""From runs to numbers: describe(), Table 5, best-so-far curves and convergence, on hand-made data."""
+"""From runs to numbers: describe(), best-so-far curves, found-at-budget and convergence, on hand-made data."""
 
 from __future__ import annotations
 
@@ -34,70 +34,6 @@ def test_describe_single_and_empty():
     assert math.isnan(one["sd"]) and math.isnan(one["ci_low"]) and math.isnan(one["ci_high"])
     none = analysis.describe(np.array([]))
     assert none["n"] == 0 and math.isnan(none["mean"])
-
-
-# --------------------------------------------------------------------------------------- table 5
-@pytest.fixture
-def summary() -> pd.DataFrame:
-    rows = []
-    for seed, q in enumerate([100, 200, 300]):
-        rows.append(("nb201-cifar10", "weaknas", seed, q))
-    for seed, q in enumerate([1000, np.nan, 3000]):  # seed 1 hit its cap: not found
-        rows.append(("nb201-cifar10", "random", seed, q))
-    for seed, q in enumerate([50, 70, 90]):
-        rows.append(("nb201-cifar100", "weaknas", seed, q))
-    frame = pd.DataFrame(rows, columns=["benchmark", "method", "seed", "queries_to_optimum"])
-    frame["optimum_target"] = "fit"
-    frame["fit_split"] = np.where(frame["benchmark"] == "nb201-cifar10", "x-valid", "x-test")
-    frame["test_split"] = np.where(frame["benchmark"] == "nb201-cifar10", "ori-test", "x-test")
-    frame["label_note"] = np.where(frame["benchmark"] == "nb201-cifar10", "fit on x-valid",
-                                   "NO VALIDATION SPLIT AVAILABLE: fits on x-test")
-    return frame
-
-
-def test_table5_values(summary):
-    table = analysis.table5(
-        summary,
-        labels={"weaknas": "WeakNAS", "random": "Random Search"},
-        paper_rows={"weaknas": "WeakNAS", "random": "Random Search"},
-        paper_columns={"nb201-cifar10": "nb201-cifar10"},  # cifar100 falls back to its own name
-    )
-    assert len(table) == 3
-    assert table[["benchmark", "method"]].values.tolist() == [
-        ["nb201-cifar10", "WeakNAS"], ["nb201-cifar10", "Random Search"], ["nb201-cifar100", "WeakNAS"]]
-    weak, rand, c100 = (table.iloc[i] for i in range(3))
-    assert weak["n"] == 3 and weak["mean"] == pytest.approx(200) and weak["sd"] == pytest.approx(100)
-    half = stats.t.ppf(0.975, 2) * 100 / math.sqrt(3)
-    assert weak["ci_low"] == pytest.approx(200 - half) and weak["ci_high"] == pytest.approx(200 + half)
-    assert weak["not_found"] == 0 and weak["paper"] == pytest.approx(182.1)
-    # the not-found run is left out of the statistics and counted
-    assert rand["n"] == 2 and rand["mean"] == pytest.approx(2000) and rand["not_found"] == 1
-    assert rand["sd"] == pytest.approx(math.sqrt(2) * 1000)
-    assert rand["paper"] == pytest.approx(7782.1)
-    assert c100["mean"] == pytest.approx(70) and c100["paper"] == pytest.approx(78.4)
-    assert c100["fit_split"] == "x-test" and "NO VALIDATION" in c100["label_note"]
-    assert (table["optimum"] == "fit").all()
-
-
-def test_table5_markdown(summary):
-    table = analysis.table5(summary, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"}, {})
-    text = analysis.table5_markdown(table, "Table 5 (test)")
-    assert text.startswith("# Table 5 (test)\n")
-    rows = [line for line in text.splitlines() if line.startswith("| nb201")]
-    assert rows[0] == "| nb201-cifar10 | WeakNAS | 3 | 200.0 | 100.0 | " \
-                      f"[{200 - stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}, " \
-                      f"{200 + stats.t.ppf(0.975, 2) * 100 / math.sqrt(3):.1f}] | 200.0 | 0 | 182.1 |"
-    assert rows[1].startswith("| nb201-cifar10 | random | 3 | 2000.0 |") and rows[1].endswith("| 3000.0 | 1 | – |")
-    assert "NO VALIDATION SPLIT" in text and "`x-test`" in text
-    assert math.isnan(table.iloc[1]["paper"])  # no paper row given for 'random'
-
-
-def test_table5_median_counts_capped_runs_as_latest(summary):
-    summary.loc[summary["method"] == "random", "queries_to_optimum"] = [1000, np.nan, np.nan]
-    table = analysis.table5(summary, {}, {}, {})
-    random = table[table["method"] == "random"].iloc[0]
-    assert random["median"] == np.inf and random["not_found"] == 2 and random["mean"] == 1000.0
-    assert "| not found | 2 |" in analysis.table5_markdown(table, "t")
 
 
 # ------------------------------------------------------------------------------------ best so far
@@ -157,14 +93,6 @@ def test_convergence_keeps_methods_and_benchmarks_apart():
     assert (curves["sd"] == 0).all() and (curves["n"] == 1).all()
 
 
-def test_paper_values_table5():
-    paper = analysis.paper_values()
-    table5 = paper[paper["table"] == "table5"].set_index(["row", "column"])["value"]
-    assert table5[("WeakNAS", "nb201-cifar10")] == pytest.approx(182.1)
-    assert table5[("Random Search", "nb201-cifar100")] == pytest.approx(7621.2)
-    assert table5[("Reg Evolution", "nb201-imagenet16")] == pytest.approx(715.1)
-
-
 # -------------------------------------------------------------------------------- budget table (Table 4)
 @pytest.fixture
 def budget_runs() -> pd.DataFrame:
@@ -183,30 +111,6 @@ def test_found_at_budgets_by_report_mode(budget_runs):
     by_valid = analysis.found_at_budgets(budget_runs, None, "test_of_best_valid", [2, 4])
     assert by_valid["test_label"].tolist() == [92.0, 92.0, 91.0, 92.5]
     assert by_valid["test_rank"].tolist() == [10, 10, 30, 8]
-
-
-def test_budget_table_values_and_paper_columns(budget_runs):
-    found = analysis.found_at_budgets(budget_runs, None, "max_queried", [2, 150])
-    table = analysis.budget_table(found, {"nb101-cifar10": 95.0}, {"weaknas": "WeakNAS"}, {"weaknas": "WeakNAS"},
-                                  {"nb101-cifar10": "nb101-cifar10"})
-    at2 = table[table["queries"] == 2].iloc[0]
-    assert at2["method"] == "WeakNAS" and at2["n"] == 2
-    assert at2["test_acc"] == pytest.approx(92.5)
-    assert at2["sd"] == pytest.approx(np.std([92.0, 93.0], ddof=1))
-    assert at2["regret"] == pytest.approx(2.5)
-    assert at2["avg_rank"] == pytest.approx(7.5)
-    assert math.isnan(at2["paper_test_acc"])  # the paper has no 2-query row
-    at150 = table[table["queries"] == 150].iloc[0]
-    assert at150["paper_test_acc"] == pytest.approx(94.10) and at150["paper_avg_rank"] == pytest.approx(12.3)
-    text = analysis.budget_table_markdown(table, "Table 4", ["Protocol: test"])
-    assert "| nb101-cifar10 | WeakNAS | 150 | 2 | 93.50 [94.10] | 0.71 [0.19] | 1.50 [0.22] | 3.0 [12.3] |" in text
-    assert "- Protocol: test" in text
-
-
-def test_budget_table_takes_paper_values_of_its_own_benchmark_only(budget_runs):
-    found = analysis.found_at_budgets(budget_runs.assign(benchmark="nb201-cifar10"), None, "max_queried", [150])
-    table = analysis.budget_table(found, {"nb201-cifar10": 95.0}, {}, {"weaknas": "WeakNAS"}, {})
-    assert math.isnan(table["paper_test_acc"].iloc[0])  # the paper's Table 4 is on NAS-Bench-101
 
 
 # --------------------------------------------------------------------- predictor top-1 report modes

@@ -79,13 +79,22 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     assert len(summary) == 8 and summary["queries_to_optimum"].notna().all()
     assert summary.loc[summary["benchmark"] == "syn100", "fit_is_test"].all()
 
-    pipeline.render_table5(config, "t5", results / "summary.parquet", results / "table5.csv", results / "table5.md")
-    table = pd.read_csv(results / "table5.csv")
-    assert len(table) == 4 and (table["n"] == 2).all() and (table["not_found"] == 0).all()
-    paper = table.loc[table["method"] == "WeakNAS", "paper"].tolist()
+    runs_of = {kind: results / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+    tables_dir = results / "tables"
+    pipeline.render_table(config, "t5", "table5", runs_of, tables_dir / "table5.csv", tables_dir / "table5.md",
+                          tables_dir / "table5.tex")
+    table = pd.read_csv(tables_dir / "table5.csv")
+    ours = table[table["status"] == "ran here"]
+    assert len(ours) == 4 and (ours["n"] == 2).all() and (ours["missing"] == 0).all()
+    paper = ours.loc[ours["method"] == "WeakNAS", "paper"].tolist()
     assert paper[0] == 182.1 and np.isnan(paper[1])  # syn100 names no paper column
-    markdown = (results / "table5.md").read_text()
+    markdown = (tables_dir / "table5.md").read_text()
     assert "2 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown
+    assert "reported by the paper, not run here" in markdown  # R-EA, MCTS, LaNAS on nb201-cifar10
+    pipeline.render_fair(config, "t5", runs_of, tables_dir / "fair.csv", tables_dir / "fair.md", tables_dir / "fair.tex")
+    fair = pd.read_csv(tables_dir / "fair.csv")
+    assert set(fair["metric"]) == {"queries_to_optimum"} and fair["p_value"].notna().sum() == 2  # random vs WeakNAS
+    assert (tables_dir / "fair.tex").read_text().startswith("\\begin{table*}")
 
     figures = results / "figures"
     pipeline.render_convergence(config, "t5", results / "trajectories.parquet", results / "iterations.parquet",

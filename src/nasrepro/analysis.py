@@ -1,9 +1,8 @@
-"""From finished runs to the paper's numbers: queries to the optimum (Table 5) and convergence curves."""
+"""From finished runs to per-run numbers: what counts as found after each query, at each budget, and curves."""
 
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +20,6 @@ REPORT_MODES = {
     "test_of_best_valid": "the test accuracy of the queried architecture with the best fitting label (the "
                           "convention of the baselines' papers)",
 }
-
-
-def paper_values() -> pd.DataFrame:
-    with resources.files("nasrepro").joinpath("resources", "paper_values.csv").open() as handle:
-        return pd.read_csv(handle)
 
 
 def load_run(trajectory_path: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -80,62 +74,6 @@ def describe(values: np.ndarray) -> dict:
     sd = float(values.std(ddof=1)) if n > 1 else np.nan
     half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
     return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
-
-
-def table5(summary: pd.DataFrame, labels: dict[str, str], paper_rows: dict[str, str],
-           paper_columns: dict[str, str]) -> pd.DataFrame:
-    """Mean, SD and 95% CI of the queries needed to query the global optimum, beside the paper's value.
-
-    A run that hit its query cap first is counted as not found; the cell then reports how many.
-    """
-    paper = paper_values().query("table == 'table5'").set_index(["row", "column"])["value"]
-    rows = []
-    for (bench, method), runs in summary.groupby(["benchmark", "method"], sort=False):
-        found = runs["queries_to_optimum"].dropna().to_numpy()
-        key = (paper_rows.get(method), paper_columns.get(bench, bench))
-        rows.append({
-            "benchmark": bench,
-            "method": labels.get(method, method),
-            **describe(found),
-            # Runs that hit the cap count as infinitely late, so the median stays exact while they are few.
-            "median": float(np.median(runs["queries_to_optimum"].fillna(np.inf))),
-            "not_found": int(runs["queries_to_optimum"].isna().sum()),
-            "paper": float(paper[key]) if key in paper.index else np.nan,
-            "optimum": runs["optimum_target"].iloc[0],
-            "fit_split": runs["fit_split"].iloc[0],
-            "test_split": runs["test_split"].iloc[0],
-            "label_note": runs["label_note"].iloc[0],
-        })
-    return pd.DataFrame(rows)
-
-
-def table5_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -> str:
-    lines = [f"# {title}", ""]
-    lines.append("Mean number of queries until the global optimum is queried (Table 5 of the paper); "
-                 "SD over seeds (ddof=1); 95% CI: t interval of the mean. Mean, SD and CI are over the runs "
-                 "that found the optimum; runs stopped by the query cap are counted under 'Not found' and "
-                 "enter the median as later than every found run.")
-    lines.append("")
-    lines += [f"- {line}" for line in protocol]
-    for bench, part in table.groupby("benchmark", sort=False):
-        first = part.iloc[0]
-        target = "fitting label" if first["optimum"] == "fit" else "test label"
-        lines.append(
-            f"- **{bench}**: fit on `{first['fit_split']}`, report `{first['test_split']}`; "
-            f"the optimum is the argmax of the {target}. {first['label_note']}."
-        )
-    lines += ["", "| Benchmark | Method | Seeds | Mean | SD | 95% CI | Median | Not found | Paper |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for _, r in table.iterrows():
-        ci = f"[{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if np.isfinite(r["ci_low"]) else "–"
-        paper = f"{r['paper']:.1f}" if np.isfinite(r["paper"]) else "–"
-        sd = f"{r['sd']:.1f}" if np.isfinite(r["sd"]) else "–"
-        median = f"{r['median']:.1f}" if np.isfinite(r["median"]) else "not found"
-        lines.append(
-            f"| {r['benchmark']} | {r['method']} | {r['n'] + r['not_found']} | {r['mean']:.1f} | {sd} | {ci} | "
-            f"{median} | {r['not_found']} | {paper} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def _leaders(signal: np.ndarray) -> np.ndarray:
@@ -210,45 +148,6 @@ def found_at_budgets(trajectories: pd.DataFrame, iterations: pd.DataFrame | None
             rows.append({"benchmark": bench, "method": method, "seed": seed, "queries": budget,
                          "queries_run": last + 1, "test_label": test[last], "test_rank": rank[last]})
     return pd.DataFrame(rows)
-
-
-def budget_table(found: pd.DataFrame, test_optimum: dict[str, float], labels: dict[str, str],
-                 paper_rows: dict[str, str], paper_columns: dict[str, str], paper_table: str = "table4") -> pd.DataFrame:
-    """Mean test accuracy, SD, regret and average rank of the found architecture at each budget
-    (the paper's Tables 1-4), beside the paper's values where it has that row and benchmark."""
-    paper = paper_values().query("table == @paper_table").set_index(["row", "column"])["value"]
-    rows = []
-    for (bench, method, budget), runs in found.groupby(["benchmark", "method", "queries"], sort=False):
-        runs = runs.dropna(subset=["test_label"])  # pred1_only before a first predictor, or without one
-        accuracy = describe(runs["test_label"].to_numpy())
-        row = {"benchmark": bench, "method": labels.get(method, method), "queries": int(budget), "n": accuracy["n"],
-               "test_acc": accuracy["mean"], "sd": accuracy["sd"],
-               "regret": float((test_optimum[bench] - runs["test_label"]).mean()),
-               "avg_rank": float(runs["test_rank"].mean())}
-        for metric in ("test_acc", "sd", "regret", "avg_rank"):
-            key = (paper_rows.get(method), f"{paper_columns.get(bench, bench)}:{metric}@{budget}")
-            row[f"paper_{metric}"] = float(paper[key]) if key in paper.index else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def budget_table_markdown(table: pd.DataFrame, title: str, protocol: list[str] = ()) -> str:
-    lines = [f"# {title}", "", "Test accuracy (%) of the architecture found within the query budget: mean and SD "
-             "(ddof=1) over seeds; regret = benchmark's best test accuracy - mean; Avg. Rank = mean rank of the "
-             "found architecture's test accuracy among all architectures (1 = best). Paper values in brackets.", ""]
-    lines += [f"- {line}" for line in protocol]
-    lines += ["", "| Benchmark | Method | Queries | Seeds | Test Acc | SD | Regret | Avg. Rank |",
-              "|---|---|---|---|---|---|---|---|"]
-
-    def cell(value: float, paper: float, digits: int) -> str:
-        ours = f"{value:.{digits}f}" if np.isfinite(value) else "–"
-        return ours + (f" [{paper:.{digits}f}]" if np.isfinite(paper) else "")
-
-    for _, r in table.iterrows():
-        lines.append(f"| {r['benchmark']} | {r['method']} | {r['queries']} | {r['n']} | "
-                     f"{cell(r['test_acc'], r['paper_test_acc'], 2)} | {cell(r['sd'], r['paper_sd'], 2)} | "
-                     f"{cell(r['regret'], r['paper_regret'], 2)} | {cell(r['avg_rank'], r['paper_avg_rank'], 1)} |")
-    return "\n".join(lines) + "\n"
 
 
 def convergence(trajectories: pd.DataFrame, iterations: pd.DataFrame | None, modes: str | dict[str, str],

@@ -42,13 +42,20 @@ class Benchmark:
             arrow = pq.read_table(path)
         except (OSError, ValueError) as error:
             raise NasReproError(f"{path}: cannot read canonical table ({error})") from None
-        raw_meta = (arrow.schema.metadata or {}).get(META_KEY)
-        if raw_meta is None:
-            raise NasReproError(f"{path}: not a nasrepro canonical table (no '{META_KEY.decode()}' metadata)")
+        meta = _meta(arrow.schema, path)
         table = arrow.to_pandas()
         if not (table["arch_id"].to_numpy() == np.arange(len(table))).all():
             raise NasReproError(f"{path}: arch_id is not 0..{len(table) - 1} in order")
-        return cls(table=table, meta=json.loads(raw_meta))
+        return cls(table=table, meta=meta)
+
+    @staticmethod
+    def read_meta(path: str | Path) -> dict:
+        """The table's metadata (space, dataset, splits, sources with checksums) without reading its rows."""
+        try:
+            schema = pq.read_schema(path)
+        except (OSError, ValueError) as error:
+            raise NasReproError(f"{path}: cannot read canonical table ({error})") from None
+        return _meta(schema, Path(path))
 
     @property
     def size(self) -> int:
@@ -91,3 +98,10 @@ class Benchmark:
         if target not in labels:
             raise NasReproError(f"unknown optimum target {target!r}; known: fit, test")
         return int(np.argmax(labels[target]))
+
+
+def _meta(schema, path: Path) -> dict:
+    raw_meta = (schema.metadata or {}).get(META_KEY)
+    if raw_meta is None:
+        raise NasReproError(f"{path}: not a nasrepro canonical table (no '{META_KEY.decode()}' metadata)")
+    return json.loads(raw_meta)

@@ -107,7 +107,10 @@ def _check_experiments(config: dict, source: str) -> None:
             if method not in experiment["methods"]:
                 raise NasReproError(f"{source}: key 'experiments.{name}.report_mode_by_method.{method}': "
                                     f"{method!r} is not one of the experiment's methods")
-        budget_tables = [o for o in experiment.get("outputs", []) if o in BUDGET_TABLES]
+        outputs = experiment.get("outputs", [])
+        if "figure4" in outputs and not experiment.get("record_pools"):
+            raise NasReproError(f"{source}: key 'experiments.{name}.record_pools' must be true for output figure4")
+        budget_tables = [o for o in outputs if o in BUDGET_TABLES or (o == "fair" and not experiment["budget"].get("until_optimum"))]
         if budget_tables and not experiment.get("budgets"):
             raise NasReproError(f"{source}: key 'experiments.{name}.budgets' is needed for output {budget_tables[0]}")
         over = [b for b in experiment.get("budgets", []) if b > experiment["budget"].get("queries", b)]

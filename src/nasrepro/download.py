@@ -96,3 +96,14 @@ def fetch(
             origin = source.url
         verify(tmp, source, shown_name=mirrored if origin == str(mirrored) else destination)
     return origin
+
+
+def why_unavailable(source: Source, destination: str | os.PathLike, mirror: str | os.PathLike | None = None,
+                    allow_download: bool = True) -> str | None:
+    """None when `fetch` can place the file (it is already there, the mirror has it, or downloads are
+    on); otherwise the one-line reason, for outputs that report the paper's values alone."""
+    mirror_dir = resolve_mirror(mirror)
+    if Path(destination).is_file() or allow_download or (mirror_dir and (mirror_dir / source.mirror_path).is_file()):
+        return None
+    where = f"not in the mirror {mirror_dir}" if mirror_dir else "no mirror is configured"
+    return f"{source.mirror_path} is not at {destination}, {where}, and downloads are off (data.allow_download: false)"

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, config as cfg, encodings, figures
+from . import analysis, config as cfg, download, encodings, tables
 from .benchmark import Benchmark, write_table
+from .figures import curves as curve_plots, dynamics as dynamics_plots
 from .download import fetch
 from .io import atomic_path, write_json, write_parquet, write_text
-from .runner import Budget, run_search
+from .runner import Budget, environment, run_search
 from .searchers.weaknas import APPROXIMATE_SAMPLING
 from .sources import get_source
 from .spaces import get_space
@@ -53,7 +54,8 @@ def search(config: dict, experiment: str, bench: str, method: str, seed: int, ta
     result = run_search(
         benchmark, features, cfg.searcher_spec(config, method, bench), seed,
         Budget.from_config(spec["budget"], benchmark.size),
-        charge_repeats=spec.get("charge_repeats", True), label_mode=spec.get("label_mode", "avg"), progress=progress,
+        charge_repeats=spec.get("charge_repeats", True), label_mode=spec.get("label_mode", "avg"),
+        record_pools=spec.get("record_pools", False), progress=progress,
     )
     result.metadata.update(
         experiment=experiment, benchmark_name=bench, method_name=method,
@@ -89,68 +91,117 @@ def _modes_line(config: dict, modes: dict[str, str]) -> str:
 DEFAULT_REPORT_MODE = "max_queried_or_pred1"
 
 
-def render_table5(config: dict, experiment: str, summary_path, csv_out, md_out) -> None:
-    summary = pd.read_parquet(summary_path)
-    methods, benchmarks = config["methods"], config["benchmarks"]
-    table = analysis.table5(
-        summary,
-        labels={m: cfg.method_label(config, m) for m in methods},
-        paper_rows={m: spec.get("paper_row") for m, spec in methods.items()},
-        paper_columns={b: spec.get("paper_column", b) for b, spec in benchmarks.items()},
-    )
-    with atomic_path(csv_out) as tmp:
-        table.to_csv(tmp, index=False)
+PAPER_TABLES = {
+    "table1": "Table 1: one strong predictor vs iterated weak predictors",
+    "table2": "Table 2: exploration vs exploitation inside the Top-N",
+    "table3": "Table 3: WeakNAS vs its BO variant (EI)",
+    "table4": "Table 4: test accuracy found within fixed query budgets",
+    "table5": "Table 5: queries until the global optimum is queried",
+}
+VERDICT_LINE = ("Verdict: 'within paper SD' when |ours - paper| <= the paper's SD, 'within our CI' when the paper's "
+                "value lies in our 95% t interval of the mean; SD over seeds with ddof=1.")
+
+
+def render_table(config: dict, experiment: str, table: str, runs: dict | None, csv_out, md_out, tex_out,
+                 unavailable: str | None = None) -> None:
+    """One of the paper's Tables 1-5 from an experiment's collected runs (`runs`: paths of its summary,
+    trajectories and iterations), beside the paper's values. `unavailable`: why nothing could run
+    (e.g. no NAS-Bench-101 data); the table then holds the paper's values and says so in one line."""
+    spec, methods = config["experiments"][experiment], config["methods"]
+    rows = {m: entry.get("paper_row") for m, entry in methods.items()}
+    columns = {b: config["benchmarks"][b].get("paper_column", b) for b in spec["benchmarks"]}
+    labels = {m: cfg.method_label(config, m) for m in methods}
+    if unavailable:
+        cells = tables.compare(None, table, rows, columns, labels)
+        lines = [f"Not run here: {unavailable}; only the paper's values are shown."]
+    else:
+        summary = pd.read_parquet(runs["summary"])
+        values = _cell_values(spec, table, summary, runs, report_modes(spec))
+        cells = tables.compare(tables.summarize(values), table, rows, columns, labels)
+        lines = _protocol(config, spec, table, summary) + [VERDICT_LINE]
+        if cells["paper"].isna().all():
+            lines.append(f"The paper prints {PAPER_TABLES[table].split(':')[0]} for other benchmarks only: "
+                         "no cell here has a paper value.")
+    tables.write(cells, tables.display(cells), f"{PAPER_TABLES[table]} ({experiment})", lines, csv_out, md_out, tex_out)
+
+
+def _cell_values(spec: dict, table: str, summary: pd.DataFrame, runs: dict, modes) -> pd.DataFrame:
+    """Per run, the values of the table's cells: queries to the optimum (Table 5), or test accuracy,
+    regret and rank of the architecture found at each budget (Tables 1-4)."""
+    if table == "table5":
+        return tables.optimum_values(summary)
+    found = analysis.found_at_budgets(pd.read_parquet(runs["trajectories"]), pd.read_parquet(runs["iterations"]),
+                                      modes, spec["budgets"])
+    return tables.budget_values(found, _test_optima(summary))
+
+
+def _test_optima(summary: pd.DataFrame) -> dict[str, float]:
+    return summary.groupby("benchmark")["test_optimum"].first().to_dict()
+
+
+def render_fair(config: dict, experiment: str, runs: dict, csv_out, md_out, tex_out) -> None:
+    """The fair-protocol companion of Tables 4 and 5: every method reports the test accuracy of its
+    best queried architecture by fitting label (`test_of_best_valid`), and WeakNAS is tested against
+    each other method with a two-sided Mann-Whitney U test over seeds."""
     spec = config["experiments"][experiment]
+    summary = pd.read_parquet(runs["summary"])
+    table = "table5" if spec["budget"].get("until_optimum") else "table4"
+    values = _cell_values(spec, table, summary, runs, "test_of_best_valid")
+    values = values[values["metric"].isin(["test_acc", "queries_to_optimum"])]
+    reference = next((m for m in spec["methods"] if config["methods"][m].get("paper_row") == "WeakNAS"), spec["methods"][0])
+    labels = {m: cfg.method_label(config, m) for m in config["methods"]}
+    tests = tables.mann_whitney(values, reference)
+    found = ("every method: queries are counted until the optimum is first queried (no predictor peek)"
+             if table == "table5" else f"found = test_of_best_valid for every method ({analysis.REPORT_MODES['test_of_best_valid']})")
+    lines = [f"Fair protocol: {found}.",
+             f"Two-sided Mann-Whitney U test of {labels[reference]} against each method over seeds "
+             "(scipy.stats.mannwhitneyu); runs that never queried the optimum count as worse than every run that did.",
+             *_protocol(config, spec, table, summary)[:1], *_split_lines(summary)]
+    title = f"Fair-protocol companion of {PAPER_TABLES[table].split(':')[0]} ({experiment})"
+    tables.write(tests, tables.display_tests(tests, labels, reference), title, lines, csv_out, md_out, tex_out)
+
+
+def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> list[str]:
+    """What produced a table: seeds, stopping rule, labels, report modes, splits, the optimum, options."""
     seeds = cfg.seeds(spec)
-    protocol = [
-        f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); runs stop once the optimum is queried, "
-        f"capped at {_caps(summary)}; a method that asks for an "
-        f"architecture again is {'charged again' if spec.get('charge_repeats', True) else 'not charged'}; "
-        f"queries are counted at the end of the batch that holds the optimum.",
-        *[f"{cfg.method_label(config, m)}: {_options(config['methods'][m])}" for m in spec["methods"]],
-    ]
-    write_text(analysis.table5_markdown(table, f"Table 5 ({experiment}, {len(seeds)} seeds per cell)", protocol), md_out)
-
-
-def render_budget_table(config: dict, experiment: str, name: str, summary_path, trajectories_path, iterations_path,
-                        csv_out, md_out) -> None:
-    """Accuracy of the architecture found at each of the experiment's budgets (the paper's Tables 1-4)."""
-    summary, trajectories = pd.read_parquet(summary_path), pd.read_parquet(trajectories_path)
-    spec = config["experiments"][experiment]
-    modes = report_modes(spec)
-    found = analysis.found_at_budgets(trajectories, pd.read_parquet(iterations_path), modes, spec["budgets"])
-    methods, benchmarks = config["methods"], config["benchmarks"]
-    table = analysis.budget_table(
-        found,
-        test_optimum=summary.groupby("benchmark")["test_optimum"].first().to_dict(),
-        labels={m: cfg.method_label(config, m) for m in methods},
-        paper_rows={m: entry.get("paper_row") for m, entry in methods.items()},
-        paper_columns={b: entry.get("paper_column", b) for b, entry in benchmarks.items()},
-        paper_table=name,
-    )
-    with atomic_path(csv_out) as tmp:
-        table.to_csv(tmp, index=False)
-    title = f"Table {name.removeprefix('table')} ({experiment}, {len(cfg.seeds(spec))} seeds per cell)"
-    write_text(analysis.budget_table_markdown(table, title, _budget_protocol(config, spec, summary, modes)), md_out)
-
-
-def _budget_protocol(config: dict, spec: dict, summary: pd.DataFrame, modes: dict[str, str]) -> list[str]:
-    """The header lines of a budget table: seeds, labels, report modes, splits and every method's options."""
-    seeds = cfg.seeds(spec)
-    lines = [
-        f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); one run of {spec['budget']['queries']} "
-        f"queries per seed gives every budget's row; labels: {spec.get('label_mode', 'avg')}.",
-        _modes_line(config, modes) + ".",
-        *[f"{b}: fit on `{row['fit_split']}`, report `{row['test_split']}`. {row['label_note']}."
-          for b, row in summary.groupby("benchmark").first().iterrows()],
+    if table == "table5":
+        stop = (f"runs stop once the optimum is queried, capped at {_caps(summary)}; a method that asks for an "
+                f"architecture again is {'charged again' if spec.get('charge_repeats', True) else 'not charged'}; "
+                "queries are counted at the end of the batch that holds the optimum")
+        optimum = [f"{b}: the optimum is the argmax of the {'fitting' if target == 'fit' else 'test'} label."
+                   for b, target in summary.groupby("benchmark", sort=False)["optimum_target"].first().items()]
+        modes_line = []
+    else:
+        stop = f"one run of {spec['budget']['queries']} queries per seed gives every budget's row"
+        optimum = [f"Regret is measured from the best mean test accuracy of {b}: {value:.4f}%"
+                   + _paper_optimum(config, b) + "." for b, value in _test_optima(summary).items()]
+        modes_line = [_modes_line(config, report_modes(spec)) + "."]
+    return [
+        f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); {stop}; labels: {spec.get('label_mode', 'avg')}.",
+        *modes_line, *_split_lines(summary), *optimum,
         *[f"{cfg.method_label(config, m)}: {_options(cfg.method_options(config, m, spec['benchmarks'][0]))}"
           for m in spec["methods"]],
+        *_approximate_line(config, spec),
     ]
+
+
+def _paper_optimum(config: dict, bench: str) -> str:
+    paper = tables.paper_values()
+    optimal = paper.loc[(paper["row"] == "Optimal") & (paper["benchmark"] == config["benchmarks"][bench].get("paper_column", bench)), "value"]
+    return f" (paper: {optimal.iloc[0]:.2f}%)" if len(optimal) else ""
+
+
+def _split_lines(summary: pd.DataFrame) -> list[str]:
+    return [f"{b}: fit on `{row['fit_split']}`, report `{row['test_split']}`. {row['label_note']}."
+            for b, row in summary.groupby("benchmark", sort=False).first().iterrows()]
+
+
+def _approximate_line(config: dict, spec: dict) -> list[str]:
     if any(cfg.method_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
            for m in spec["methods"] for b in spec["benchmarks"]):
-        lines.append("Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
-                     "reproductions (rank-weighted draws, reference protocol §1.7).")
-    return lines
+        return ["Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
+                "reproductions (rank-weighted draws, reference protocol §1.7)."]
+    return []
 
 
 def _caps(summary: pd.DataFrame) -> str:
@@ -192,7 +243,7 @@ def render_convergence(config: dict, experiment: str, trajectories_path, iterati
     found = ", ".join(sorted(set(modes.values())))
     caption = (f"{experiment}: runs {stop}; found = {found} (see the table's protocol lines); runs that stopped "
                f"keep their last value; mean ± SD over seeds")
-    figures.convergence_figure(curves, labels, titles, caption, png_out, pdf_out)
+    curve_plots.convergence_figure(curves, labels, titles, caption, png_out, pdf_out)
 
 
 def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
@@ -219,7 +270,31 @@ def render_dynamics(config: dict, experiment: str, iterations_path, png_out, pdf
     """Figure 3: search dynamics per iteration (predicted top-1 rank, error EDF of the predicted top-200,
     P(top-50 in the pool), Kendall tau on the true top-50)."""
     iterations = pd.read_parquet(iterations_path)
-    summary = figures.dynamics_figure(iterations, {m: cfg.method_label(config, m) for m in config["methods"]},
+    summary = dynamics_plots.dynamics_figure(iterations, {m: cfg.method_label(config, m) for m in config["methods"]},
                                       f"{experiment}: mean over seeds per iteration", png_out, pdf_out)
     with atomic_path(csv_out) as tmp:
         summary.to_csv(tmp, index=False)
+
+
+def render_provenance(config: dict, configfiles: list[str], table_paths: list[str], unavailable: dict[str, str],
+                      out) -> None:
+    """Where every number came from: the config files, each benchmark's source files with their
+    verified checksums, this environment's package versions, and what could not run here."""
+    lines = ["# Provenance", "", "## Configuration", ""]
+    lines += [f"- `{path}` (sha256 `{download.sha256_of(Path(path))}`)" for path in configfiles]
+    lines += ["", "## Benchmark data (checksums verified when fetched)", ""]
+    for path in table_paths:
+        meta = Benchmark.read_meta(path)
+        lines.append(f"- `{path}`: {meta.get('space')} {meta.get('dataset')}, fit on `{meta.get('fit_split')}`, "
+                     f"report `{meta.get('test_split')}`")
+        lines += [f"  - `{name}` from <{source['url']}>: "
+                  + (f"sha256 `{source['sha256']}`" if source.get("sha256") else f"git blob `{source['git_blob']}`")
+                  for name, source in meta.get("sources", {}).items()]
+    env = environment()
+    lines += ["", "## Software", "", f"- Python {env['python']} on {env['platform']}; device: {env['device']}"]
+    lines += [f"- {package} {version}" for package, version in env["versions"].items()]
+    lines += ["", "Each run's own metadata (`results/runs/.../<seed>.json`) records its versions, device, seed, "
+              "configuration and wall time."]
+    if unavailable:
+        lines += ["", "## Not run here", ""] + [f"- `{name}`: {why}" for name, why in unavailable.items()]
+    write_text("\n".join(lines) + "\n", out)

@@ -89,8 +89,11 @@ def run_search(
     budget: Budget,
     charge_repeats: bool = True,
     label_mode: str = "avg",
+    record_pools: bool = False,
     progress: bool = True,
 ) -> RunResult:
+    """Run one seeded search within `budget`. `record_pools`: also store, per predictor fit, the ids the
+    next batch is drawn from (`pool_ids`; Figure 4 plots them), off by default as they are large."""
     started = time.perf_counter()
     fit_labels = run_fit_labels(benchmark, label_mode, seed)
     searcher = make_searcher(method, search_space(benchmark, features, fit_labels), seed)
@@ -115,9 +118,12 @@ def run_search(
             if budget.until_optimum and found_at[budget.optimum] is not None:
                 break
             searcher.tell(ids, labels)
-            if searcher.predictor_state is not None:
-                diagnostics.append({"iteration": step, "queries": oracle.used,
-                                    **metrics.predictor_diagnostics(searcher.predictor_state, truth)})
+            state = searcher.predictor_state
+            if state is not None:
+                row = {"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(state, truth)}
+                if record_pools:  # the pool of fit `step` is what the trajectory's iteration step + 1 draws from
+                    row["pool_ids"] = None if state.pool is None else [int(i) for i in state.pool]
+                diagnostics.append(row)
             step += 1
     metadata = {
         "seed": seed,

@@ -1,0 +1,38 @@
+"""Best test accuracy found vs queries (convergence curves, Figures 1 and 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .style import STYLE, save
+
+
+def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_titles: dict[str, str],
+                       caption: str, png: str | Path, pdf: str | Path, first_query: int = 10) -> None:
+    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method.
+
+    The axes start at `first_query` (the end of WeakNAS's first batch), where the methods begin to differ.
+    """
+    benches = list(dict.fromkeys(curves["benchmark"]))
+    with plt.rc_context(STYLE):
+        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.4), squeeze=False)
+        for ax, bench in zip(axes[0], benches):
+            for method, curve in curves[curves["benchmark"] == bench].groupby("method", sort=False):
+                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].iloc[0]})")
+                ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
+                                color=line.get_color(), alpha=0.2, linewidth=0)
+            ax.set_xscale("log")
+            shown = curves[(curves["benchmark"] == bench) & (curves["queries"] >= first_query)]
+            if len(shown):
+                low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
+                ax.set_xlim(first_query, curves["queries"].max())
+                ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+            ax.set_title(panel_titles.get(bench, bench))
+            ax.set_xlabel("Number of queries")
+            ax.set_ylabel("Best test accuracy found (%)")
+            ax.legend(loc="lower right")
+        figure.suptitle(caption, fontsize=8)
+        save(figure, png, pdf)

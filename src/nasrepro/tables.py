@@ -1,0 +1,205 @@
+"""The paper's Tables 1-5 beside ours, and their fair-protocol companions: one long frame per table
+(one line per cell), written as CSV, Markdown and LaTeX.
+
+Every cell we ran carries our mean, SD, 95% CI and number of seeds, the paper's value, the difference
+and a verdict; every cell the paper reports that we did not run is kept, marked NOT_RUN.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .analysis import describe
+from .io import atomic_path, write_text
+
+NOT_RUN = "reported by the paper, not run here"
+METRICS = {  # metric -> (name in the tables, digits)
+    "test_acc": ("Test Acc (%)", 2),
+    "regret": ("Test Regret (%)", 2),
+    "avg_rank": ("Avg. Rank", 1),
+    "queries_to_optimum": ("Queries to optimum", 1),
+}
+PAPER_SD_OF = {"test_acc": "sd", "regret": "sd"}  # the paper's SD column is the spread of both
+VERDICTS = ("within paper SD and our CI", "within paper SD", "within our CI", "outside both")
+KEYS = ["benchmark", "method", "queries", "metric"]
+
+
+def paper_values(table: str | None = None) -> pd.DataFrame:
+    """The paper's printed values (resources/paper_values.csv): table, row, benchmark, queries, metric,
+    value, note. `queries` is NaN where the table has no budget column (Table 5, the optimum)."""
+    with resources.files("nasrepro").joinpath("resources", "paper_values.csv").open() as handle:
+        values = pd.read_csv(handle, dtype={"note": str}, keep_default_na=False, na_values={"queries": [""]})
+    return values if table is None else values[values["table"] == table].reset_index(drop=True)
+
+
+def budget_values(found: pd.DataFrame, test_optimum: dict[str, float]) -> pd.DataFrame:
+    """Per run and budget, the values of the budget tables' cells (Tables 1-4): test accuracy, regret
+    against the benchmark's best test accuracy, and test rank of the found architecture."""
+    found = found.assign(regret=found["benchmark"].map(test_optimum) - found["test_label"])
+    found = found.rename(columns={"test_label": "test_acc", "test_rank": "avg_rank"})
+    return found.melt(id_vars=["benchmark", "method", "seed", "queries"], value_vars=["test_acc", "regret", "avg_rank"],
+                      var_name="metric")
+
+
+def optimum_values(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per run, the queries it needed to query the global optimum (Table 5); NaN: stopped by the cap first."""
+    return summary.assign(queries=np.nan, metric="queries_to_optimum", value=summary["queries_to_optimum"])[
+        ["benchmark", "method", "seed", "queries", "metric", "value"]]
+
+
+def summarize(values: pd.DataFrame) -> pd.DataFrame:
+    """Mean, SD, 95% CI and seeds per cell; `missing` counts runs without a value (e.g. optimum not found)."""
+    rows = []
+    for key, runs in values.groupby(KEYS, sort=False, dropna=False):
+        present = runs["value"].dropna().to_numpy()
+        rows.append({**dict(zip(KEYS, key)), **describe(present), "missing": len(runs) - len(present)})
+    return pd.DataFrame(rows, columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"])
+
+
+def verdict(mean: float, ci_low: float, ci_high: float, paper: float, paper_sd: float) -> str:
+    """Whether the paper's value is within its own SD of our mean, within our 95% CI, both or neither."""
+    if not np.isfinite(paper) or not np.isfinite(mean):
+        return ""
+    within_sd = bool(np.isfinite(paper_sd) and abs(mean - paper) <= paper_sd + 1e-9)
+    within_ci = bool(np.isfinite(ci_low) and ci_low - 1e-9 <= paper <= ci_high + 1e-9)
+    return VERDICTS[0 if within_sd and within_ci else 1 if within_sd else 2 if within_ci else 3]
+
+
+def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None], columns: dict[str, str],
+            labels: dict[str, str]) -> pd.DataFrame:
+    """One line per cell of `table`: ours beside the paper's where the paper has that row (`rows`:
+    method -> paper row) on that benchmark (`columns`: benchmark -> paper column), then every paper
+    cell of the same columns that we did not run. `summary=None`: nothing ran, the paper's cells only."""
+    paper = paper_values(table).drop(columns="table").rename(columns={"note": "paper_note"})
+    paper = paper[paper["row"] != "Optimal"]
+    paper = paper[paper["metric"] != "sd"].merge(
+        paper[paper["metric"] == "sd"][["row", "benchmark", "queries", "value"]].rename(columns={"value": "paper_sd"}),
+        on=["row", "benchmark", "queries"], how="left")
+    paper.loc[~paper["metric"].isin(PAPER_SD_OF), "paper_sd"] = np.nan
+    ours = pd.DataFrame(columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"]) if summary is None else summary
+    ours = ours.assign(row=ours["method"].map(rows), paper_column=ours["benchmark"].map(lambda b: columns.get(b, b)),
+                       method=ours["method"].map(lambda m: labels.get(m, m)), status="ran here")
+    matched = ours.merge(paper.rename(columns={"benchmark": "paper_column", "value": "paper"}),
+                         on=["row", "paper_column", "queries", "metric"], how="left")
+    shown = set(columns.values()) if summary is None else set(ours["paper_column"])
+    ran = set(_keys(matched.dropna(subset=["paper"]), "paper_column"))
+    only = paper[paper["benchmark"].isin(shown)]
+    only = only.loc[np.array([key not in ran for key in _keys(only, "benchmark")], bool)]
+    only = only.rename(columns={"value": "paper"}).assign(paper_column=only["benchmark"], method=only["row"], status=NOT_RUN)
+    cells = pd.concat([matched, only], ignore_index=True)
+    cells["difference"] = cells["mean"] - cells["paper"]
+    cells["verdict"] = [verdict(*v) for v in cells[["mean", "ci_low", "ci_high", "paper", "paper_sd"]].to_numpy(float)]
+    cells.loc[cells["status"] == NOT_RUN, "verdict"] = NOT_RUN
+    cells.insert(0, "table", table)
+    return _ordered(cells)
+
+
+def _keys(frame: pd.DataFrame, column: str) -> list[tuple]:
+    """(row, paper column, budget, metric) per line; no budget is -1, as NaN never equals itself."""
+    return list(zip(frame["row"], frame[column], frame["queries"].fillna(-1), frame["metric"]))
+
+
+def _ordered(cells: pd.DataFrame) -> pd.DataFrame:
+    """The paper's order: benchmark, then budget (largest first), then method, then metric."""
+    metric_order = {m: i for i, m in enumerate(METRICS)}
+    first_seen = {name: i for i, name in enumerate(dict.fromkeys(cells["method"]))}
+    return (cells.assign(_q=-cells["queries"].fillna(np.inf), _m=cells["metric"].map(metric_order),
+                         _r=cells["method"].map(first_seen),
+                         _b=pd.Categorical(cells["benchmark"], list(dict.fromkeys(cells["benchmark"]))))
+            .sort_values(["_b", "_q", "_r", "_m"], kind="stable").drop(columns=["_q", "_m", "_r", "_b"])
+            .reset_index(drop=True))
+
+
+def mann_whitney(values: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Per benchmark, budget and metric: each method's cell beside `reference`'s, with the two-sided
+    Mann-Whitney U test of reference vs method over seeds. Missing values (optimum never queried)
+    count as worse than every present one."""
+    rows = []
+    for (bench, queries, metric), cell in values.groupby(["benchmark", "queries", "metric"], sort=False, dropna=False):
+        worst = np.inf if metric in ("queries_to_optimum", "avg_rank", "regret") else -np.inf
+        runs = {m: part["value"].fillna(worst).to_numpy(float) for m, part in cell.groupby("method", sort=False)}
+        for method, ours in runs.items():
+            row = {"benchmark": bench, "queries": queries, "metric": metric, "method": method,
+                   **describe(ours[np.isfinite(ours)]), "missing": int((~np.isfinite(ours)).sum())}
+            if method != reference and reference in runs:
+                test = stats.mannwhitneyu(runs[reference], ours, alternative="two-sided")
+                row.update(u_statistic=float(test.statistic), p_value=float(test.pvalue))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _number(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}" if np.isfinite(value) else "–"
+
+
+def display(cells: pd.DataFrame) -> pd.DataFrame:
+    """The human-readable form of compare()'s cells: one formatted row per cell."""
+    def fmt(row) -> dict:
+        digits = METRICS[row["metric"]][1]
+        paper = _number(row["paper"], digits) + (f" ± {row['paper_sd']:.2f}" if np.isfinite(row["paper_sd"]) else "")
+        ran = row["status"] != NOT_RUN
+        seeds = int(row["n"]) if ran else np.nan
+        return {
+            "Benchmark": row["benchmark"],
+            "Method": row["method"],
+            "Queries": "" if not np.isfinite(row["queries"]) else int(row["queries"]),
+            "Metric": METRICS[row["metric"]][0],
+            "Seeds": "–" if not ran else f"{seeds}" + (f" (+{int(row['missing'])} not found)" if row["missing"] else ""),
+            "Mean": _number(row["mean"], digits) if ran else "–",
+            "SD": _number(row["sd"], digits) if ran else "–",
+            "95% CI": f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]" if ran else "–",
+            "Paper": paper if np.isfinite(row["paper"]) else "–",
+            "Difference": (f"{row['difference']:+.{digits}f}" if np.isfinite(row["difference"]) else "–"),
+            "Verdict": row["verdict"] or "no paper value",
+        }
+    shown = pd.DataFrame([fmt(row) for _, row in cells.astype({"queries": float}).iterrows()])
+    return shown if cells["queries"].notna().any() else shown.drop(columns=["Queries"])
+
+
+def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -> pd.DataFrame:
+    """The human-readable form of mann_whitney()'s rows."""
+    rows = []
+    for _, row in tests.iterrows():
+        digits = METRICS[row["metric"]][1]
+        p = row.get("p_value", np.nan)
+        rows.append({
+            "Benchmark": row["benchmark"],
+            "Queries": "" if not np.isfinite(row["queries"]) else int(row["queries"]),
+            "Metric": METRICS[row["metric"]][0],
+            "Method": labels.get(row["method"], row["method"]),
+            "Seeds": f"{row['n']}" + (f" (+{row['missing']} not found)" if row["missing"] else ""),
+            "Mean": _number(row["mean"], digits),
+            "SD": _number(row["sd"], digits),
+            "95% CI": f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]",
+            f"U vs {labels.get(reference, reference)}": _number(row.get("u_statistic", np.nan), 1),
+            "p (two-sided)": f"{p:.3g}" if np.isfinite(p) else "–",
+        })
+    shown = pd.DataFrame(rows)
+    return shown if tests["queries"].notna().any() else shown.drop(columns=["Queries"])
+
+
+def write(frame: pd.DataFrame, shown: pd.DataFrame, title: str, lines: list[str], csv, md, tex) -> None:
+    """The long frame as CSV; its display form as Markdown (one section per benchmark) and LaTeX,
+    each headed by the title and the protocol lines."""
+    with atomic_path(csv) as tmp:
+        frame.to_csv(tmp, index=False)
+    parts = [f"# {title}", "", *[f"- {line}" for line in lines], ""]
+    for bench, part in shown.groupby("Benchmark", sort=False):
+        parts += [f"## {bench}", "", part.drop(columns=["Benchmark"]).to_markdown(index=False, disable_numparse=True), ""]
+    write_text("\n".join(parts), md)
+    caption = title + ". " + " ".join(lines)
+    latex = shown.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1).to_latex(
+        hrules=True, caption=_latex_escape(caption), environment="table*")
+    write_text(latex, tex)
+
+
+LATEX_SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"})
+
+
+def _latex_escape(text: str) -> str:
+    return text.translate(LATEX_SPECIAL)

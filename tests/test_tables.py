@@ -1,0 +1,161 @@
+"""The rendering module of Tables 1-5: exact mean, SD, CI, verdicts, paper-only rows and the formats."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from nasrepro import analysis, tables
+
+HALF_T2 = stats.t.ppf(0.975, 2)  # 95% t quantile with 2 degrees of freedom (3 seeds)
+
+
+@pytest.fixture
+def summary() -> pd.DataFrame:
+    """Queries to the optimum of 3 seeds per (benchmark, method); random seed 1 hit its cap."""
+    rows = [("nb201-cifar10", "weaknas", s, q) for s, q in enumerate([100, 200, 300])]
+    rows += [("nb201-cifar10", "random", s, q) for s, q in enumerate([1000, np.nan, 3000])]
+    rows += [("nb201-cifar100", "weaknas", s, q) for s, q in enumerate([50, 70, 90])]
+    return pd.DataFrame(rows, columns=["benchmark", "method", "seed", "queries_to_optimum"])
+
+
+LABELS = {"weaknas": "WeakNAS", "random": "Random Search"}
+ROWS = {"weaknas": "WeakNAS", "random": "Random Search"}
+
+
+def table5(summary: pd.DataFrame, columns=None) -> pd.DataFrame:
+    cells = tables.summarize(tables.optimum_values(summary))
+    return tables.compare(cells, "table5", ROWS, columns or {b: b for b in summary["benchmark"]}, LABELS)
+
+
+def test_table5_cells_exact_values(summary):
+    cells = table5(summary).set_index(["benchmark", "method"])
+    weak = cells.loc[("nb201-cifar10", "WeakNAS")]
+    assert weak["n"] == 3 and weak["mean"] == pytest.approx(200) and weak["sd"] == pytest.approx(100)
+    half = HALF_T2 * 100 / math.sqrt(3)
+    assert weak["ci_low"] == pytest.approx(200 - half) and weak["ci_high"] == pytest.approx(200 + half)
+    assert weak["paper"] == pytest.approx(182.1) and weak["difference"] == pytest.approx(200 - 182.1)
+    assert weak["verdict"] == "within our CI"  # Table 5 prints no SD; 182.1 lies in [-48.4, 448.4]
+    rand = cells.loc[("nb201-cifar10", "Random Search")]
+    assert rand["n"] == 2 and rand["missing"] == 1 and rand["mean"] == pytest.approx(2000)
+    assert rand["sd"] == pytest.approx(math.sqrt(2) * 1000)
+    assert rand["paper"] == pytest.approx(7782.1) and rand["verdict"] == "within our CI"
+    c100 = cells.loc[("nb201-cifar100", "WeakNAS")]
+    assert c100["mean"] == pytest.approx(70) and c100["sd"] == pytest.approx(20)
+    assert c100["paper"] == pytest.approx(78.4) and c100["verdict"] == "within our CI"
+
+
+def test_table5_keeps_every_paper_row_we_did_not_run(summary):
+    cells = table5(summary)
+    only = cells[cells["status"] == tables.NOT_RUN]
+    c10 = only[only["benchmark"] == "nb201-cifar10"].set_index("method")["paper"]
+    assert c10.to_dict() == {"Reg Evolution": 563.2, "MCTS": 528.3, "LaNAS": 247.1}
+    assert (only["verdict"] == tables.NOT_RUN).all() and only["mean"].isna().all()
+    # NAS-Bench-101's column is not one of these benchmarks: its rows (Semi-NAS, BONAS...) stay out
+    assert "nb101-cifar10" not in set(cells["benchmark"])
+    assert set(only.loc[only["method"] == "LaNAS", "paper_note"]) == {"† reproduced by the WeakNAS authors with adapted code"}
+
+
+def test_tables_without_runs_show_the_paper_alone():
+    cells = tables.compare(None, "table4", ROWS, {"nb101-cifar10": "nb101-cifar10"}, LABELS)
+    assert (cells["status"] == tables.NOT_RUN).all()
+    methods = set(cells["method"])
+    assert {"NAO", "Semi-NAS", "Neural Predictor", "Semi-Assessor", "LaNAS", "BONAS", "Arch2vec", "NASBOWLr",
+            "CATE (DNGO-LS)", "WeakNAS", "Random Search", "Reg Evolution"} == methods
+    lanas200 = cells[(cells["method"] == "LaNAS") & (cells["queries"] == 200) & (cells["metric"] == "test_acc")]
+    assert lanas200["paper"].tolist() == [93.90] and lanas200["paper_sd"].isna().all()  # the paper prints "-"
+    # the paper's order: largest budget first
+    assert cells["queries"].tolist() == sorted(cells["queries"].tolist(), reverse=True)
+
+
+@pytest.fixture
+def found() -> pd.DataFrame:
+    """Test accuracy and rank found by 3 WeakNAS seeds and 2 random seeds at 150 and 1000 queries."""
+    rows = [("nb101-cifar10", "weaknas", s, q, acc, rank) for s, (q, acc, rank) in enumerate(
+        [(150, 94.10, 12), (150, 94.20, 4), (150, 94.00, 30)])]
+    rows += [("nb101-cifar10", "weaknas", s, 1000, acc, rank) for s, (acc, rank) in enumerate(
+        [(94.30, 2), (94.20, 4), (94.25, 3)])]
+    rows += [("nb101-cifar10", "random", s, 1000, acc, rank) for s, (acc, rank) in enumerate([(93.0, 900), (93.4, 500)])]
+    return pd.DataFrame(rows, columns=["benchmark", "method", "seed", "queries", "test_label", "test_rank"])
+
+
+def test_budget_cells_exact_values_and_verdicts(found):
+    values = tables.budget_values(found, {"nb101-cifar10": 94.32})
+    cells = tables.compare(tables.summarize(values), "table4", ROWS, {"nb101-cifar10": "nb101-cifar10"}, LABELS)
+    ran = cells[cells["status"] == "ran here"].set_index(["method", "queries", "metric"])
+    acc150 = ran.loc[("WeakNAS", 150, "test_acc")]
+    assert acc150["n"] == 3 and acc150["mean"] == pytest.approx(94.10) and acc150["sd"] == pytest.approx(0.10)
+    assert acc150["ci_low"] == pytest.approx(94.10 - HALF_T2 * 0.1 / math.sqrt(3))
+    assert acc150["paper"] == pytest.approx(94.10) and acc150["paper_sd"] == pytest.approx(0.19)
+    assert acc150["difference"] == pytest.approx(0.0, abs=1e-9)
+    assert acc150["verdict"] == "within paper SD and our CI"
+    regret150 = ran.loc[("WeakNAS", 150, "regret")]
+    assert regret150["mean"] == pytest.approx(0.22) and regret150["paper"] == pytest.approx(0.22)
+    rank150 = ran.loc[("WeakNAS", 150, "avg_rank")]
+    assert rank150["mean"] == pytest.approx(46 / 3) and rank150["paper"] == pytest.approx(12.3)
+    assert math.isnan(rank150["paper_sd"]) and rank150["verdict"] == "within our CI"
+    acc1000 = ran.loc[("WeakNAS", 1000, "test_acc")]  # mean 94.25, SD 0.05: paper 94.25 +- 0.04
+    assert acc1000["mean"] == pytest.approx(94.25) and acc1000["verdict"] == "within paper SD and our CI"
+    random1000 = ran.loc[("Random Search", 1000, "test_acc")]
+    assert random1000["mean"] == pytest.approx(93.2) and math.isnan(random1000["paper"])  # paper: 2000 only
+    assert random1000["verdict"] == ""
+    # the paper's random-search cell at 2000 queries is kept, marked
+    paper_only = cells[(cells["method"] == "Random Search") & (cells["status"] == tables.NOT_RUN)]
+    assert set(paper_only["queries"]) == {2000}
+
+
+def test_verdict_rules():
+    assert tables.verdict(10.0, 9.0, 11.0, 10.5, 1.0) == "within paper SD and our CI"
+    assert tables.verdict(10.0, 9.9, 10.1, 10.5, 1.0) == "within paper SD"
+    assert tables.verdict(10.0, 8.0, 12.0, 11.5, 1.0) == "within our CI"
+    assert tables.verdict(10.0, 9.9, 10.1, 12.0, 1.0) == "outside both"
+    assert tables.verdict(10.0, 9.9, 10.1, 12.0, np.nan) == "outside both"
+    assert tables.verdict(10.0, 9.9, 10.1, np.nan, np.nan) == ""
+
+
+def test_mann_whitney_against_the_reference(found):
+    values = tables.budget_values(found, {"nb101-cifar10": 94.32})
+    tests = tables.mann_whitney(values[(values["metric"] == "test_acc") & (values["queries"] == 1000)], "weaknas")
+    row = tests.set_index("method").loc["random"]
+    expected = stats.mannwhitneyu([94.30, 94.20, 94.25], [93.0, 93.4], alternative="two-sided")
+    assert row["u_statistic"] == pytest.approx(6.0) and row["p_value"] == pytest.approx(expected.pvalue)
+    assert row["mean"] == pytest.approx(93.2) and row["n"] == 2
+    assert math.isnan(tests.set_index("method").loc["weaknas"].get("p_value", np.nan))
+
+
+def test_mann_whitney_counts_runs_without_the_optimum_as_worst(summary):
+    tests = tables.mann_whitney(tables.optimum_values(summary[summary["benchmark"] == "nb201-cifar10"]), "weaknas")
+    row = tests.set_index("method").loc["random"]
+    expected = stats.mannwhitneyu([100, 200, 300], [1000, np.inf, 3000], alternative="two-sided")
+    assert row["p_value"] == pytest.approx(expected.pvalue) and row["u_statistic"] == 0.0
+    assert row["n"] == 2 and row["missing"] == 1
+
+
+def test_written_formats(summary, tmp_path):
+    cells = table5(summary)
+    tables.write(cells, tables.display(cells), "Table 5 (test)", ["Protocol: 3 seeds", "50% of runs"],
+                 tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.tex")
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert len(back) == len(cells) and {"mean", "sd", "ci_low", "ci_high", "n", "paper", "verdict"} <= set(back.columns)
+    markdown = (tmp_path / "t.md").read_text()
+    assert markdown.startswith("# Table 5 (test)\n\n- Protocol: 3 seeds\n")
+    assert "## nb201-cifar10" in markdown and "## nb201-cifar100" in markdown
+    lo, hi = 200 - HALF_T2 * 100 / math.sqrt(3), 200 + HALF_T2 * 100 / math.sqrt(3)
+    weak_line = next(line for line in markdown.splitlines() if line.startswith("| WeakNAS"))
+    cells_of = [c.strip() for c in weak_line.strip("|").split("|")]
+    assert cells_of == ["WeakNAS", "Queries to optimum", "3", "200.0", "100.0", f"[{lo:.1f}, {hi:.1f}]", "182.1",
+                        "+17.9", "within our CI"]
+    random_line = next(line for line in markdown.splitlines() if line.startswith("| Random Search"))
+    assert "2 (+1 not found)" in random_line
+    assert "| MCTS " in markdown and tables.NOT_RUN in markdown
+    latex = (tmp_path / "t.tex").read_text()
+    assert latex.startswith("\\begin{table*}") and "\\toprule" in latex and "50\\% of runs" in latex
+    assert "\\end{tabular}" in latex
+
+
+def test_describe_is_the_one_used():
+    assert tables.describe is analysis.describe

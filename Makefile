@@ -1,12 +1,15 @@
-# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make test`, `make report`.
+# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make test`, `make render`, `make report`.
+# ARGS passes more Snakemake arguments, e.g. ARGS="--configfile config.yaml config/offline.yaml".
 # Each creates the virtual environment $(VENV) on first use.
 VENV ?= .venv
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
-SNAKEMAKE := $(BIN)/snakemake --cores all
+SNAKEMAKE := $(BIN)/snakemake --cores all $(ARGS)
+# The rules that only render: `make render` may run these and nothing upstream (no search, no download).
+RENDER_RULES := collect table fair convergence figure1 figure3 figure4 figure5 embed provenance render
 
-.PHONY: install reproduce quick test report lint clean
+.PHONY: install reproduce quick test render report lint clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +28,9 @@ quick: install
 
 test: install
 	$(BIN)/python -m pytest -ra
+
+render: install  # every table and figure again, from the runs already in results/runs
+	$(SNAKEMAKE) render --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
 
 report: install
 	$(SNAKEMAKE) --report report.zip

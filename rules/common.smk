@@ -117,3 +117,12 @@ def figure4_inputs(wildcards):
     bench, method = spec["benchmarks"][0], spec["methods"][0]
     encoding = nasrepro_config.method_encoding(config, method, bench)
     return {"embedding": f"resources/tsne/{bench}-{encoding}.npy", "table": f"resources/tables/{bench}.parquet"}
+
+
+def figure_outputs(figure):
+    """A figure rule's outputs: the PNG (in the report), the PDF and the plotted numbers as CSV."""
+    return {
+        "png": report(f"results/{{experiment}}/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures", subcategory=figure, labels={"experiment": "{experiment}", "figure": figure}),
+        "pdf": f"results/{{experiment}}/figures/{figure}.pdf",
+        "csv": f"results/{{experiment}}/figures/{figure}.csv",
+    }

@@ -73,21 +73,13 @@ rule fair:
         "../scripts/fair.py"
 
 
-def curve_rule_outputs(figure, caption):
-    return {
-        "png": report(f"results/{{experiment}}/figures/{figure}.png", caption=f"../report/{caption}.rst", category="Figures", subcategory=figure, labels={"experiment": "{experiment}", "figure": figure}),
-        "pdf": f"results/{{experiment}}/figures/{figure}.pdf",
-        "csv": f"results/{{experiment}}/figures/{figure}.csv",
-    }
-
-
 rule convergence:
     input:
         trajectories="results/{experiment}/trajectories.parquet",
         iterations="results/{experiment}/iterations.parquet",
         code=renderer("scripts/curves.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py"),
     output:
-        **curve_rule_outputs("convergence", "convergence"),
+        **figure_outputs("convergence"),
     conda:
         "../envs/nasrepro.yaml"
     log:
@@ -102,14 +94,14 @@ rule convergence:
 
 use rule convergence as figure1 with:
     output:
-        **curve_rule_outputs("figure1", "figure1"),
+        **figure_outputs("figure1"),
     log:
         "logs/figures/{experiment}/figure1.log",
 
 
 use rule convergence as figure5 with:
     output:
-        **curve_rule_outputs("figure5", "figure5"),
+        **figure_outputs("figure5"),
     log:
         "logs/figures/{experiment}/figure5.log",
     params:
@@ -123,7 +115,7 @@ rule figure3:
         iterations="results/{experiment}/iterations.parquet",
         code=renderer("scripts/figure3.py", "src/nasrepro/figures/dynamics.py", "src/nasrepro/figures/style.py"),
     output:
-        **curve_rule_outputs("figure3", "figure3"),
+        **figure_outputs("figure3"),
     conda:
         "../envs/nasrepro.yaml"
     log:
@@ -137,7 +129,7 @@ rule figure3:
 
 rule embed:
     input:
-        "resources/encodings/{bench}-{encoding}.npy",
+        features="resources/encodings/{bench}-{encoding}.npy",
     output:
         "resources/tsne/{bench}-{encoding}.npy",
     conda:
@@ -146,7 +138,7 @@ rule embed:
         "logs/embed/{bench}-{encoding}.log",
     params:
         seed=0,
-    threads: 2
+    threads: 1  # the map is computed on one thread whatever is given (figures/embedding.py: TSNE_THREADS)
     resources:
         mem_mb=3000,
     script:
@@ -160,7 +152,7 @@ rule figure4:
         iterations="results/{experiment}/iterations.parquet",
         code=renderer("scripts/figure4.py", "src/nasrepro/figures/embedding.py", "src/nasrepro/figures/style.py"),
     output:
-        **curve_rule_outputs("figure4", "figure4"),
+        **figure_outputs("figure4"),
     conda:
         "../envs/nasrepro.yaml"
     log:

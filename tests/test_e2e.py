@@ -1,4 +1,5 @@
-"""End to end: the quick config on the real NAS-Bench-201 mirror, from raw files to Table 5 and figures.
+"""End to end: the quick config on the real NAS-Bench-201 mirror, from raw files to every NAS-Bench-201
+table and figure, the report, and a re-render from the existing runs.
 
 Slow (about 6-7 minutes on 2 free cores). Deselect with `-m "not e2e"`. Skipped without the mirror.
 The workflow runs with `-s <repo>/Snakefile --directory <tmp>`: nothing is written into the repository,
@@ -8,12 +9,16 @@ and the mirror is only read (through NASREPRO_MIRROR, since config/quick.yaml se
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from test_workflow import job_counts
+
 REPO = Path(__file__).resolve().parents[1]
+RENDER_RULES = re.search(r"^RENDER_RULES := (.*)$", (REPO / "Makefile").read_text(), re.M).group(1).split()
 MIRROR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 KNOWN_FIT_OPTIMA = {"nb201-cifar10": 6111, "nb201-cifar100": 9930, "nb201-imagenet16": 857}
 
@@ -29,24 +34,37 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     assert "Using workflow specific profile" in output  # profiles/default is found next to the Snakefile
 
     results = tmp_path / "results" / "table5"
-    for name in ("table5.md", "table5.csv", "figures/convergence.png", "figures/convergence.pdf"):
-        assert (results / name).is_file() and (results / name).stat().st_size > 0, name
-    assert (results / "figures" / "convergence.png").read_bytes()[:4] == b"\x89PNG"
-    assert (results / "figures" / "convergence.pdf").read_bytes()[:5] == b"%PDF-"
+    figures = {"table5": ["convergence"], "table1_nb201": ["figure1"], "figure3": ["figure3", "figure4"],
+               "figure5": ["figure5"]}
+    for experiment, names in figures.items():  # every figure of the quick configuration, non-empty
+        for name in names:
+            png, pdf = (tmp_path / "results" / experiment / "figures" / f"{name}.{ext}" for ext in ("png", "pdf"))
+            assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000, png
+            assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1_000, pdf
+    tables = {"table5": ["table5", "fair"], "table1_nb201": ["table1"], "table2_nb201": ["table2"],
+              "table3_nb201": ["table3"]}
+    for experiment, names in tables.items():
+        for name in names:
+            for ext in ("csv", "md", "tex"):
+                path = tmp_path / "results" / experiment / "tables" / f"{name}.{ext}"
+                assert path.stat().st_size > 0, path
     assert not list(tmp_path.rglob("*.part")), "temporary files left behind"
 
-    table = pd.read_csv(results / "table5.csv")
-    assert len(table) == 9
-    assert (table["n"] == 3).all() and (table["not_found"] == 0).all(), table
-    random = table[table["method"] == "Random Search"]
+    table = pd.read_csv(results / "tables" / "table5.csv")
+    ours = table[table["status"] == "ran here"]
+    assert len(ours) == 9
+    assert (ours["n"] == 3).all() and (ours["missing"] == 0).all(), ours
+    random = ours[ours["method"] == "Random Search"]
     assert len(random) == 3
     assert random["mean"].between(1000, 15625).all(), random
-    assert table["paper"].notna().all()  # every cell has its paper value beside it
-    notes = dict(zip(table["benchmark"], table["label_note"]))
-    assert "NO VALIDATION SPLIT" not in notes["nb201-cifar10"]
-    assert "NO VALIDATION SPLIT" in notes["nb201-cifar100"] and "NO VALIDATION SPLIT" in notes["nb201-imagenet16"]
-    markdown = (results / "table5.md").read_text()
-    assert "3 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown
+    assert ours["paper"].notna().all()  # every cell has its paper value beside it
+    assert set(table.loc[table["status"] != "ran here", "method"]) == {"MCTS", "LaNAS"}
+    markdown = (results / "tables" / "table5.md").read_text()
+    assert "3 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown and "reported by the paper" in markdown
+    fair = pd.read_csv(results / "tables" / "fair.csv")
+    assert fair["p_value"].notna().sum() == 6  # R-EA and random vs WeakNAS on 3 benchmarks
+    provenance = (tmp_path / "results" / "provenance.md").read_text()
+    assert "1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827" in provenance  # cifar10_avg.csv
 
     summary = pd.read_parquet(results / "summary.parquet")
     assert len(summary) == 27 and summary["queries_to_optimum"].notna().all()
@@ -66,4 +84,14 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
 
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:
         names = archive.namelist()
-    assert any(name.endswith("convergence.png") for name in names) and any(name.endswith("table5.md") for name in names)
+    for wanted in ("convergence.png", "figure1.png", "figure3.png", "figure4.png", "figure5.png", "table5.md",
+                   "fair.csv", "provenance.md"):
+        assert any(name.endswith(wanted) for name in names), wanted
+
+    # re-rendering from the existing runs runs no search and re-makes every table and figure
+    rendered = snakemake_run(tmp_path, "--cores", "2", "--configfile", str(REPO / "config" / "quick.yaml"), "render",
+                             "--forcerun", "collect", "provenance", "--rerun-triggers", "mtime", "--allowed-rules",
+                             *RENDER_RULES, env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=900)
+    assert rendered.returncode == 0, rendered.stderr[-5000:]
+    counts = job_counts(rendered.stdout + rendered.stderr)
+    assert "search" not in counts and counts["table"] == 4 and counts["figure4"] == 1, counts

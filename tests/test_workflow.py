@@ -48,24 +48,40 @@ def test_quick_dry_run_job_counts(tmp_path, snakemake_run):
     assert job_counts(output) == {
         "fetch": 2,  # cifar10_avg.csv and nats_bench.csv: cifar100 / ImageNet16-120 fit on test
         "convert": 3,
-        "encode": 3,
-        "search": 27,  # 3 benchmarks x 3 methods x 3 seeds
-        "collect": 1,
+        "encode": 5,  # onehot30 x 3 benchmarks, ops6 and path155 (Figure 5)
+        "embed": 1,  # Figure 4's t-SNE of onehot30
+        # Table 5 27, Table 1 4, Table 2 10, Table 3 4, Figures 3-4 2, Figure 5 9
+        "search": 56,
+        "collect": 6,
+        "table": 4,  # Tables 5, 1, 2, 3
+        "fair": 1,
         "convergence": 1,
-        "table5": 1,
+        "figure1": 1,
+        "figure3": 1,
+        "figure4": 1,
+        "figure5": 1,
+        "provenance": 1,
         "all": 1,
-        "total": 39,
+        "total": 85,
     }, output[-3000:]
     assert not list(tmp_path.glob("results/**/*.parquet"))  # a dry run writes no results
 
 
-def test_full_config_with_offline_overlay_needs_only_mirrored_files(tmp_path, snakemake_run):
+def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(tmp_path, snakemake_run):
+    mirror = tmp_path / "mirror" / "nb201"
+    mirror.mkdir(parents=True)
+    for name in ("cifar10_avg.csv", "nats_bench.csv"):  # only whether the files exist matters to a dry run
+        (mirror / name).touch()
     result = snakemake_run(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"),
-                           str(REPO / "config" / "offline.yaml"))
+                           str(REPO / "config" / "offline.yaml"), env={"NASREPRO_MIRROR": str(mirror.parent)})
     assert result.returncode == 0, show(result)
-    counts = job_counts(result.stdout + result.stderr)
-    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 1/2/3 200 + 500 + 300, Figures 1/3/5 600 + 100 + 900
-    assert counts["fetch"] == 2 and counts["search"] == 4400, counts
+    output = result.stdout + result.stderr
+    counts = job_counts(output)
+    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 1/2/3 600 + 500 + 300, Figures 3/5 100 + 900
+    assert counts["fetch"] == 2 and counts["search"] == 4200, counts
+    # the five NAS-Bench-101 tables are still rendered, from the paper's values alone; no fair companion for them
+    assert counts["table"] == 10 and counts["fair"] == 2, counts
+    assert "results/table4/tables/table4.md" in output and "nb101-only108" not in output
 
 
 def test_slurm_profile_dry_run(tmp_path, snakemake_run):
@@ -78,11 +94,11 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # 4400 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
+    # 4200 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
     # nasbench_only108.tfrecord); encodings: onehot30 x 3, ops6 and path155 (Figure 5), seq45 x 2
-    assert counts["search"] == 6300 and counts["fetch"] == 5 and counts["encode"] == 7, counts
+    assert counts["search"] == 6100 and counts["fetch"] == 5 and counts["encode"] == 7, counts
     searches = job_blocks(output, "search")
-    assert len(searches) == 6300
+    assert len(searches) == 6100
     for block in searches:
         method = re.search(r"method=(\w+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)

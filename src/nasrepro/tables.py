@@ -74,20 +74,14 @@ def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None
     """One line per cell of `table`: ours beside the paper's where the paper has that row (`rows`:
     method -> paper row) on that benchmark (`columns`: benchmark -> paper column), then every paper
     cell of the same columns that we did not run. `summary=None`: nothing ran, the paper's cells only."""
-    paper = paper_values(table).drop(columns="table").rename(columns={"note": "paper_note"})
-    paper = paper[paper["row"] != "Optimal"]
-    paper = paper[paper["metric"] != "sd"].merge(
-        paper[paper["metric"] == "sd"][["row", "benchmark", "queries", "value"]].rename(columns={"value": "paper_sd"}),
-        on=["row", "benchmark", "queries"], how="left")
-    paper.loc[~paper["metric"].isin(PAPER_SD_OF), "paper_sd"] = np.nan
+    paper = _paper_cells(table)
     ours = pd.DataFrame(columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"]) if summary is None else summary
     ours = ours.assign(row=ours["method"].map(rows), paper_column=ours["benchmark"].map(lambda b: columns.get(b, b)),
                        method=ours["method"].map(lambda m: labels.get(m, m)), status="ran here")
     matched = ours.merge(paper.rename(columns={"benchmark": "paper_column", "value": "paper"}),
                          on=["row", "paper_column", "queries", "metric"], how="left")
-    shown = set(columns.values()) if summary is None else set(ours["paper_column"])
     ran = set(_keys(matched.dropna(subset=["paper"]), "paper_column"))
-    only = paper[paper["benchmark"].isin(shown)]
+    only = paper[paper["benchmark"].isin(set(columns.values()) if summary is None else set(ours["paper_column"]))]
     only = only.loc[np.array([key not in ran for key in _keys(only, "benchmark")], bool)]
     only = only.rename(columns={"value": "paper"}).assign(paper_column=only["benchmark"], method=only["row"], status=NOT_RUN)
     cells = pd.concat([matched, only], ignore_index=True)
@@ -96,6 +90,16 @@ def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None
     cells.loc[cells["status"] == NOT_RUN, "verdict"] = NOT_RUN
     cells.insert(0, "table", table)
     return _ordered(cells)
+
+
+def _paper_cells(table: str) -> pd.DataFrame:
+    """The paper's cells of `table` (its optimum row aside), each with the SD the paper prints beside it."""
+    paper = paper_values(table).drop(columns="table").rename(columns={"note": "paper_note"})
+    paper = paper[paper["row"] != "Optimal"]
+    sd = paper[paper["metric"] == "sd"][["row", "benchmark", "queries", "value"]].rename(columns={"value": "paper_sd"})
+    paper = paper[paper["metric"] != "sd"].merge(sd, on=["row", "benchmark", "queries"], how="left")
+    paper.loc[~paper["metric"].isin(PAPER_SD_OF), "paper_sd"] = np.nan
+    return paper
 
 
 def _keys(frame: pd.DataFrame, column: str) -> list[tuple]:

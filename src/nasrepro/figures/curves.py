@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,7 +22,7 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
         figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.4), squeeze=False)
         for ax, bench in zip(axes[0], benches):
             for method, curve in curves[curves["benchmark"] == bench].groupby("method", sort=False):
-                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].iloc[0]})")
+                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].max()})")
                 ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
                                 color=line.get_color(), alpha=0.2, linewidth=0)
             ax.set_xscale("log")
@@ -32,7 +33,7 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
                 ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
             ax.set_title(panel_titles.get(bench, bench))
             ax.set_xlabel("Number of queries")
-            ax.set_ylabel("Best test accuracy found (%)")
+            ax.set_ylabel("Test accuracy of the found architecture (%)")
             ax.legend(loc="lower right")
-        figure.suptitle(caption, fontsize=8)
+        figure.suptitle(textwrap.fill(caption, width=75 * len(benches)), fontsize=8)
         save(figure, png, pdf)

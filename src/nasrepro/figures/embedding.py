@@ -17,6 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
 
 from ..benchmark import Benchmark
 from ..config import method_label, seeds
@@ -28,6 +29,11 @@ from .style import STYLE, save
 BACKGROUND = "#d0d0d0"
 RANK_COLORMAP = "viridis"  # applied to the rank itself: rank 1 (best) is the darkest colour
 INIT_SCALE = 1e-4  # standard deviation of the initial embedding's first axis, as scikit-learn's own inits
+# Barnes-Hut sums its gradient in per-thread chunks, so the map depends on the thread count (a 2,000-cell
+# map moved by up to 110 units between 1 and 2 threads): pinned, it is the same on every machine. One thread,
+# as OpenMP's spinning threads crawl on a busy machine: the full NAS-Bench-201 map took 90 s on 1 thread,
+# 137 s on 2 (2 busy cores), and a 300-cell map 0.9 s against 21 s.
+TSNE_THREADS = 1
 
 
 def tsne_embedding(features: np.ndarray, seed: int) -> np.ndarray:
@@ -38,13 +44,14 @@ def tsne_embedding(features: np.ndarray, seed: int) -> np.ndarray:
     flat spectrum (every edge's block alike), so its two components can each come from a single edge and
     the 15,625 cells start on ~20 points; Barnes-Hut then breaks down (negative KL, the map collapses to
     ~1e-12). The randomized solver mixes the blocks, so every cell starts at its own place; the scaling is
-    scikit-learn's. Deterministic for a fixed seed.
+    scikit-learn's. Deterministic for a fixed seed, whatever the machine's core count (TSNE_THREADS).
     """
     features = np.asarray(features, dtype=np.float32)
-    init = PCA(n_components=2, svd_solver="randomized", random_state=seed).fit_transform(features)
-    init = (init / init[:, 0].std() * INIT_SCALE).astype(np.float32)
-    tsne = TSNE(n_components=2, init=init, random_state=seed)
-    embedding = tsne.fit_transform(features)
+    with threadpool_limits(limits=TSNE_THREADS):  # OpenMP and BLAS alike
+        init = PCA(n_components=2, svd_solver="randomized", random_state=seed).fit_transform(features)
+        init = (init / init[:, 0].std() * INIT_SCALE).astype(np.float32)
+        tsne = TSNE(n_components=2, init=init, random_state=seed)
+        embedding = tsne.fit_transform(features)
     if not np.isfinite(tsne.kl_divergence_) or tsne.kl_divergence_ < 0:
         raise NasReproError(f"t-SNE failed to converge (KL divergence {tsne.kl_divergence_:.3g})")
     return embedding.astype(np.float32)
@@ -53,9 +60,8 @@ def tsne_embedding(features: np.ndarray, seed: int) -> np.ndarray:
 def embed_space(features_path: str | Path, output_path: str | Path, seed: int) -> None:
     """Write the t-SNE map of a benchmark's encoded architectures (.npy, one row per arch id)."""
     embedding = tsne_embedding(np.load(features_path), int(seed))
-    with atomic_path(output_path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.save(handle, embedding)
+    with atomic_path(output_path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, embedding)
 
 
 def _fits_to_show(trajectory: pd.DataFrame, iterations: pd.DataFrame, count: int) -> list[tuple[pd.Series, np.ndarray]]:
@@ -102,11 +108,12 @@ def figure4(embedding: np.ndarray, test_ranks: np.ndarray, trajectory: pd.DataFr
             for ax, role, iteration, ids, title in panels:
                 ax.scatter(embedding[:, 0], embedding[:, 1], s=0.5, c=BACKGROUND, linewidths=0, rasterized=True)
                 if role == "sampled":
-                    ax.scatter(embedding[queried, 0], embedding[queried, 1], s=3, c="black", linewidths=0,
-                               rasterized=True)
+                    ax.scatter(embedding[queried, 0], embedding[queried, 1], s=5, c="black", marker="x",
+                               linewidths=0.6, rasterized=True)  # a shape, not only a colour, apart from rank 1
                 ranks = test_ranks[ids]
                 order = np.argsort(-ranks, kind="stable")  # the best drawn last, on top
-                mappable = ax.scatter(embedding[ids[order], 0], embedding[ids[order], 1], c=ranks[order], s=8,
+                mappable = ax.scatter(embedding[ids[order], 0], embedding[ids[order], 1], c=ranks[order],
+                                      s=8 if role == "pool" else 16,
                                       cmap=RANK_COLORMAP, norm=norm, linewidths=0.2, edgecolors="white",
                                       rasterized=True)
                 ax.set_title(title)
@@ -118,7 +125,7 @@ def figure4(embedding: np.ndarray, test_ranks: np.ndarray, trajectory: pd.DataFr
         for ax in axes[:, 0]:
             ax.set_ylabel("t-SNE 2")
         axes[1, 0].legend(handles=[
-            Line2D([], [], linestyle="", marker="o", markersize=3, color="black", label="queried before"),
+            Line2D([], [], linestyle="", marker="x", markersize=3, color="black", label="queried before"),
             Line2D([], [], linestyle="", marker="o", markersize=3, color=BACKGROUND, label="not sampled"),
         ], loc="lower right", fontsize=7)
         colorbar = figure.colorbar(mappable, ax=axes, shrink=0.8)

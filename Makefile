@@ -30,7 +30,7 @@ test: install
 	$(BIN)/python -m pytest -ra
 
 render: install  # every table and figure again, from the runs already in results/runs
-	$(SNAKEMAKE) render --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
+	$(BIN)/snakemake render --cores all $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
 
 report: install
 	$(SNAKEMAKE) --report report.zip

@@ -89,7 +89,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
         assert any(name.endswith(wanted) for name in names), wanted
 
     # re-rendering from the existing runs runs no search and re-makes every table and figure
-    rendered = snakemake_run(tmp_path, "--cores", "2", "--configfile", str(REPO / "config" / "quick.yaml"), "render",
+    rendered = snakemake_run(tmp_path, "render", "--cores", "2", "--configfile", str(REPO / "config" / "quick.yaml"),
                              "--forcerun", "collect", "provenance", "--rerun-triggers", "mtime", "--allowed-rules",
                              *RENDER_RULES, env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=900)
     assert rendered.returncode == 0, rendered.stderr[-5000:]

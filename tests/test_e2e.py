@@ -1,7 +1,7 @@
 """End to end: the quick config on the real NAS-Bench-201 mirror, from raw files to every NAS-Bench-201
 table and figure, the report, and a re-render from the existing runs.
 
-Slow (about 6-7 minutes on 2 free cores). Deselect with `-m "not e2e"`. Skipped without the mirror.
+Slow (the longest test). Deselect with `-m "not e2e"`. Skipped without the mirror.
 The workflow runs with `-s <repo>/Snakefile --directory <tmp>`: nothing is written into the repository,
 and the mirror is only read (through NASREPRO_MIRROR, since config/quick.yaml sets data.mirror: null).
 """

@@ -271,7 +271,7 @@ def render_dynamics(config: dict, experiment: str, iterations_path, png_out, pdf
     P(top-50 in the pool), Kendall tau on the true top-50)."""
     iterations = pd.read_parquet(iterations_path)
     summary = dynamics_plots.dynamics_figure(iterations, {m: cfg.method_label(config, m) for m in config["methods"]},
-                                      f"{experiment}: mean over seeds per iteration", png_out, pdf_out)
+                                             f"{experiment}: mean over seeds per iteration", png_out, pdf_out)
     with atomic_path(csv_out) as tmp:
         summary.to_csv(tmp, index=False)
 

@@ -122,7 +122,7 @@ def run_search(
             if state is not None:
                 row = {"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(state, truth)}
                 if record_pools:  # the pool of fit `step` is what the trajectory's iteration step + 1 draws from
-                    row["pool_ids"] = None if state.pool is None else [int(i) for i in state.pool]
+                    row["pool_ids"] = None if state.pool is None else np.asarray(state.pool).tolist()
                 diagnostics.append(row)
             step += 1
     metadata = {

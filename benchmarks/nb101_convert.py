@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nasrepro import nb101
-from nasrepro.nb101_reader import FINAL_EPOCHS, REPEATS, encode_metrics, record_bytes
+from nasrepro.spaces.nb101 import cells as nb101
+from nasrepro.spaces.nb101.reader import FINAL_EPOCHS, REPEATS, encode_metrics, record_bytes
 from nasrepro.tfrecord import write_records
 
 REAL_RECORDS = 1_270_872
@@ -42,7 +42,7 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 started = time.perf_counter()
-from nasrepro import nb101_reader
+from nasrepro.spaces.nb101 import reader as nb101_reader
 imported = time.perf_counter()
 table, meta = nb101_reader.convert(Path(sys.argv[1]), "valid", expected_cells=int(sys.argv[2]))
 done = time.perf_counter()

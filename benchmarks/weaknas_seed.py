@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-from nasrepro import config as cfg, encodings, nb201
+from nasrepro import config as cfg, encodings
+from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark, write_table
 from nasrepro.runner import Budget, environment, run_search
 from nasrepro.sources import get_source

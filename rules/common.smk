@@ -1,3 +1,4 @@
+import re
 import sys
 
 from nasrepro import config as nasrepro_config
@@ -6,8 +7,9 @@ from nasrepro.errors import NasReproError
 from nasrepro.sources import SOURCES
 from nasrepro.spaces import get_space
 
+CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
 try:
-    nasrepro_config.validate(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
+    nasrepro_config.validate(nasrepro_config.prepare(config, workflow.basedir, CONFIG_SOURCE), source=CONFIG_SOURCE)
 except NasReproError as error:
     sys.exit(f"Config error: {error}")
 
@@ -19,7 +21,7 @@ wildcard_constraints:
     source="|".join(SOURCES),
     ext="csv|tfrecord",
     bench="|".join(config["benchmarks"]),
-    method="|".join(config["methods"]),
+    method="|".join(map(re.escape, config["methods"])),
     experiment="|".join(config["experiments"]),
     encoding="[a-z0-9]+",
 
@@ -29,9 +31,21 @@ def raw_files(bench):
     return {s: f"resources/raw/{SOURCES[s].filename}" for s in get_space(spec["space"]).required_sources(spec)}
 
 
+def source_identity(source):
+    """What determines a fetched file: its URL and checksum."""
+    spec = SOURCES[source]
+    return {"url": spec.url, "sha256": spec.sha256, "git_blob": spec.git_blob}
+
+
+def benchmark_identity(bench):
+    """What determines a benchmark's table: its space, dataset, splits and file (not its caption)."""
+    spec = config["benchmarks"][bench]
+    return {key: spec[key] for key in ("space", "dataset", "fit_split", "file") if key in spec}
+
+
 def search_inputs(wildcards):
     inputs = {"table": f"resources/tables/{wildcards.bench}.parquet"}
-    if nasrepro_config.uses_features(config, wildcards.method):
+    if nasrepro_config.uses_features(config, wildcards.method, wildcards.bench):
         encoding = nasrepro_config.method_encoding(config, wildcards.method, wildcards.bench)
         inputs["features"] = f"resources/encodings/{wildcards.bench}-{encoding}.npy"
     return inputs

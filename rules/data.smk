@@ -10,7 +10,7 @@ rule fetch:
     log:
         "logs/fetch/{source}.{ext}.log",
     params:
-        data=config.get("data", {}),
+        source=lambda wc: source_identity(wc.source),  # what the file is; the mirror and retries are how to get it
     retries: 0
     script:
         "../scripts/fetch.py"
@@ -26,7 +26,7 @@ rule convert:
     log:
         "logs/convert/{bench}.log",
     params:
-        bench=lambda wc: config["benchmarks"][wc.bench],
+        bench=lambda wc: benchmark_identity(wc.bench),
     resources:
         mem_mb=3000,
     script:

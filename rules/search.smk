@@ -12,7 +12,7 @@ rule search:
     benchmark:
         "logs/benchmark/search/{experiment}/{bench}/{method}/{seed}.tsv"
     params:
-        config=config,
+        spec=lambda wc: nasrepro_config.run_spec(config, wc.experiment, wc.bench, wc.method),
     threads: NASREPRO_THREADS
     resources:
         mem_mb=4000,

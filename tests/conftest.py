@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 import torch
 
-from nasrepro import encodings, nb201
+from nasrepro import encodings
+from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 
 REPO = Path(__file__).resolve().parents[1]
@@ -204,7 +205,7 @@ def random_nb101_cells(count: int, seed: int = 101) -> list[tuple[str, np.ndarra
     """`count` distinct valid NAS-Bench-101 cells as (hash, pruned matrix, op names), drawn like the
     nasbench colab draws specs (each upper-triangle bit 1/2, each interior op uniform) and hashed with
     nasbench-pytorch; isomorphic duplicates are dropped by their hash."""
-    from nasrepro import nb101
+    from nasrepro.spaces.nb101 import cells as nb101
 
     rng = np.random.default_rng(seed)
     cells: dict[str, tuple[np.ndarray, list[str]]] = {}
@@ -220,7 +221,8 @@ def random_nb101_cells(count: int, seed: int = 101) -> list[tuple[str, np.ndarra
 def write_nb101_tfrecord(path: Path, cells, seed: int = 7) -> dict[str, tuple[list[float], list[float]]]:
     """Write `cells` in the nasbench_only108.tfrecord format (3 repeats each, shuffled order) with
     accuracies that are a smooth function of the ops plus noise; returns hash -> (valid, test) fractions."""
-    from nasrepro import nb101_reader, tfrecord
+    from nasrepro import tfrecord
+    from nasrepro.spaces.nb101 import reader as nb101_reader
 
     rng = np.random.default_rng(seed)
     records, truth = [], {}

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nasrepro import encodings, nb101
+from nasrepro import encodings
+from nasrepro.spaces.nb101 import cells as nb101
 
 IN, OUT = nb101.INPUT, nb101.OUTPUT
 C1, C3, MP = nb101.CONV1X1, nb101.CONV3X3, nb101.MAXPOOL3X3

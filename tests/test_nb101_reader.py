@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nasrepro import nb101, nb101_reader, tfrecord
+from nasrepro import tfrecord
+from nasrepro.spaces.nb101 import cells as nb101, reader as nb101_reader
 from nasrepro.errors import NasReproError
 
 N_CELLS = 40

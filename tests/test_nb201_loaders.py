@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nasrepro import nb201
+from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark, write_table
 from nasrepro.errors import NasReproError
 

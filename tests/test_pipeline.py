@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from nasrepro import config as cfg
-from nasrepro import nb201, pipeline
+from nasrepro import pipeline
+from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nasrepro import nb201
+from nasrepro.spaces import nb201
 from nasrepro.download import fetch, git_blob_of
 from nasrepro.sources import get_source
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nasrepro import nb101
+from nasrepro.spaces.nb101 import cells as nb101
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError
 from nasrepro.runner import Budget, run_search, search_space

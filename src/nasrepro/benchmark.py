@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from . import nb101, nb201
 from .errors import NasReproError
 from .io import atomic_path
+from .spaces import get_space
 
 META_KEY = b"nasrepro"
-CELL_COLUMNS = {"nb101": nb101.CELL_COLUMNS, "nb201": nb201.CELL_COLUMNS}
 
 
 def write_table(table: pd.DataFrame, meta: dict, path: str | Path) -> None:
@@ -73,7 +72,7 @@ class Benchmark:
     @property
     def cells(self) -> pd.DataFrame:
         """The columns that describe cells (never labels): what a search method may read."""
-        allowed = CELL_COLUMNS[self.space]
+        allowed = get_space(self.space).cell_columns
         return self.table[[c for c in self.table.columns if c in allowed]]
 
     @property

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-import inspect
+import itertools
+import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import yaml
 
-from . import encodings
+from . import plugins
 from .errors import NasReproError
-from .predictors import PREDICTORS
-from .searchers import SEARCHERS
-from .spaces import get_space
+from .predictors import predictor_class, predictor_spec
+from .searchers import searcher_class
+from .spaces import all_spaces, get_space
 
 SCHEMA_FILE = "config.schema.yaml"
 BUDGET_TABLES = ("table1", "table2", "table3", "table4")
-NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")
+NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")  # a method's keys that are not its options
 
 
 def load_schema() -> dict:
-    return yaml.safe_load(resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text())
+    """The config schema, its enums filled from the search-space registry (methods' and predictors'
+    option blocks are checked against their own declarations, `_check_methods`)."""
+    text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
+    spaces = all_spaces()
+    enums = {
+        "SPACES": [space.name for space in spaces],
+        "DATASETS": list(dict.fromkeys(d for space in spaces for d in space.datasets)),
+        "FIT_SPLITS": list(dict.fromkeys(f for space in spaces for f in space.fit_splits)),
+        "ENCODINGS": [e for space in spaces for e in space.encodings],
+    }
+    for name, values in enums.items():
+        text = text.replace(f"enum: {name}", f"enum: {json.dumps(values)}")
+    return yaml.safe_load(text)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -62,26 +76,41 @@ def _check_references(config: dict, source: str) -> None:
             raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
     _check_methods(config, source)
     _check_experiments(config, source)
+    unknown = [name for name in config.get("run", []) if name not in config["experiments"]]
+    if unknown:
+        raise NasReproError(f"{source}: key 'run': {unknown[0]!r} is not defined under 'experiments'")
 
 
 def _check_methods(config: dict, source: str) -> None:
-    """Every method's type exists and takes each of its options (its predictor's too), per space."""
+    """Every method's type loads and takes each of its options (its predictor's too), per space."""
     for name, method in config["methods"].items():
-        if method["type"] not in SEARCHERS:
-            known = ", ".join(SEARCHERS)
-            raise NasReproError(f"{source}: key 'methods.{name}.type': unknown method {method['type']!r}; known: {known}")
-        accepted = inspect.signature(SEARCHERS[method["type"]]).parameters
+        try:
+            cls = searcher_class(method["type"])
+        except NasReproError as error:
+            raise NasReproError(f"{source}: key 'methods.{name}.type': {error}") from None
         for space, options in [(None, method), *method.get("by_space", {}).items()]:
             where = f"methods.{name}" + (f".by_space.{space}" if space else "")
-            for key in options:
-                if key not in accepted and key not in ("type", *NON_SEARCHER_KEYS):
-                    raise NasReproError(f"{source}: key '{where}.{key}' is not an option of method type {method['type']!r}")
-            predictor = options.get("predictor", {})
-            takes = inspect.signature(PREDICTORS[predictor.get("type", "mlp")]).parameters
-            for key in predictor:
-                if key not in takes and key != "type":
-                    raise NasReproError(f"{source}: key '{where}.predictor.{key}' is not an option of predictor type "
-                                        f"{predictor['type']!r}")
+            _check_block(cls, {k: v for k, v in options.items() if k not in ("type", *NON_SEARCHER_KEYS)}, where,
+                         f"method type {method['type']!r}", source)
+            if "predictor" in options:
+                predictor = predictor_spec(options["predictor"])
+                try:
+                    predictor_cls = predictor_class(predictor)
+                except NasReproError as error:
+                    raise NasReproError(f"{source}: key '{where}.predictor.type': {error}") from None
+                _check_block(predictor_cls, {k: v for k, v in predictor.items() if k != "type"}, f"{where}.predictor",
+                             f"predictor type {predictor['type']!r}", source)
+
+
+def _check_block(cls, options: dict, where: str, what: str, source: str) -> None:
+    for key, value in options.items():
+        if key not in cls.options:
+            raise NasReproError(f"{source}: key '{where}.{key}' is not an option of {what} "
+                                f"(options: {', '.join(cls.options) or 'none'})")
+        try:
+            plugins.check_value(cls.options[key], key, value)
+        except NasReproError as error:
+            raise NasReproError(f"{source}: key '{where}.{key}': {str(error).split(': ', 1)[1]}") from None
 
 
 def _check_experiments(config: dict, source: str) -> None:
@@ -92,15 +121,8 @@ def _check_experiments(config: dict, source: str) -> None:
                 if entry not in config[kind]:
                     raise NasReproError(f"{source}: key 'experiments.{name}.{kind}': {entry!r} is not defined under '{kind}'")
         for bench in experiment["benchmarks"]:
-            space = config["benchmarks"][bench]["space"]
             for method in experiment["methods"]:
-                encoding = method_encoding(config, method, bench)
-                if uses_features(config, method) and encoding not in encodings.ENCODINGS[space]:
-                    key = (f"methods.{method}" if "encoding" in method_options(config, method, bench)
-                           else f"benchmarks.{bench}") + ".encoding"
-                    known = ", ".join(encodings.ENCODINGS[space])
-                    raise NasReproError(f"{source}: key '{key}': {encoding!r} is not an encoding of the {space} "
-                                        f"space (benchmark {bench!r}); known: {known}")
+                _check_run(config, bench, method, source)
         if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
             raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
         for method in experiment.get("report_mode_by_method", {}):
@@ -118,15 +140,90 @@ def _check_experiments(config: dict, source: str) -> None:
             raise NasReproError(f"{source}: key 'experiments.{name}.budgets': {over} exceed budget.queries")
 
 
-def load(path: str) -> dict:
+def _check_run(config: dict, bench: str, method: str, source: str) -> None:
+    """The method runs on the benchmark's space, with options that fit it and an encoding the space has."""
+    space = get_space(config["benchmarks"][bench]["space"])
+    cls = searcher_class(config["methods"][method]["type"])
+    if cls.spaces is not None and space.name not in cls.spaces:
+        raise NasReproError(f"{source}: method {method!r} ({config['methods'][method]['type']}) does not run on "
+                            f"{space.name} (benchmark {bench!r}); it supports {', '.join(cls.spaces)}")
+    options = resolved_options(config, method, bench)
+    try:
+        cls.check_options(options, space)
+    except NasReproError as error:
+        raise NasReproError(f"{source}: key 'methods.{method}' on {space.name}: {error}") from None
+    encoding = method_encoding(config, method, bench)
+    if cls.input_needed(options) == "features" and encoding not in space.encodings:
+        key = (f"methods.{method}" if "encoding" in method_options(config, method, bench)
+               else f"benchmarks.{bench}") + ".encoding"
+        raise NasReproError(f"{source}: key '{key}': {encoding!r} is not an encoding of the {space.name} "
+                            f"space (benchmark {bench!r}); known: {', '.join(space.encodings)}")
+
+
+def read_yaml(path: str | Path) -> dict:
     try:
         with open(path) as handle:
-            config = yaml.safe_load(handle)
+            return yaml.safe_load(handle) or {}
     except OSError as error:
         raise NasReproError(f"{path}: cannot read ({error.strerror})") from None
     except yaml.YAMLError as error:
         raise NasReproError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    return validate(config or {}, source=path)
+
+
+def merge(base: dict, overlay: dict) -> dict:
+    """`overlay` laid over `base` key by key, recursively (lists and values are replaced), as Snakemake does."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def load(*paths: str | Path) -> dict:
+    """A config and its overlays, merged in order, prepared and validated (as the workflow reads them)."""
+    config: dict = {}
+    for path in paths:
+        config = merge(config, read_yaml(path))
+    source = " + ".join(map(str, paths))
+    return validate(prepare(config, Path.cwd(), source), source=source)
+
+
+def prepare(config: dict, root: str | Path, source: str = "config") -> dict:
+    """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names
+    (relative to `root`, the repository), then expand every method grid. Returns the config."""
+    if "extends" in config:
+        base_path = Path(root) / config["extends"]
+        if not base_path.is_file():
+            raise NasReproError(f"{source}: key 'extends': {base_path} does not exist")
+        merged = merge(read_yaml(base_path), {k: v for k, v in config.items() if k != "extends"})
+        config.clear()
+        config.update(merged)
+    _expand_grids(config, source)
+    return config
+
+
+def _expand_grids(config: dict, source: str) -> None:
+    """A method whose name holds {fields} and that has a `grid` stands for one method per combination:
+    `weaknas_{predictor}_{encoding}` with grid {predictor: [mlp, gbrt], encoding: [onehot30, ops6]} gives
+    weaknas_mlp_onehot30, ... (each field set as that option; {fields} in its label filled in too).
+    An experiment that lists the grid's name runs every method of the grid."""
+    methods = config.get("methods") or {}
+    expanded: dict[str, list[str]] = {}
+    for name in [n for n, entry in methods.items() if isinstance(entry, dict) and "grid" in entry]:
+        entry = methods.pop(name)
+        grid = entry.pop("grid")
+        if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
+            raise NasReproError(f"{source}: key 'methods.{name}.grid' must map each field to a non-empty list")
+        for values in itertools.product(*grid.values()):
+            fields = dict(zip(grid, values))
+            try:
+                member = name.format(**fields)
+            except KeyError as error:
+                raise NasReproError(f"{source}: key 'methods.{name}': {{{error.args[0]}}} is not a field of its grid") from None
+            methods[member] = {**entry, **fields, "label": entry.get("label", name).format(**fields)}
+            expanded.setdefault(name, []).append(member)
+    for experiment in (config.get("experiments") or {}).values():
+        if isinstance(experiment, dict) and isinstance(experiment.get("methods"), list):
+            experiment["methods"] = [m for name in experiment["methods"] for m in expanded.get(name, [name])]
 
 
 def seeds(experiment: dict) -> list[int]:
@@ -134,14 +231,18 @@ def seeds(experiment: dict) -> list[int]:
     return list(range(value)) if isinstance(value, int) else list(value)
 
 
-def uses_features(config: dict, method: str) -> bool:
-    return SEARCHERS[config["methods"][method]["type"]].uses_features
+def input_needed(config: dict, method: str, bench: str) -> str | None:
+    """What the method reads besides cell descriptions on this benchmark: "features", "graph" or None."""
+    return searcher_class(config["methods"][method]["type"]).input_needed(resolved_options(config, method, bench))
+
+
+def uses_features(config: dict, method: str, bench: str) -> bool:
+    return input_needed(config, method, bench) == "features"
 
 
 def needs_gpu(config: dict, method: str, bench: str) -> bool:
-    """Whether the method's jobs train a torch predictor (which runs on a GPU when one is present)."""
-    predictor = method_options(config, method, bench).get("predictor", {"type": "mlp"})
-    return uses_features(config, method) and predictor["type"] == "mlp"
+    """Whether the method's jobs train a torch model (which runs on a GPU when one is present)."""
+    return searcher_class(config["methods"][method]["type"]).wants_gpu(resolved_options(config, method, bench))
 
 
 def method_options(config: dict, method: str, bench: str) -> dict:
@@ -158,8 +259,38 @@ def method_encoding(config: dict, method: str, bench: str) -> str:
 
 
 def searcher_spec(config: dict, method: str, bench: str) -> dict:
-    """The options the method's searcher is built with on this benchmark (labels and the like removed)."""
-    return {k: v for k, v in method_options(config, method, bench).items() if k not in NON_SEARCHER_KEYS}
+    """The options the method's searcher is built with on this benchmark: its type and every option,
+    given or default (the predictor's too, `predictor_defaults` applied); labels and the like removed."""
+    return {"type": config["methods"][method]["type"], **resolved_options(config, method, bench)}
+
+
+def resolved_options(config: dict, method: str, bench: str) -> dict:
+    given = {k: v for k, v in method_options(config, method, bench).items() if k not in ("type", *NON_SEARCHER_KEYS)}
+    space = config["benchmarks"][bench]["space"]
+    options = searcher_class(config["methods"][method]["type"]).resolve(given, space)
+    if "predictor" in options:
+        predictor = predictor_spec(options["predictor"])
+        defaults = config.get("predictor_defaults", {}).get(predictor["type"], {})
+        given_predictor = {**defaults, **{k: v for k, v in predictor.items() if k != "type"}}
+        options["predictor"] = {"type": predictor["type"], **predictor_class(predictor).resolve(given_predictor, space)}
+    return options
+
+
+def run_spec(config: dict, experiment: str, bench: str, method: str) -> dict:
+    """Everything that determines a search job's output but the seed (the job's params: edit a label or a
+    caption and no search re-runs; change an option and exactly that method's jobs do)."""
+    spec = config["experiments"][experiment]
+    benchmark = config["benchmarks"][bench]
+    needs = input_needed(config, method, bench)
+    return {
+        "benchmark": {k: benchmark[k] for k in ("space", "dataset", "fit_split", "file") if k in benchmark},
+        "method": searcher_spec(config, method, bench),
+        "encoding": method_encoding(config, method, bench) if needs == "features" else None,
+        "budget": spec["budget"],
+        "charge_repeats": spec.get("charge_repeats", True),
+        "label_mode": spec.get("label_mode", "avg"),
+        "record_pools": spec.get("record_pools", False),
+    }
 
 
 def method_label(config: dict, method: str) -> str:
@@ -167,6 +298,9 @@ def method_label(config: dict, method: str) -> str:
 
 
 def enabled_experiments(config: dict) -> list[str]:
+    """The experiments the default target runs: those `run` names, else every one not disabled."""
+    if "run" in config:
+        return list(config["run"])
     return [name for name, spec in config["experiments"].items() if spec.get("enabled", True)]
 
 
@@ -174,7 +308,7 @@ def jobs(config: dict) -> list[tuple[str, str, str, int]]:
     """Every (experiment, benchmark, method, seed) search job."""
     return [
         (name, bench, method, seed)
-        for name, experiment in config["experiments"].items() if experiment.get("enabled", True)
+        for name, experiment in config["experiments"].items() if name in enabled_experiments(config)
         for bench in experiment["benchmarks"]
         for method in experiment["methods"]
         for seed in seeds(experiment)

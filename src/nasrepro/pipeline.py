@@ -46,26 +46,22 @@ def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) 
             np.save(handle, features)
 
 
-def search(config: dict, experiment: str, bench: str, method: str, seed: int, table_path: str | Path,
-           features_path: str | Path | None, trajectory_out, iterations_out, metadata_out, progress=True) -> None:
+def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_path: str | Path | None,
+           trajectory_out, iterations_out, metadata_out, progress=True) -> None:
+    """One search job from its run specification (`config.run_spec`); `names` (experiment, benchmark and
+    method names) only label the metadata."""
     benchmark = Benchmark.load(table_path)
     features = np.load(features_path) if features_path else None
-    spec = config["experiments"][experiment]
     result = run_search(
-        benchmark, features, cfg.searcher_spec(config, method, bench), seed,
-        Budget.from_config(spec["budget"], benchmark.size),
-        charge_repeats=spec.get("charge_repeats", True), label_mode=spec.get("label_mode", "avg"),
-        record_pools=spec.get("record_pools", False), progress=progress,
+        benchmark, features, spec["method"], seed, Budget.from_config(spec["budget"], benchmark.size),
+        charge_repeats=spec["charge_repeats"], label_mode=spec["label_mode"], record_pools=spec["record_pools"],
+        progress=progress,
     )
-    result.metadata.update(
-        experiment=experiment, benchmark_name=bench, method_name=method,
-        encoding=cfg.method_encoding(config, method, bench) if features_path else None,
-        config={"experiment": spec, "benchmark": config["benchmarks"][bench], "method": config["methods"][method]},
-    )
+    result.metadata.update(names, encoding=spec["encoding"], config=spec)
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)
     write_json(result.metadata, metadata_out)
-    log.info("%s/%s/%s seed %d: %d queries, optimum at %s, %.1fs", experiment, bench, method, seed,
+    log.info("%s seed %d: %d queries, optimum at %s, %.1fs", " / ".join(names.values()), seed,
              result.metadata["queries_used"], result.metadata["queries_to_optimum"], result.metadata["wall_seconds"])
 
 
@@ -179,7 +175,7 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> li
     return [
         f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); {stop}; labels: {spec.get('label_mode', 'avg')}.",
         *modes_line, *_split_lines(summary), *optimum,
-        *[f"{cfg.method_label(config, m)}: {_options(cfg.method_options(config, m, spec['benchmarks'][0]))}"
+        *[f"{cfg.method_label(config, m)}: {_options(cfg.searcher_spec(config, m, spec['benchmarks'][0]))}"
           for m in spec["methods"]],
         *_approximate_line(config, spec),
     ]
@@ -197,7 +193,7 @@ def _split_lines(summary: pd.DataFrame) -> list[str]:
 
 
 def _approximate_line(config: dict, spec: dict) -> list[str]:
-    if any(cfg.method_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
+    if any(cfg.resolved_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
            for m in spec["methods"] for b in spec["benchmarks"]):
         return ["Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
                 "reproductions (rank-weighted draws, reference protocol §1.7)."]
@@ -217,7 +213,7 @@ def _seed_range(seeds: list[int]) -> str:
 
 
 def _options(method: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in method.items() if k not in cfg.NON_SEARCHER_KEYS)
+    return ", ".join(f"{k}={v}" for k, v in method.items())
 
 
 def render_convergence(config: dict, experiment: str, trajectories_path, iterations_path, png_out, pdf_out, csv_out,
@@ -251,8 +247,8 @@ def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dic
     label where two methods of a panel share an encoding; methods without a predictor get their own panel)."""
     keys = {}
     for bench, method in curves[["benchmark", "method"]].drop_duplicates().itertuples(index=False):
-        if cfg.uses_features(config, method):
-            predictor = cfg.method_options(config, method, bench).get("predictor", {"type": "mlp"})["type"]
+        if cfg.uses_features(config, method, bench):
+            predictor = cfg.resolved_options(config, method, bench)["predictor"]["type"]
             keys[bench, method] = (f"{bench}, {predictor}", cfg.method_encoding(config, method, bench))
         else:
             keys[bench, method] = (f"{bench}, no predictor", cfg.method_label(config, method))

@@ -1,21 +1,30 @@
-"""Predictors with scikit-learn's shape: hyper-parameters in the constructor, `fit(X, y)`, `predict(X)`."""
+"""Predictors by the `type` a config entry names (see `nasrepro.plugins`). A new predictor is one
+`Predictor` subclass that declares its options."""
 
 from __future__ import annotations
 
+from .. import plugins
 from ..errors import NasReproError
-from .mlp import MLPRegressor
-from .trees import GBRTRegressor, RandomForestRegressor
-
-PREDICTORS = {"mlp": MLPRegressor, "gbrt": GBRTRegressor, "random_forest": RandomForestRegressor}
+from .base import Predictor
 
 
-def make_predictor(spec: dict, random_state: int):
+def predictor_spec(spec: dict | str) -> dict:
+    """A predictor's config entry in full form: a bare type name `gbrt` means {"type": "gbrt"}."""
+    return {"type": spec} if isinstance(spec, str) else {"type": "mlp", **spec}
+
+
+def predictor_class(spec: dict | str) -> type[Predictor]:
+    return plugins.load("predictor", predictor_spec(spec)["type"])
+
+
+def make_predictor(spec: dict, random_state: int) -> Predictor:
     """Build a predictor from its config entry, e.g. {"type": "mlp", "hidden_layer_sizes": [1000, 1000]}."""
-    options = dict(spec)
-    kind = options.pop("type", None)
-    if kind not in PREDICTORS:
-        raise NasReproError(f"unknown predictor type {kind!r}; known: {', '.join(PREDICTORS)}")
+    options = predictor_spec(spec)
+    kind = options.pop("type")
     try:
-        return PREDICTORS[kind](random_state=random_state, **options)
-    except (TypeError, ValueError) as error:  # unknown option / bad value
+        return predictor_class(kind)(random_state=random_state, **options)
+    except (NasReproError, ValueError) as error:  # an unknown option or a bad value
         raise NasReproError(f"predictor {kind!r}: {error}") from None
+
+
+__all__ = ["Predictor", "make_predictor", "predictor_class"]

@@ -4,14 +4,28 @@ Mirrors sklearn's defaults: ReLU, Glorot-uniform weights and biases, Adam (1e-3,
 loss = half mean squared error + 0.5 * alpha * ||W||^2 / batch (weights only), batch min(200, n),
 reshuffled every epoch, and stop once the epoch loss fails to improve by `tol` for more than
 `n_iter_no_change` consecutive epochs. Runs on the GPU when one is present.
+
+Fast path, same maths: the L2 term enters as its gradient, Adam's `weight_decay` = alpha / len(batch)
+on a weights-only parameter group (set per step: the last batch of an epoch may be shorter), so no
+autograd pass runs over the weights; its value for the reported loss is a plain dot product. Adam is
+the fused kernel; ReLU runs in place on the addmm output, and ranking writes into two reused buffers.
+`precision: bf16` runs the matrix products in bfloat16 (torch.autocast for training, weights cast once
+for ranking); the master weights, Adam and the loss stay float32.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 import torch
+
+from ..errors import NasReproError
+from ..plugins import option
+from .base import Predictor
+
+PRECISIONS = ("fp32", "bf16")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -20,30 +34,48 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-class MLPRegressor:
-    def __init__(
-        self,
-        hidden_layer_sizes=(1000, 1000, 1000, 1000),
-        max_epochs: int = 100,
-        learning_rate: float = 1e-3,
-        alpha: float = 1e-4,
-        batch_size: int = 200,
-        tol: float = 1e-4,
-        n_iter_no_change: int = 10,
-        predict_batch_size: int = 65536,
-        device: str = "auto",
-        random_state: int = 0,
-    ):
-        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
-        self.max_epochs = max_epochs
-        self.learning_rate = learning_rate
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.predict_batch_size = predict_batch_size
-        self.device = device
-        self.random_state = random_state
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bfloat16 matrix products run natively: CUDA's own check; on the CPU, oneDNN's (AVX-512 or AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        return bool(torch.backends.mkldnn.is_available() and check is not None and check())
+    return False
+
+
+def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """The dtype of the matrix products for `precision` on `device`; NasReproError where not supported."""
+    if precision == "fp32":
+        return torch.float32
+    if precision != "bf16":
+        raise NasReproError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if not bf16_supported(device):
+        where = "this GPU (torch.cuda.is_bf16_supported() is False)" if device.type == "cuda" else (
+            f"this {device.type} (oneDNN reports no bfloat16 support; it needs AVX-512 or AMX)")
+        raise NasReproError(f"precision 'bf16' is not supported on {where}; use precision: fp32")
+    return torch.bfloat16
+
+
+class MLPRegressor(Predictor):
+    wants_gpu = True
+    options = {
+        "hidden_layer_sizes": option([1000, 1000, 1000, 1000], "Width of each hidden layer.",
+                                     type="array", items={"type": "integer", "minimum": 1}, minItems=1),
+        "max_epochs": option(100, "Maximum passes over the training set (sklearn max_iter).", type="integer", minimum=1),
+        "learning_rate": option(1e-3, "Adam learning rate.", type="number", exclusiveMinimum=0),
+        "alpha": option(1e-4, "L2 penalty on the weights.", type="number", minimum=0),
+        "batch_size": option(200, "Mini-batch size (min(batch_size, n) is used).", type="integer", minimum=1),
+        "tol": option(1e-4, "Improvement of the training loss that counts as progress.", type="number", minimum=0),
+        "n_iter_no_change": option(10, "Epochs without progress before training stops.", type="integer", minimum=1),
+        "predict_batch_size": option(65536, "Rows per batch when ranking the space.", type="integer", minimum=1),
+        "device": option("auto", "auto (GPU when present), cpu, or cuda.", enum=["auto", "cpu", "cuda"]),
+        "precision": option("fp32", "Matrix products in fp32 (exact sklearn maths) or bf16 (bfloat16 autocast for the "
+                            "training forward pass and the ranking; weights, Adam and loss stay fp32; about 2x faster "
+                            "on CPUs with AVX512_BF16/AMX and on Ampere+ GPUs). bf16 where the hardware lacks it "
+                            "(torch.cuda.is_bf16_supported(), or oneDNN's bf16 check on the CPU) is an error.",
+                            enum=list(PRECISIONS)),
+    }
 
     def _init_layers(self, n_features: int, generator: torch.Generator, device: torch.device):
         sizes = [n_features, *self.hidden_layer_sizes, 1]
@@ -59,17 +91,25 @@ class MLPRegressor:
     @staticmethod
     def _forward(x: torch.Tensor, weights, biases) -> torch.Tensor:
         for w, b in zip(weights[:-1], biases[:-1]):
-            x = torch.relu(torch.addmm(b, x, w))
+            x = torch.addmm(b, x, w).relu_()  # in place: relu's backward needs only its output
         return torch.addmm(biases[-1], x, weights[-1]).squeeze(1)
 
     def fit(self, X, y) -> "MLPRegressor":
         device = resolve_device(self.device)
+        dtype = compute_dtype(self.precision, device)
+        autocast = (torch.autocast(device.type, dtype=dtype) if dtype != torch.float32
+                    else contextlib.nullcontext())
         generator = torch.Generator().manual_seed(int(self.random_state))
         X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
         y = torch.as_tensor(np.asarray(y, dtype=np.float32).reshape(-1), device=device)
         n = len(y)
         weights, biases = self._init_layers(X.shape[1], generator, device)
-        optimizer = torch.optim.Adam(weights + biases, lr=self.learning_rate, betas=(0.9, 0.999), eps=1e-8)
+        # The penalty 0.5 * alpha * sum(W^2) / m enters as its gradient alpha * W / m: Adam's (L2, not
+        # decoupled) weight_decay on the weights' group, set per batch since the last one may be shorter.
+        decayed = {"params": weights, "weight_decay": 0.0}
+        optimizer = torch.optim.Adam([decayed, {"params": biases, "weight_decay": 0.0}], lr=self.learning_rate,
+                                     betas=(0.9, 0.999), eps=1e-8, fused=True)
+        decayed = optimizer.param_groups[0]
         batch = min(self.batch_size, n)
         best_loss, stale = math.inf, 0
         self.loss_curve_ = []
@@ -78,13 +118,17 @@ class MLPRegressor:
             epoch_loss = torch.zeros((), device=device)
             for start in range(0, n, batch):
                 rows = order[start : start + batch]
-                residual = self._forward(X[rows], weights, biases) - y[rows]
-                penalty = sum((w * w).sum() for w in weights)
-                loss = 0.5 * (residual * residual).mean() + 0.5 * self.alpha * penalty / len(rows)
+                with autocast:
+                    prediction = self._forward(X[rows], weights, biases)
+                residual = prediction.float() - y[rows]
+                loss = 0.5 * (residual * residual).mean()
+                with torch.no_grad():  # the penalty's value, for the reported loss only
+                    penalty = sum(torch.dot(w.view(-1), w.view(-1)) for w in weights)
+                    epoch_loss += (loss.detach() + 0.5 * self.alpha * penalty / len(rows)) * len(rows)
+                decayed["weight_decay"] = self.alpha / len(rows)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                epoch_loss += loss.detach() * len(rows)
             epoch_loss = float(epoch_loss) / n
             self.loss_curve_.append(epoch_loss)
             stale = stale + 1 if epoch_loss > best_loss - self.tol else 0
@@ -100,8 +144,18 @@ class MLPRegressor:
     def predict(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         device = self.weights_[0].device
+        dtype = compute_dtype(self.precision, device)
+        # bf16: what autocast would do per chunk (every operand of addmm in bf16), with the weights cast once
+        weights = [w.to(dtype) for w in self.weights_]
+        biases = [b.to(dtype) for b in self.biases_]
         out = np.empty(len(X), dtype=np.float32)
-        for start in range(0, len(X), self.predict_batch_size):
-            chunk = torch.as_tensor(X[start : start + self.predict_batch_size], device=device)
-            out[start : start + len(chunk)] = self._forward(chunk, self.weights_, self.biases_).cpu().numpy()
+        step = min(self.predict_batch_size, max(len(X), 1))
+        width = max(w.shape[1] for w in weights[:-1])
+        buffers = [torch.empty(step * width, dtype=dtype, device=device) for _ in range(min(2, len(weights) - 1))]
+        for start in range(0, len(X), step):
+            x = torch.as_tensor(X[start : start + step], device=device).to(dtype)
+            for layer, (w, b) in enumerate(zip(weights[:-1], biases[:-1])):
+                h = buffers[layer % 2][: len(x) * w.shape[1]].view(len(x), w.shape[1])
+                x = torch.addmm(b, x, w, out=h).relu_()
+            out[start : start + len(x)] = torch.addmm(biases[-1], x, weights[-1]).squeeze(1).float().cpu().numpy()
         return out

@@ -12,11 +12,13 @@ predict time), so the workflow's per-rule `threads` (which `smk.start` hands to 
 from __future__ import annotations
 
 import math
-import numbers
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+
+from ..plugins import option
+from .base import Predictor
 
 LIGHTGBM_MAX_LEAVES = 131072  # LightGBM refuses num_leaves above this
 XGBOOST_MIN_LOSS_CHANGE = 1e-6  # XGBoost's kRtEps: no split unless loss_chg > 1e-6, even with gamma 0
@@ -29,23 +31,6 @@ GBRT_PARALLEL_FIT_ROWS = 20_000
 def resolve_n_jobs(n_jobs: int | None) -> int:
     """An explicit thread count, or torch's current one when `n_jobs` is None."""
     return max(1, int(torch.get_num_threads())) if n_jobs is None else int(n_jobs)
-
-
-def _check_int(name: str, value, minimum: int, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}{' or None' if allow_none else ''}, got {value!r}")
-    return int(value)
-
-
-def _check_number(name: str, value, minimum: float, strict: bool = False, maximum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if (value <= minimum if strict else value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"{'>' if strict else '>='} {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return float(value)
 
 
 def _as_xy(X, y=None):
@@ -62,7 +47,7 @@ def _as_xy(X, y=None):
     return X, y
 
 
-class GBRTRegressor:
+class GBRTRegressor(Predictor):
     """The reference code's "GBRT" (XGBoost `xgb.train`, gbtree, reg:squarederror, max_depth 20,
     1000 rounds, everything else default) re-built on LightGBM with XGBoost's defaults.
 
@@ -140,29 +125,19 @@ class GBRTRegressor:
     rho between the LightGBM and XGBoost predictions 0.92, 0.84, 0.94.
     """
 
-    def __init__(
-        self,
-        n_estimators: int = 1000,
-        max_depth: int = 20,
-        learning_rate: float = 0.3,
-        num_leaves: int | None = None,
-        min_child_samples: int = 1,
-        min_child_weight: float = 1.0,
-        reg_lambda: float = 1.0,
-        n_jobs: int | None = None,
-        random_state: int = 0,
-    ):
-        self.n_estimators = _check_int("n_estimators", n_estimators, 1)
-        self.max_depth = _check_int("max_depth", max_depth, 1)
-        self.learning_rate = _check_number("learning_rate", learning_rate, 0.0, strict=True)
-        self.num_leaves = _check_int("num_leaves", num_leaves, 2, allow_none=True)
-        if self.num_leaves is not None and self.num_leaves > LIGHTGBM_MAX_LEAVES:
-            raise ValueError(f"num_leaves must be <= {LIGHTGBM_MAX_LEAVES} (LightGBM's limit), got {num_leaves!r}")
-        self.min_child_samples = _check_int("min_child_samples", min_child_samples, 1)
-        self.min_child_weight = _check_number("min_child_weight", min_child_weight, 0.0)
-        self.reg_lambda = _check_number("reg_lambda", reg_lambda, 0.0)
-        self.n_jobs = _check_int("n_jobs", n_jobs, 1, allow_none=True)
-        self.random_state = _check_int("random_state", random_state, 0)
+    options = {
+        "n_estimators": option(1000, "Boosting rounds (XGBoost's num_boost_round).", type="integer", minimum=1),
+        "max_depth": option(20, "Tree depth (the refactored reference; the old code used 10).", type="integer", minimum=1),
+        "learning_rate": option(0.3, "Shrinkage (XGBoost's eta).", type="number", exclusiveMinimum=0),
+        "num_leaves": option(None, "Leaves per tree (null: training rows / rows per leaf, so it never binds).",
+                             type=["integer", "null"], minimum=2, maximum=LIGHTGBM_MAX_LEAVES),
+        "min_child_samples": option(1, "Rows per leaf at least (XGBoost's min_child_weight 1).", type="integer", minimum=1),
+        "min_child_weight": option(1.0, "XGBoost's min_child_weight; with squared error at least ceil(w) rows per leaf.",
+                                   type="number", minimum=0),
+        "reg_lambda": option(1.0, "L2 penalty on leaf values (XGBoost's lambda).", type="number", minimum=0),
+        "n_jobs": option(None, "Threads (null: the job's torch threads; fits on under 20,000 rows use one).",
+                         type=["integer", "null"], minimum=1),
+    }
 
     @property
     def min_rows_in_leaf(self) -> int:
@@ -231,7 +206,7 @@ class GBRTRegressor:
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
-class RandomForestRegressor:
+class RandomForestRegressor(Predictor):
     """The reference code's random forest: scikit-learn `RandomForestRegressor(n_estimators=1000,
     max_depth=10)` with every other setting the library default (bootstrap on, squared error, all
     features tried at each split: max_features 1.0, min_samples_split 2, min_samples_leaf 1).
@@ -243,25 +218,18 @@ class RandomForestRegressor:
     output is bit-identical for any `n_jobs` (scikit-learn's own predict adds trees in thread order).
     """
 
-    def __init__(
-        self,
-        n_estimators: int = 1000,
-        max_depth: int | None = 10,
-        max_features: float = 1.0,
-        bootstrap: bool = True,
-        predict_batch_size: int = 16384,
-        n_jobs: int | None = None,
-        random_state: int = 0,
-    ):
-        self.n_estimators = _check_int("n_estimators", n_estimators, 1)
-        self.max_depth = _check_int("max_depth", max_depth, 1, allow_none=True)
-        self.max_features = _check_number("max_features", max_features, 0.0, strict=True, maximum=1.0)
-        if not isinstance(bootstrap, bool):
-            raise ValueError(f"bootstrap must be true or false, got {bootstrap!r}")
-        self.bootstrap = bootstrap
-        self.predict_batch_size = _check_int("predict_batch_size", predict_batch_size, 1)
-        self.n_jobs = _check_int("n_jobs", n_jobs, 1, allow_none=True)
-        self.random_state = _check_int("random_state", random_state, 0)
+    options = {
+        "n_estimators": option(1000, "Trees (1000, the refactored reference; the old code used 500).", type="integer", minimum=1),
+        "max_depth": option(10, "Tree depth (null: unlimited, the old code).", type=["integer", "null"], minimum=1),
+        "max_features": option(1.0, "Fraction of the features tried per split.", type="number", exclusiveMinimum=0, maximum=1),
+        "bootstrap": option(True, "Bootstrap samples per tree.", type="boolean"),
+        "predict_batch_size": option(16384, "Rows per batch when ranking the space.", type="integer", minimum=1),
+        "n_jobs": option(None, "Threads (null: the job's torch threads).", type=["integer", "null"], minimum=1),
+    }
+
+    def __init__(self, random_state: int = 0, **options):
+        super().__init__(random_state, **options)
+        self.max_features = float(self.max_features)  # a YAML 1 means all features, not one
 
     def fit(self, X, y) -> "RandomForestRegressor":
         from sklearn.ensemble import RandomForestRegressor as SklearnForest

@@ -1,31 +1,26 @@
-"""Search methods, by the `type` a config entry names. A new method is one Searcher subclass here."""
+"""Search methods, by the `type` a config entry names (see `nasrepro.plugins`). A new method is one
+`Searcher` subclass that declares its options."""
 
 from __future__ import annotations
 
+from .. import plugins
 from ..errors import NasReproError
 from .base import Searcher, SearchSpace
-from .evolution import RegularizedEvolution
-from .random_search import RandomSearch
-from .strong import StrongPredictor
-from .weaknas import WeakNAS
 
-SEARCHERS: dict[str, type[Searcher]] = {
-    "random": RandomSearch,
-    "regularized_evolution": RegularizedEvolution,
-    "strong_predictor": StrongPredictor,
-    "weaknas": WeakNAS,
-}
+
+def searcher_class(kind: str) -> type[Searcher]:
+    return plugins.load("method", kind)
 
 
 def make_searcher(spec: dict, space: SearchSpace, seed: int) -> Searcher:
     options = dict(spec)
     kind = options.pop("type", None)
-    if kind not in SEARCHERS:
-        raise NasReproError(f"unknown method type {kind!r}; known: {', '.join(SEARCHERS)}")
+    if kind is None:
+        raise NasReproError("a method needs a `type`")
     try:
-        return SEARCHERS[kind](space, seed, **options)
-    except TypeError as error:
+        return searcher_class(kind)(space, seed, **options)
+    except NasReproError as error:
         raise NasReproError(f"method {kind!r}: {error}") from None
 
 
-__all__ = ["SEARCHERS", "Searcher", "SearchSpace", "make_searcher"]
+__all__ = ["Searcher", "SearchSpace", "make_searcher", "searcher_class"]

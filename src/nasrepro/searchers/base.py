@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
+
+from ..plugins import Configurable
+from ..spaces import Graphs, Operators, Space
 
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Everything a method may read: architecture descriptions, never accuracies.
+    """Everything a method may read: architecture descriptions and the space's search operators, never
+    accuracies.
 
-    `fit_label_mean`/`fit_label_std` are the whole-benchmark statistics of the fitting label that the
-    reference WeakNAS code z-scores with; methods that do not follow that protocol ignore them.
+    `operators` samples, lists neighbours and mutates over architecture ids (see `nasrepro.spaces`);
+    `features` is the encoding the method asked for; `graphs` the cell graphs. `fit_label_mean` and
+    `fit_label_std` are the whole-benchmark statistics of the fitting label that the reference WeakNAS
+    code z-scores with; methods that do not follow that protocol ignore them.
     """
 
     space: str
     size: int
-    ops: np.ndarray  # one row of op indices per architecture (the cell description)
+    operators: Operators
     features: np.ndarray  # encoded architectures, float32, one row per architecture
     fit_label_mean: float
     fit_label_std: float
-    cells: pd.DataFrame | None = None  # the table's cell-description columns (see Benchmark.cells), no labels
+
+    @cached_property
+    def graphs(self) -> Graphs:
+        return self.operators.graphs()
 
 
 @dataclass(frozen=True)
@@ -39,16 +49,36 @@ class PredictorState:
     pool: np.ndarray | None
 
 
-class Searcher:
-    """Ask for architecture ids, be told their fitting labels. One instance is one seeded run."""
+class Searcher(Configurable):
+    """Ask for architecture ids, be told their fitting labels. One instance is one seeded run.
 
-    uses_features = False  # True when the method reads SearchSpace.features (an encoding job is then needed)
+    The declaration: `options` (see `nasrepro.plugins.option`), `spaces` (the search spaces it runs on;
+    None: every space), and, per resolved options, `input_needed` (None, "features" or "graph") and
+    `wants_gpu`. The runner charges every id an `ask` returns through the one oracle, in order; one
+    ask/tell round is one iteration.
+    """
 
-    def __init__(self, space: SearchSpace, seed: int):
+    spaces: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self, space: SearchSpace, seed: int, **options):
         self.space = space
         self.seed = seed
+        self._set_options(options, space.space)
         self.iterations: list[dict] = []  # per-iteration diagnostics written next to the trajectory
         self.predictor_state: PredictorState | None = None  # set after each tell by predictor-based methods
+
+    @classmethod
+    def input_needed(cls, options: dict) -> str | None:
+        """What the method reads besides the cell description: "features" (the encoding), "graph", or None."""
+        return None
+
+    @classmethod
+    def check_options(cls, options: dict, space: Space) -> None:
+        """NasReproError when resolved options do not fit a space (checked when the config is validated)."""
+
+    @classmethod
+    def wants_gpu(cls, options: dict) -> bool:
+        return False
 
     def ask(self, max_queries: int) -> np.ndarray:
         """Return at most `max_queries` architecture ids to query next (empty: nothing left to ask)."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..plugins import option
 from .base import Searcher, SearchSpace
 
 
 class RandomSearch(Searcher):
-    def __init__(self, space: SearchSpace, seed: int, batch_size: int = 1):
-        super().__init__(space, seed)
+    options = {"batch_size": option(1, "Architectures asked per step.", type="integer", minimum=1)}
+
+    def __init__(self, space: SearchSpace, seed: int, **options):
+        super().__init__(space, seed, **options)
         self.order = np.random.default_rng(seed).permutation(space.size)
-        self.batch_size = batch_size
         self.position = 0
 
     def ask(self, max_queries: int) -> np.ndarray:

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import SearchSpace
 from .weaknas import WeakNAS
+
+SHARED_OPTIONS = ("init_sample", "sample_each_iter", "max_sample", "predictor", "zscore")
 
 
 class StrongPredictor(WeakNAS):
-    def __init__(
-        self,
-        space: SearchSpace,
-        seed: int,
-        init_sample: int = 10,
-        sample_each_iter: int = 10,
-        max_sample: int | None = None,
-        predictor: dict | None = None,
-        zscore: str = "benchmark",
-    ):
-        super().__init__(space, seed, init_sample=init_sample, sample_each_iter=sample_each_iter,
-                         max_sample=max_sample, predictor=predictor, zscore=zscore)
+    options = {name: WeakNAS.options[name] for name in SHARED_OPTIONS}
+
+    def __init__(self, space, seed: int, **options):
+        for name in set(WeakNAS.options) - set(self.options):  # the sampling options it does not use
+            setattr(self, name, WeakNAS.options[name].default_for(space.space))
+        super().__init__(space, seed, **options)
         self.top_n = [None] * len(self.schedule)  # no Top-N
 
     def candidate_pool(self, top_n: int | None) -> np.ndarray:

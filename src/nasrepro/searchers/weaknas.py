@@ -20,7 +20,8 @@ import numpy as np
 from scipy.stats import norm
 
 from ..errors import NasReproError
-from ..predictors import make_predictor
+from ..plugins import option
+from ..predictors import make_predictor, predictor_class, predictor_spec
 from .base import PredictorState, Searcher, SearchSpace
 
 POOL_SEMANTICS = ("code", "paper")
@@ -113,53 +114,61 @@ def top_by_acquisition(candidates: np.ndarray, acquisition: np.ndarray, mean: np
 
 
 class WeakNAS(Searcher):
-    uses_features = True
+    """The options' defaults are the reference code's NAS-Bench-201 settings."""
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        seed: int,
-        init_sample: int = 10,
-        sample_each_iter: int = 10,
-        max_sample: int | None = None,
-        top_start: int = 100,
-        top_end: int = 100,
-        top_decay: float = 0.96,
-        pool: str = "code",
-        zscore: str = "benchmark",
-        predictor: dict | None = None,
-        sampling: str = "uniform",
-        keep_old: str = "all",
-        exp_decay_ratio: float = 0.01,
-        ensemble: int | None = None,
-        ei_calibration: float = 5.0,
-        ei_incumbent: str = "as_code",
-    ):
-        super().__init__(space, seed)
-        for name, value, known in (("pool semantics", pool, POOL_SEMANTICS), ("zscore", zscore, ZSCORE),
-                                   ("sampling", sampling, SAMPLING), ("keep_old", keep_old, KEEP_OLD),
-                                   ("ei_incumbent", ei_incumbent, EI_INCUMBENT)):
-            if value not in known:
-                raise NasReproError(f"unknown {name} {value!r}; known: {', '.join(known)}")
-        if sampling == "ei" and keep_old == "top":
+    options = {
+        "init_sample": option(10, "Uniform samples at iteration 0 (the paper's NAS-Bench-101 setting: 100).",
+                              by_space={"nb101": 100}, type="integer", minimum=1),
+        "sample_each_iter": option(10, "Samples per later iteration (M).", type="integer", minimum=1),
+        "max_sample": option(None, "Length of the query schedule (null: the whole space).",
+                             type=["integer", "null"], minimum=1),
+        "top_start": option(100, "Top-N at the first iteration.", type="integer", minimum=1),
+        "top_end": option(100, "Top-N at the last iteration.", type="integer", minimum=1),
+        "top_decay": option(0.96, "Decay base of the Top-N schedule.", type="number", exclusiveMinimum=0,
+                            exclusiveMaximum=1),
+        "pool": option("code", "Top-N pool semantics: code (Top-N of all, minus queried) or paper (Top-N of the "
+                       "unqueried, Eq. 3).", enum=list(POOL_SEMANTICS)),
+        "zscore": option("benchmark", "Z-score the labels with whole-benchmark statistics (the code) or the queried "
+                         "ones.", enum=list(ZSCORE)),
+        "predictor": option({"type": "mlp"}, "The predictor: a type name (mlp, gbrt, random_forest, ...) or a block "
+                            "with `type` and that predictor's options.", type=["object", "string"]),
+        "sampling": option("uniform", "How the next batch is chosen: uniform in the Top-N pool, linear_decay / "
+                           "exp_decay (rank-weighted in the pool; no released code, approximate), or ei (top-M "
+                           "unqueried by expected improvement over an ensemble).", enum=list(SAMPLING)),
+        "keep_old": option("all", "Training set: all queried, top (queried inside the current Top-N plus the new "
+                           "batch), or none (the new batch only).", enum=list(KEEP_OLD)),
+        "exp_decay_ratio": option(0.01, "exp_decay: weight of the worst pool member relative to the best.",
+                                  type="number", exclusiveMinimum=0, maximum=1),
+        "ensemble": option(None, "Predictors per iteration, same settings, different seeds (null: 5 for ei, else 1).",
+                           type=["integer", "null"], minimum=1),
+        "ei_calibration": option(5.0, "ei: the ensemble SD is divided by this factor (5 in the reference).",
+                                 type="number", exclusiveMinimum=0),
+        "ei_incumbent": option("as_code", "ei: as_code (the reference's minimum of the queried z-scores) or correct "
+                               "(minus the maximum).", enum=list(EI_INCUMBENT)),
+    }
+
+    @classmethod
+    def input_needed(cls, options: dict) -> str:
+        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).input
+
+    @classmethod
+    def wants_gpu(cls, options: dict) -> bool:
+        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).wants_gpu
+
+    @classmethod
+    def check_options(cls, options: dict, space) -> None:
+        if options.get("sampling") == "ei" and options.get("keep_old") == "top":
             raise NasReproError("keep_old 'top' needs a Top-N pool; sampling 'ei' has none")
-        if not 0 < exp_decay_ratio <= 1:
-            raise NasReproError(f"exp_decay_ratio must be in (0, 1], not {exp_decay_ratio}")
-        if ei_calibration <= 0:
-            raise NasReproError(f"ei_calibration must be positive, not {ei_calibration}")
-        self.schedule = query_schedule(init_sample, sample_each_iter, max_sample or space.size)
-        self.top_n = top_n_schedule(top_start, top_end, top_decay, len(self.schedule))
-        self.pool_semantics = pool
-        self.zscore = zscore
-        self.predictor_spec = predictor or DEFAULT_PREDICTOR
-        self.sampling = sampling
-        self.keep_old = keep_old
-        self.exp_decay_ratio = exp_decay_ratio
-        self.ensemble = ensemble if ensemble is not None else (DEFAULT_EI_ENSEMBLE if sampling == "ei" else 1)
-        if self.ensemble < 1:
-            raise NasReproError(f"ensemble must be at least 1, not {self.ensemble}")
-        self.ei_calibration = ei_calibration
-        self.ei_incumbent = ei_incumbent
+
+    def __init__(self, space: SearchSpace, seed: int, **options):
+        super().__init__(space, seed, **options)
+        self.check_options({name: getattr(self, name) for name in WeakNAS.options}, space)
+        self.schedule = query_schedule(self.init_sample, self.sample_each_iter, self.max_sample or space.size)
+        self.top_n = top_n_schedule(self.top_start, self.top_end, self.top_decay, len(self.schedule))
+        self.predictor_spec = predictor_spec(self.predictor)
+        self.inputs = space.graphs if predictor_class(self.predictor_spec).input == "graph" else space.features
+        if self.ensemble is None:
+            self.ensemble = DEFAULT_EI_ENSEMBLE if self.sampling == "ei" else 1
         self.queried = np.zeros(space.size, dtype=bool)
         self.train_ids: list[np.ndarray] = []  # every batch queried, in query order
         self.train_labels: list[np.ndarray] = []
@@ -199,7 +208,7 @@ class WeakNAS(Searcher):
     def candidate_pool(self, top_n: int) -> np.ndarray:
         """Code: Top-N over all architectures, minus the queried. Paper (Eq. 3): Top-N of the unqueried.
         Either way ordered best predicted first."""
-        if self.pool_semantics == "code":
+        if self.pool == "code":
             top = self.ranking[:top_n]
             return top[~self.queried[top]]
         return self.ranking[~self.queried[self.ranking]][:top_n]
@@ -207,7 +216,7 @@ class WeakNAS(Searcher):
     def top_region(self, top_n: int) -> np.ndarray:
         """The stretch of the ranking the pool is cut from, queried architectures included: the Top-N
         (code), or the ranking down to its N-th unqueried member (paper). keep_old 'top' keeps these."""
-        if self.pool_semantics == "code":
+        if self.pool == "code":
             return self.ranking[:top_n]
         unqueried_seen = np.cumsum(~self.queried[self.ranking])
         return self.ranking[: int(np.searchsorted(unqueried_seen, top_n)) + 1]
@@ -226,7 +235,7 @@ class WeakNAS(Searcher):
         self.train_labels.append(np.asarray(labels, dtype=np.float64))
         train_ids, train_labels = self._training_set(ids)
         scaled, scale = self._scaled(train_labels)
-        predictions, fit_seconds, rank_seconds = self._fit_ensemble(self.space.features[train_ids], scaled)
+        predictions, fit_seconds, rank_seconds = self._fit_ensemble(self.inputs[train_ids], scaled)
         self.fitted_ids = train_ids
         started = time.perf_counter()
         self._rank(predictions)
@@ -273,7 +282,7 @@ class WeakNAS(Searcher):
             predictor = make_predictor(self.predictor_spec, random_state=seed)
             predictor.fit(X, y)
             fitted = time.perf_counter()
-            predictions.append(predictor.predict(self.space.features))
+            predictions.append(predictor.predict(self.inputs))
             fit_seconds += fitted - started
             predict_seconds += time.perf_counter() - fitted
         self._last_predictor = predictor

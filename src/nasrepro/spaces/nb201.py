@@ -1,4 +1,5 @@
-"""NAS-Bench-201: the cell space, the public CSV files, and the conversion to one canonical table."""
+"""NAS-Bench-201 as a search-space plugin: the cell space, the public CSV files, the conversion to one
+canonical table, its encodings, and the search operators over its 15,625 cells."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import NasReproError
+from ..errors import NasReproError
+from . import Graphs, Operators, Space
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_EDGES = 6
@@ -161,3 +163,123 @@ class CellIndex:
 
     def id_of(self, ops) -> int:
         return int(self._id_of_code[_codes(np.asarray(ops, dtype=np.int8)[None, :])[0]])
+
+
+# ---------------------------------------------------------------------------------------- encodings
+# The four input->output paths of a NAS-Bench-201 cell, as edge indices (see EDGE_SOURCE).
+NB201_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
+
+
+def edge_ops(table: pd.DataFrame) -> np.ndarray:
+    return table[[f"op{e}" for e in range(NUM_EDGES)]].to_numpy(dtype=np.int64)
+
+
+def onehot30(table: pd.DataFrame) -> np.ndarray:
+    """Each edge's op as a 5-way one-hot, edge by edge (WeakNAS's `--mlp_onehot`, its default)."""
+    ops = edge_ops(table)
+    eye = np.eye(len(OPS), dtype=np.float32)
+    return eye[ops].reshape(len(ops), -1)
+
+
+def ops6(table: pd.DataFrame) -> np.ndarray:
+    """The six op indices as floats (the old WeakNAS code's default without `--mlp_onehot`)."""
+    return nb201_ops(table).astype(np.float32)
+
+
+def path155(table: pd.DataFrame) -> np.ndarray:
+    """One-hot over op sequences of the 4 input->output paths: 5 + 25 + 125 = 155 dimensions."""
+    ops = edge_ops(table)
+    n_ops = len(OPS)
+    features = np.zeros((len(ops), n_ops + n_ops**2 + n_ops**3), dtype=np.float32)
+    rows = np.arange(len(ops))
+    for path in NB201_PATHS:
+        offset = sum(n_ops**k for k in range(1, len(path)))
+        index = np.zeros(len(ops), dtype=np.int64)
+        for edge in path:
+            index = index * n_ops + ops[:, edge]
+        features[rows, offset + index] = 1.0
+    return features
+
+
+ENCODINGS = {"onehot30": onehot30, "ops6": ops6, "path155": path155}
+MUTATIONS = ("autodl", "naslib")
+# The cell graph with operations on nodes (as NPENAS and arch2vec draw it): node 0 the input, node 1 + e
+# the op of edge e, node 7 the output. Edge e's op feeds every edge leaving its target node.
+GRAPH_OPS = ("input", *OPS, "output")
+GRAPH_NODES = NUM_EDGES + 2
+
+
+def _graph_adjacency() -> np.ndarray:
+    adjacency = np.zeros((GRAPH_NODES, GRAPH_NODES), dtype=np.float32)
+    for e, (source, target) in enumerate(zip(EDGE_SOURCE, EDGE_TARGET)):
+        if source == 0:
+            adjacency[0, 1 + e] = 1
+        for later in range(NUM_EDGES):
+            if EDGE_SOURCE[later] == target:
+                adjacency[1 + e, 1 + later] = 1
+        if target == 3:
+            adjacency[1 + e, GRAPH_NODES - 1] = 1
+    return adjacency
+
+
+class NB201Operators(Operators):
+    def __init__(self, cells: pd.DataFrame):
+        super().__init__(cells)
+        self.ops = edge_ops(cells).astype(np.int8)
+        self.index = CellIndex(self.ops)
+
+    def neighbours(self, arch_id: int) -> np.ndarray:
+        """The 24 cells with one edge's op changed, edge by edge, ops in index order."""
+        ops = self.ops[arch_id]
+        found = []
+        for edge in range(NUM_EDGES):
+            for op in range(len(OPS)):
+                if op != ops[edge]:
+                    child = ops.copy()
+                    child[edge] = op
+                    found.append(self.index.id_of(child))
+        return np.array(found, dtype=np.int64)
+
+    def mutate(self, arch_id: int, genotype, rng: np.random.Generator, mutation: str) -> tuple[int, None]:
+        """'autodl' (AutoDL's R-EA): one of the three intermediate nodes, then one of its incoming edges,
+        then a different op; 'naslib': the edge uniformly among the six, then a different op."""
+        ops = self.ops[arch_id].copy()
+        if mutation == "autodl":
+            node = int(rng.integers(1, 4))
+            edges = INCOMING_EDGES[node]
+            edge = edges[int(rng.integers(len(edges)))]
+        else:
+            edge = int(rng.integers(NUM_EDGES))
+        others = [op for op in range(len(OPS)) if op != ops[edge]]
+        ops[edge] = others[int(rng.integers(len(others)))]
+        return self.index.id_of(ops), None
+
+    def graphs(self) -> Graphs:
+        node_ops = np.zeros((self.size, GRAPH_NODES), dtype=np.int64)
+        node_ops[:, 1:-1] = self.ops + 1
+        node_ops[:, -1] = len(GRAPH_OPS) - 1
+        adjacency = np.broadcast_to(_graph_adjacency(), (self.size, GRAPH_NODES, GRAPH_NODES))
+        return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops])
+
+
+class NB201(Space):
+    name = "nb201"
+    size = NUM_CELLS
+    datasets = tuple(DATASETS)
+    fit_splits = FIT_SPLITS
+    encodings = ENCODINGS
+    default_encoding = "onehot30"
+    cell_columns = CELL_COLUMNS
+    mutations = MUTATIONS
+    operators_class = NB201Operators
+
+    def check(self, bench: dict) -> None:
+        check_choice(bench["dataset"], bench["fit_split"])
+        if "file" in bench:
+            raise NasReproError("'file' is an option of nb101 benchmarks only")
+
+    def required_sources(self, bench: dict) -> list[str]:
+        return required_sources(bench["dataset"], bench["fit_split"])
+
+    def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
+        return convert(bench["dataset"], bench["fit_split"], files)

@@ -53,7 +53,7 @@ import pandas as pd
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
-from nasrepro import nb101
+from . import cells as nb101
 from nasrepro.errors import NasReproError
 from nasrepro.tfrecord import iter_records
 

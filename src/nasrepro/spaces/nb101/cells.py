@@ -19,9 +19,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from nasbench_pytorch.model import ModelSpec, graph_util
 
-from .errors import NasReproError
+from ...errors import NasReproError
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output"
 # The reference code's integer codes: INPUT 0, CONV1X1 1, CONV3X3 2, MAXPOOL3X3 3, OUTPUT 4.
@@ -36,13 +35,15 @@ OP_COLUMNS = [f"op{v}" for v in range(MAX_VERTICES)]
 CELL_COLUMNS = ["hash", "num_vertices", "adjacency", "operations", *OP_COLUMNS, "params"]  # what a search method may read
 
 
-def valid_spec(matrix, ops: list[str]) -> ModelSpec | None:
+def valid_spec(matrix, ops: list[str]) -> "ModelSpec | None":
     """The cell as a pruned ModelSpec, or None if it is not a valid NAS-Bench-101 cell
     (input not connected to output, or more than 9 edges after pruning)."""
     matrix = np.asarray(matrix, dtype=np.int64)
     well_formed = matrix.ndim == 2 and matrix.shape[0] == matrix.shape[1] and not np.tril(matrix).any()
     if well_formed and not _input_reaches_output(matrix):
         return None  # nasbench-pytorch's ModelSpec crashes (torch.tensor(None)) on such a cell
+    from nasbench_pytorch.model import ModelSpec  # imports torch: only jobs that edit cells pay for it
+
     spec = ModelSpec(matrix, list(ops))
     if not spec.valid_spec or int(spec.matrix.sum()) > MAX_EDGES:
         return None
@@ -64,6 +65,8 @@ def cell_hash(matrix, ops: list[str]) -> str | None:
     if spec is None:
         return None
     # ModelSpec.hash_spec passes its torch matrix to numpy-only code, so label and hash here the same way.
+    from nasbench_pytorch.model import graph_util
+
     labeling = [-1] + [HASH_OPS.index(op) for op in spec.ops[1:-1]] + [-2]
     return graph_util.hash_module(spec.matrix.numpy(), labeling)
 

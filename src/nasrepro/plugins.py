@@ -1,0 +1,119 @@
+"""How a method, a predictor or a search space declares itself, and where each is found by name.
+
+An option is declared once, in its class's `options`: its default (per search space where the paper's
+settings differ), a one-line description and the JSON schema of its values. The config schema, the
+validation, the defaults the code runs with and the help text are all read from that declaration.
+
+A `type` in the config is a built-in name (below), an entry point of the group `nasrepro.methods` /
+`nasrepro.predictors`, or `module:Class` for a class in the user's own module (importable from the
+working directory or PYTHONPATH). Classes load lazily: a job whose method trains no torch model never
+imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from .errors import NasReproError
+
+METHODS = {
+    "random": "nasrepro.searchers.random_search:RandomSearch",
+    "regularized_evolution": "nasrepro.searchers.evolution:RegularizedEvolution",
+    "local_search": "nasrepro.searchers.local_search:LocalSearch",
+    "weaknas": "nasrepro.searchers.weaknas:WeakNAS",
+    "strong_predictor": "nasrepro.searchers.strong:StrongPredictor",
+}
+PREDICTORS = {
+    "mlp": "nasrepro.predictors.mlp:MLPRegressor",
+    "gbrt": "nasrepro.predictors.trees:GBRTRegressor",
+    "random_forest": "nasrepro.predictors.trees:RandomForestRegressor",
+}
+ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors"}
+BUILTIN = {"method": METHODS, "predictor": PREDICTORS}
+INPUTS = ("features", "graph")  # a flat encoding matrix, or the cell graph (adjacency + operations)
+
+
+@dataclass(frozen=True)
+class Option:
+    default: Any
+    description: str
+    schema: Mapping[str, Any]
+    by_space: Mapping[str, Any] = field(default_factory=dict)  # defaults that differ per search space
+
+    def default_for(self, space: str | None) -> Any:
+        return self.by_space.get(space, self.default) if space else self.default
+
+
+def option(default: Any, description: str, by_space: Mapping[str, Any] | None = None, **schema) -> Option:
+    """Declare one option: `option(10, "Population size.", type="integer", minimum=1)`."""
+    return Option(default, description, schema, dict(by_space or {}))
+
+
+class Configurable:
+    """A class whose constructor options live in `options`; an instance holds each as an attribute."""
+
+    options: ClassVar[dict[str, Option]] = {}
+
+    @classmethod
+    def resolve(cls, given: Mapping[str, Any], space: str | None = None) -> dict[str, Any]:
+        """Every option's value: the given one, else the declared default (for `space` where it differs)."""
+        unknown = sorted(set(given) - set(cls.options))
+        if unknown:
+            raise NasReproError(f"{unknown[0]!r} is not an option of {cls.__name__} "
+                                f"(options: {', '.join(cls.options) or 'none'})")
+        for name, value in given.items():
+            check_value(cls.options[name], name, value)
+        return {name: given.get(name, opt.default_for(space)) for name, opt in cls.options.items()}
+
+    def _set_options(self, given: Mapping[str, Any], space: str | None = None) -> None:
+        for name, value in self.resolve(given, space).items():
+            setattr(self, name, value)
+
+
+def check_value(declared: Option, name: str, value: Any) -> None:
+    """NasReproError naming the option when `value` does not fit its declared schema."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(value, dict(declared.schema))
+    except jsonschema.ValidationError as error:
+        raise NasReproError(f"option {name}: {error.message}") from None
+
+
+def load(kind: str, name: str) -> type:
+    """The class a config `type` names: a built-in, an entry point, or `module:Class`."""
+    target = BUILTIN[kind].get(name) or _entry_point(kind, name) or (name if ":" in name else None)
+    if target is None:
+        known = ", ".join([*BUILTIN[kind], *_entry_point_names(kind)])
+        raise NasReproError(f"unknown {kind} type {name!r}; known: {known} (or module:Class for your own)")
+    module_name, _, class_name = target.partition(":")
+    if str(Path.cwd()) not in sys.path:  # a user's module next to their config
+        sys.path.append(str(Path.cwd()))
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise NasReproError(f"{kind} type {name!r}: cannot load {target} ({error})") from None
+    if not isinstance(found, type) or not issubclass(found, Configurable):
+        raise NasReproError(f"{kind} type {name!r}: {target} is not a class declaring its options")
+    return found
+
+
+def _entry_point(kind: str, name: str) -> str | None:
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUPS[kind]):
+        if entry.name == name:
+            return entry.value
+    return None
+
+
+def _entry_point_names(kind: str) -> list[str]:
+    return [entry.name for entry in metadata.entry_points(group=ENTRY_POINT_GROUPS[kind])]
+
+
+def option_schema(cls: type[Configurable]) -> dict:
+    """The JSON schema of a class's option block (every option typed, nothing else allowed)."""
+    return {name: {"description": opt.description, **opt.schema} for name, opt in cls.options.items()}

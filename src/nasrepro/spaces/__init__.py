@@ -1,0 +1,103 @@
+"""Search spaces as plugins: one module or subpackage per space owns everything about it.
+
+A `Space` answers what the workflow asks of a benchmark entry (its raw sources, conversion to the
+canonical table, expected size, encodings) and builds, per run, the `Operators` every method shares
+over architecture ids (uniform sampling, the one-edit neighbourhood, mutation, the cell graph). No
+searcher imports a space-specific module: it reaches these through `SearchSpace.operators`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import NasReproError
+
+SPACES = {"nb201": "nasrepro.spaces.nb201:NB201", "nb101": "nasrepro.spaces.nb101:NB101"}
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """Cell graphs with operations on the nodes: `adjacency` (N, V, V) 0/1 (row -> column), `ops`
+    (N, V, K) one-hot node operations (all zero for a node the cell does not use). Row i is arch id i."""
+
+    adjacency: np.ndarray
+    ops: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.adjacency)
+
+    def __getitem__(self, rows) -> "Graphs":
+        return Graphs(self.adjacency[rows], self.ops[rows])
+
+
+class Operators:
+    """The search operators over the architecture ids of one benchmark table (its cell columns only)."""
+
+    def __init__(self, cells: pd.DataFrame):
+        self.cells = cells
+        self.size = len(cells)
+
+    def sample(self, rng: np.random.Generator) -> int:
+        """One architecture id, uniform over the benchmark."""
+        return int(rng.integers(self.size))
+
+    def neighbours(self, arch_id: int) -> np.ndarray:
+        """Ids of every benchmark cell one edit (one operation or one edge) away, in a fixed order."""
+        raise NotImplementedError
+
+    def genotype(self, arch_id: int, rng: np.random.Generator) -> Any:
+        """What mutation edits (None when the id is the whole description)."""
+        return None
+
+    def mutate(self, arch_id: int, genotype: Any, rng: np.random.Generator, mutation: str) -> tuple[int, Any]:
+        """(child id, child genotype) by the named mutation (`Space.mutations`)."""
+        raise NotImplementedError
+
+    def graphs(self) -> Graphs:
+        raise NotImplementedError
+
+
+class Space:
+    """One search space's declaration; subclasses fill the class attributes and the methods."""
+
+    name: ClassVar[str]
+    size: ClassVar[int]  # architectures in the full benchmark
+    datasets: ClassVar[tuple[str, ...]]
+    fit_splits: ClassVar[tuple[str, ...]]
+    encodings: ClassVar[dict[str, Callable[[pd.DataFrame], np.ndarray]]]
+    default_encoding: ClassVar[str]
+    cell_columns: ClassVar[list[str]]  # the table columns a method may read (never labels)
+    mutations: ClassVar[tuple[str, ...]]  # the first is the default
+    operators_class: ClassVar[type[Operators]]
+
+    def check(self, bench: dict) -> None:
+        """NasReproError (without the key path) on an invalid benchmark entry."""
+        raise NotImplementedError
+
+    def required_sources(self, bench: dict) -> list[str]:
+        raise NotImplementedError
+
+    def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
+        raise NotImplementedError
+
+    def operators(self, cells: pd.DataFrame) -> Operators:
+        return self.operators_class(cells)
+
+
+@cache
+def get_space(name: str) -> Space:
+    if name not in SPACES:
+        raise NasReproError(f"unknown search space {name!r}; known: {', '.join(SPACES)}")
+    module, _, cls = SPACES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def all_spaces() -> list[Space]:
+    return [get_space(name) for name in SPACES]

@@ -1,0 +1,101 @@
+"""NAS-Bench-101 as a search-space plugin: the TFRecord files, their conversion (`reader`), the cell
+description and genotype operations (`cells`), its encodings, and the search operators over its
+423,624 cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...errors import NasReproError
+from .. import Graphs, Operators, Space
+from . import cells, encodings
+
+FILES = {"only108": "nb101-only108", "full": "nb101-full"}
+FIT_SPLITS = ("valid", "test")
+
+
+class NB101Operators(Operators):
+    """Mutation edits a genotype: an unpruned 7 x 7 matrix with 7 op codes (see `cells`)."""
+
+    def __init__(self, cells_table: pd.DataFrame, max_attempts: int = cells.MAX_MUTATION_ATTEMPTS):
+        super().__init__(cells_table)
+        if "hash" not in cells_table:
+            raise NasReproError("NAS-Bench-101 search operators need the cell table (its 'hash' column)")
+        self._lookup: cells.CellLookup | None = None
+        self.max_attempts = max_attempts
+
+    @property
+    def lookup(self) -> cells.CellLookup:
+        if self._lookup is None:  # hashing all cells takes a moment: only methods that edit cells pay
+            self._lookup = cells.CellLookup(self.cells["hash"])
+        return self._lookup
+
+    def neighbours(self, arch_id: int) -> np.ndarray:
+        """Benchmark cells one edit from the pruned cell: each interior op changed to each other op, then
+        each upper-triangle edge flipped (pruned again; invalid or unknown cells left out), without repeats."""
+        matrices, codes = cells.padded_cells(self.cells.iloc[[arch_id]])
+        n = int(self.cells["num_vertices"].iat[arch_id])
+        matrix, ops = matrices[0, :n, :n], codes[0, :n]
+        edits = []
+        for vertex in range(1, n - 1):
+            for code in cells.INTERIOR_CODES[cells.INTERIOR_CODES != ops[vertex]]:
+                edited = ops.copy()
+                edited[vertex] = code
+                edits.append((matrix, edited))
+        for row, column in zip(*np.triu_indices(n, k=1)):
+            flipped = matrix.copy()
+            flipped[row, column] ^= 1
+            edits.append((flipped, ops))
+        found = [self.lookup.id_of(m, o) for m, o in edits]
+        return np.array(list(dict.fromkeys(i for i in found if i is not None and i != arch_id)), dtype=np.int64)
+
+    def genotype(self, arch_id: int, rng: np.random.Generator):
+        return cells.genotype_of_row(self.cells, arch_id, rng)
+
+    def mutate(self, arch_id: int, genotype, rng: np.random.Generator, mutation: str):
+        """'colab' (the NAS-Bench-101 colab) / 'naslib': flip each upper-triangle bit with probability 1/7
+        and redraw each interior op with probability 1/5 / 1/3, from the parent again until the child is
+        a cell of the benchmark (`cells.mutate_genotype`)."""
+        matrix, codes = genotype
+        child, child_matrix, child_codes, _ = cells.mutate_genotype(
+            matrix, codes, rng, cells.OP_MUTATION_RATES[mutation], self.lookup, parent=arch_id,
+            max_attempts=self.max_attempts)
+        return child, (child_matrix, child_codes)
+
+    def graphs(self) -> Graphs:
+        """The pruned cells padded to 7 vertices (the output at vertex n-1), ops one-hot over `cells.OPS`."""
+        matrices, codes = cells.padded_cells(self.cells)
+        onehot = np.vstack([np.eye(len(cells.OPS), dtype=np.float32), np.zeros(len(cells.OPS), dtype=np.float32)])
+        return Graphs(matrices.astype(np.float32), onehot[codes.astype(np.int64)])  # code -1 -> the zero row
+
+
+class NB101(Space):
+    name = "nb101"
+    size = cells.NUM_CELLS
+    datasets = ("cifar10",)
+    fit_splits = FIT_SPLITS
+    encodings = {"seq45": encodings.seq45, "adj36": encodings.adj36, "path364": encodings.path364}
+    default_encoding = "seq45"
+    cell_columns = cells.CELL_COLUMNS
+    mutations = tuple(cells.OP_MUTATION_RATES)
+    operators_class = NB101Operators
+
+    def check(self, bench: dict) -> None:
+        if bench["dataset"] != "cifar10":
+            raise NasReproError(f"NAS-Bench-101 has dataset 'cifar10' only, not {bench['dataset']!r}")
+        if bench["fit_split"] not in FIT_SPLITS:
+            raise NasReproError(f"unknown NAS-Bench-101 fit_split {bench['fit_split']!r}; known: {', '.join(FIT_SPLITS)}")
+        if bench.get("file", "only108") not in FILES:
+            raise NasReproError(f"unknown NAS-Bench-101 file {bench['file']!r}; known: {', '.join(FILES)}")
+
+    def required_sources(self, bench: dict) -> list[str]:
+        return [FILES[bench.get("file", "only108")]]
+
+    def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
+        from . import reader
+
+        (source,) = self.required_sources(bench)
+        return reader.convert(Path(files[source]), bench["fit_split"])

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from nasrepro import encodings
-from nasrepro.spaces.nb101 import cells as nb101
+from nasrepro.spaces import get_space
+from nasrepro.spaces.nb101 import cells as nb101, encodings as nb101_encodings
 
 IN, OUT = nb101.INPUT, nb101.OUTPUT
 C1, C3, MP = nb101.CONV1X1, nb101.CONV3X3, nb101.MAXPOOL3X3
@@ -269,15 +270,15 @@ def test_benchmark_sized_table_encodes_consistently(cells_and_table):
         small = encodings.encode("nb101", name, table)
         features = encodings.encode("nb101", name, big)
         assert features.shape == (rows, small.shape[1]) and features.dtype == np.float32
-        probe = np.r_[0:50, encodings.NB101_CHUNK - 25 : encodings.NB101_CHUNK + 25, rows - 50 : rows]
+        probe = np.r_[0:50, nb101_encodings.NB101_CHUNK - 25 : nb101_encodings.NB101_CHUNK + 25, rows - 50 : rows]
         assert (features[probe] == small[index[probe]]).all(), name
         assert (features.sum(axis=1) == small.sum(axis=1)[index]).all(), name
         del features
 
 
 def test_nb201_encodings_unchanged_and_unknown_nb101_encoding_is_an_error():
-    assert set(encodings.ENCODINGS["nb201"]) == {"onehot30", "ops6", "path155"}
-    assert set(encodings.ENCODINGS["nb101"]) == {"seq45", "adj36", "path364"}
+    assert set(get_space("nb201").encodings) == {"onehot30", "ops6", "path155"}
+    assert set(get_space("nb101").encodings) == {"seq45", "adj36", "path364"}
     from nasrepro.errors import NasReproError
 
     with pytest.raises(NasReproError, match="unknown encoding 'onehot30' for space 'nb101'; known: seq45"):
@@ -285,7 +286,7 @@ def test_nb201_encodings_unchanged_and_unknown_nb101_encoding_is_an_error():
 
 
 def test_path_extension_maps_are_a_bijection_onto_longer_paths():
-    targets = np.concatenate([target for _, target in encodings._NB101_PATH_MAPS.values()])
+    targets = np.concatenate([target for _, target in nb101_encodings._NB101_PATH_MAPS.values()])
     assert sorted(targets.tolist()) == list(range(1, 364))  # every non-empty path, once
     for length, (start, stop) in enumerate(itertools.pairwise([0, 1, 4, 13, 40, 121, 364])):
-        assert all(encodings._path_length(i) == length for i in range(start, stop))
+        assert all(nb101_encodings._path_length(i) == length for i in range(start, stop))

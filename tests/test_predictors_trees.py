@@ -13,7 +13,7 @@ from scipy import stats
 from conftest import smooth_score
 from nasrepro import encodings
 from nasrepro.errors import NasReproError
-from nasrepro.predictors import PREDICTORS, make_predictor
+from nasrepro.predictors import make_predictor, predictor_class
 from nasrepro.predictors.mlp import MLPRegressor
 from nasrepro.predictors.trees import (
     GBRT_PARALLEL_FIT_ROWS,
@@ -49,7 +49,7 @@ def make(kind: str, random_state: int = 0, **options):
 
 
 def test_registered():
-    assert PREDICTORS == {"mlp": MLPRegressor, "gbrt": GBRTRegressor, "random_forest": RandomForestRegressor}
+    assert [predictor_class(name) for name in ("mlp", "gbrt", "random_forest")] == [MLPRegressor, GBRTRegressor, RandomForestRegressor]
 
 
 @pytest.mark.parametrize("kind", ["gbrt", "random_forest"])

@@ -14,7 +14,7 @@ from scipy import stats
 from nasrepro import encodings
 from nasrepro.errors import NasReproError
 from nasrepro.runner import Budget, run_search, search_space
-from nasrepro.searchers import SEARCHERS, SearchSpace, make_searcher
+from nasrepro.searchers import SearchSpace, make_searcher, searcher_class
 from nasrepro.searchers import weaknas as weaknas_module
 from nasrepro.searchers.strong import StrongPredictor
 from nasrepro.searchers.weaknas import (
@@ -179,7 +179,7 @@ def test_decay_sampling_runs_are_flagged_approximate(smooth_small):
 # ------------------------------------------------------------------------------------ keep_old
 def _expected_region(searcher, top_n):
     ranking = searcher.ranking
-    if searcher.pool_semantics == "code":
+    if searcher.pool == "code":
         return set(ranking[:top_n].tolist())
     region, unqueried = [], 0
     for arch in ranking:
@@ -335,11 +335,11 @@ def test_ei_runs_end_to_end_with_an_mlp_ensemble(smooth_small):
 
 
 def test_option_validation(small_space):
-    with pytest.raises(NasReproError, match="unknown sampling 'gaussian'"):
+    with pytest.raises(NasReproError, match="option sampling: 'gaussian' is not one of"):
         make_searcher({"type": "weaknas", "sampling": "gaussian"}, small_space, 0)
-    with pytest.raises(NasReproError, match="unknown keep_old"):
+    with pytest.raises(NasReproError, match="option keep_old: 'best' is not one of"):
         make_searcher({"type": "weaknas", "keep_old": "best"}, small_space, 0)
-    with pytest.raises(NasReproError, match="unknown ei_incumbent"):
+    with pytest.raises(NasReproError, match="option ei_incumbent: 'max' is not one of"):
         make_searcher({"type": "weaknas", "sampling": "ei", "ei_incumbent": "max"}, small_space, 0)
     with pytest.raises(NasReproError, match="keep_old 'top'"):
         make_searcher({"type": "weaknas", "sampling": "ei", "keep_old": "top"}, small_space, 0)
@@ -353,7 +353,7 @@ def test_option_validation(small_space):
 
 # ------------------------------------------------------------------------- 1 strong predictor
 def test_strong_predictor_samples_uniformly_from_the_whole_space(smooth_small):
-    assert SEARCHERS["strong_predictor"] is StrongPredictor
+    assert searcher_class("strong_predictor") is StrongPredictor
     features = encodings.encode("nb201", "onehot30", smooth_small.table)
     rank = (-smooth_small.fit_labels).argsort().argsort()  # 0 = best
     ranks, weak_ranks = [], []

@@ -18,6 +18,7 @@ from .benchmark import Benchmark
 from .errors import NasReproError
 from .oracle import Oracle
 from .searchers import SearchSpace, make_searcher
+from .spaces import get_space
 
 OPTIMUM_TARGETS = ("fit", "test")
 LABEL_MODES = ("avg", "random_seed_per_arch")
@@ -68,16 +69,14 @@ def search_space(benchmark: Benchmark, features: np.ndarray | None, fit_labels: 
         features = np.empty((benchmark.size, 0), dtype=np.float32)
     if len(features) != benchmark.size:
         raise NasReproError(f"feature matrix has {len(features)} rows, benchmark has {benchmark.size}")
-    ops = benchmark.table[benchmark.op_columns].to_numpy(np.int8)
     fit = benchmark.fit_labels if fit_labels is None else fit_labels
     return SearchSpace(
         space=benchmark.space,
         size=benchmark.size,
-        ops=ops,
+        operators=get_space(benchmark.space).operators(benchmark.cells),
         features=features,
         fit_label_mean=float(fit.mean()),
         fit_label_std=float(fit.std()),
-        cells=benchmark.cells,
     )
 
 

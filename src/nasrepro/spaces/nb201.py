@@ -183,7 +183,7 @@ def onehot30(table: pd.DataFrame) -> np.ndarray:
 
 def ops6(table: pd.DataFrame) -> np.ndarray:
     """The six op indices as floats (the old WeakNAS code's default without `--mlp_onehot`)."""
-    return nb201_ops(table).astype(np.float32)
+    return edge_ops(table).astype(np.float32)
 
 
 def path155(table: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,402 @@
+"""A real one-node SLURM cluster on this machine, and a tiny experiment through profiles/slurm and
+profiles/slurm-cpu end to end (`snakemake --profile ... --workflow-profile none`).
+
+The cluster: Debian's slurm-wlm and munge (.ci/run installs them), slurmctld and slurmd as background
+processes of this test, a private munged socket, free TCP ports, every file in a temporary folder; no
+accounting database (sacct answers "accounting storage is disabled", so the profiles are run with
+`slurm-status-command: squeue`), no systemd, no cgroups (proctrack/linuxproc, task/none). The one node
+is declared larger than this machine (16 CPUs, 64 GB, `SlurmdParameters=config_overrides`) so that the
+profiles' requests (4 CPUs per job, 8 GB per search) fit unchanged, and with one fake GPU
+(`Gres=gpu:1`, gres.conf `File=/dev/null`), so that `--gpus=1` jobs are scheduled like on a GPU node;
+the job sees CUDA_VISIBLE_DEVICES=0 but no device, and torch trains on the CPU.
+
+Skipped, with the reason, only when SLURM is not installed, the test does not run as root (slurmd must
+start jobs), or the daemons do not come up. Select with `-m slurm`, deselect with `-m "not slurm"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import TINY_MLP
+
+REPO = Path(__file__).resolve().parents[1]
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
+DAEMONS = ("munged", "slurmctld", "slurmd")
+CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun")
+PARTITION = "nasrepro"
+
+EXPERIMENT = "slurmcheck"
+SEEDS = 2
+METHODS = ("weaknas", "regularized_evolution", "random")
+
+
+def experiment_config() -> dict:
+    """Two seeds of WeakNAS (a tiny MLP), R-EA and random search, 30 queries on synthetic NAS-Bench-201."""
+    return {
+        "data": {"mirror": None, "allow_download": False},
+        "benchmarks": {"nb201-cifar10": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid",
+                                         "encoding": "onehot30"}},
+        "methods": {
+            "weaknas": {"type": "weaknas", "label": "WeakNAS", "init_sample": 10, "sample_each_iter": 10,
+                        "top_start": 30, "top_end": 30, "predictor": TINY_MLP},
+            "regularized_evolution": {"type": "regularized_evolution", "label": "Reg Evolution",
+                                      "population_size": 10, "tournament_size": 3},
+            "random": {"type": "random", "label": "Random Search"},
+        },
+        "experiments": {EXPERIMENT: {"benchmarks": ["nb201-cifar10"], "methods": list(METHODS), "seeds": SEEDS,
+                                     "budget": {"queries": 30}}},
+    }
+
+
+# ------------------------------------------------------------------------------------------- cluster
+@dataclass
+class Cluster:
+    root: Path
+    conf: Path
+    env: dict
+    logs: dict[str, Path]
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def run(self, *command: str, check: bool = True, timeout: float = 30) -> str:
+        result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout
+
+    def log_tails(self, lines: int = 15) -> str:
+        parts = []
+        for name, path in self.logs.items():
+            text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else ["(no log)"]
+            parts.append(f"--- {name} ({path})\n" + "\n".join(text))
+        return "\n".join(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(root: Path, host: str) -> Path:
+    for folder in ("state", "spool", "log"):
+        (root / folder).mkdir(exist_ok=True)
+    conf = root / "slurm.conf"
+    conf.write_text(f"""\
+ClusterName=nasrepro-test
+SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={root}/munge/munge.sock
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/log/slurmctld.log
+SlurmdLogFile={root}/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+# no systemd, no cgroups in a container: track processes through /proc, bind nothing
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+# no accounting database: sacct cannot answer; jobs stay visible to squeue MinJobAge seconds after they end
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MinJobAge=300
+MpiDefault=none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+ReturnToService=2
+# the node is declared as a small GPU node, larger than this machine
+SlurmdParameters=config_overrides
+GresTypes=gpu
+NodeName={host} NodeAddr=127.0.0.1 CPUs=16 Sockets=1 CoresPerSocket=16 ThreadsPerCore=1 RealMemory=64000 Gres=gpu:1 State=UNKNOWN
+PartitionName={PARTITION} Nodes={host} Default=YES MaxTime=INFINITE State=UP
+""")
+    (root / "gres.conf").write_text(f"AutoDetect=off\nNodeName={host} Name=gpu File=/dev/null\n")
+    return conf
+
+
+def wait_for(predicate, timeout: float, step: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def stop(cluster: Cluster) -> None:
+    try:
+        cluster.run("scancel", "--partition", PARTITION, check=False, timeout=10)  # this private cluster's jobs only
+        time.sleep(1)
+    except Exception:
+        pass
+    for name in reversed(list(cluster.processes)):
+        process = cluster.processes[name]
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster(tmp_path_factory):
+    """A running one-node SLURM cluster; its clients need `cluster.env` (SLURM_CONF)."""
+    missing = [b for b in DAEMONS + CLIENTS if shutil.which(b, path=SBIN_PATH) is None]
+    if missing:
+        pytest.skip(f"SLURM is not installed (missing {', '.join(missing)}); "
+                    f"`apt-get install slurm-wlm munge` (.ci/run does) to run this test")
+    if os.geteuid() != 0:
+        pytest.skip("the one-node SLURM test cluster needs root (slurmd starts the jobs)")
+    root = tmp_path_factory.mktemp("slurm")
+    host = socket.gethostname().split(".")[0]
+    munge_dir = root / "munge"
+    munge_dir.mkdir(mode=0o755)
+    key = munge_dir / "munge.key"
+    key.write_bytes(os.urandom(1024))
+    key.chmod(0o600)
+    conf = write_config(root, host)
+    # snakemake-executor-plugin-slurm-jobstep runs each job with a nested `srun` whose environment
+    # keeps only a few SLURM_* variables, SLURM_CONF not among them; a real cluster keeps slurm.conf
+    # where srun looks by default (/etc/slurm) or runs configless. Here an `srun` first on PATH points
+    # the real one at this cluster's slurm.conf instead of writing /etc/slurm.
+    shims = root / "bin"
+    shims.mkdir()
+    srun = shims / "srun"
+    srun.write_text(f'#!/bin/sh\nSLURM_CONF="{conf}" exec {shutil.which("srun", path=SBIN_PATH)} "$@"\n')
+    srun.chmod(0o755)
+    env = {**os.environ, "SLURM_CONF": str(conf), "PATH": os.pathsep.join([str(shims), SBIN_PATH])}
+    for variable in [v for v in env if v.startswith(("SLURM_", "SBATCH_", "SRUN_", "SQUEUE_")) and v != "SLURM_CONF"]:
+        del env[variable]  # a surrounding SLURM job's settings must not leak into this cluster
+    logs = {"munged": munge_dir / "munged.log", "slurmctld": root / "log" / "slurmctld.log",
+            "slurmd": root / "log" / "slurmd.log", "slurmctld stderr": root / "log" / "slurmctld.err",
+            "slurmd stderr": root / "log" / "slurmd.err"}
+    cluster = Cluster(root=root, conf=conf, env=env, logs=logs)
+
+    def start(name: str, command: list[str]) -> None:
+        stderr = open(root / "log" / f"{name}.err", "w") if name != "munged" else subprocess.DEVNULL
+        cluster.processes[name] = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+                                                   start_new_session=True)
+
+    socket_path = munge_dir / "munge.sock"
+    try:
+        start("munged", [shutil.which("munged", path=SBIN_PATH), "--foreground", "--force",
+                         f"--socket={socket_path}", f"--key-file={key}", f"--log-file={logs['munged']}",
+                         f"--pid-file={munge_dir / 'munged.pid'}", f"--seed-file={munge_dir / 'munged.seed'}"])
+        if not wait_for(socket_path.exists, 15):
+            raise RuntimeError("munged did not create its socket")
+        start("slurmctld", [shutil.which("slurmctld", path=SBIN_PATH), "-D", "-f", str(conf)])
+        if not wait_for(lambda: cluster.run("sinfo", check=False, timeout=10).strip() != "", 30):
+            raise RuntimeError("slurmctld does not answer sinfo")
+        start("slurmd", [shutil.which("slurmd", path=SBIN_PATH), "-D", "-f", str(conf), "-N", host])
+        state = lambda: cluster.run("sinfo", "--noheader", "--Node", "--format=%T", check=False, timeout=10).strip()
+        if not wait_for(lambda: state() == "idle", 45):
+            raise RuntimeError(f"the node is not idle but {state()!r}")
+    except Exception as error:  # could not start: say why, with the daemons' logs
+        stop(cluster)
+        pytest.skip(f"could not start a one-node SLURM cluster: {error}\n{cluster.log_tails()}")
+    yield cluster
+    stop(cluster)
+
+
+class JobWatcher:
+    """Polls `squeue --states=all` every second and records every state each job went through."""
+
+    FORMAT = "%i|%T|%k"  # job id (array tasks as <array>_<task>), state, comment (rule_<rule>_wildcards_...)
+
+    def __init__(self, cluster: Cluster, interval: float = 1.0):
+        self.cluster, self.interval = cluster, interval
+        self.states: dict[str, list[str]] = {}
+        self.comments: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.poll()  # the final states (jobs stay listed MinJobAge seconds after they end)
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.interval)
+
+    def poll(self):
+        try:
+            out = self.cluster.run("squeue", "--states=all", "--noheader", f"--format={self.FORMAT}", check=False,
+                                   timeout=10)
+        except subprocess.TimeoutExpired:
+            return
+        for line in out.splitlines():
+            parts = line.strip().split("|", 2)
+            if len(parts) != 3 or "[" in parts[0]:  # skip pending array summaries such as 12_[1-6]
+                continue
+            job, state, comment = parts
+            seen = self.states.setdefault(job, [])
+            if not seen or seen[-1] != state:
+                seen.append(state)
+            self.comments[job] = comment
+
+    def rule_of(self, job: str) -> str:
+        match = re.match(r"rule_(\w+?)(_wildcards_|$)", self.comments.get(job, ""))
+        return match.group(1) if match else "?"
+
+    def summary(self) -> dict[str, list[str]]:
+        """{"<job id> <rule> <wildcards>": [states in order]}"""
+        return {f"{job} {self.comments.get(job, '')}": states for job, states in sorted(self.states.items())}
+
+
+def job_tres(cluster: Cluster, job: str) -> str:
+    """What the job was allocated, e.g. 'cpu=4,mem=8000M,node=1,billing=4,gres/gpu=1'."""
+    out = cluster.run("scontrol", "show", "job", "--oneliner", job, check=False)
+    match = re.search(r"\bTRES=(\S+)", out)
+    return match.group(1) if match else ""
+
+
+def test_profile_for_test_cluster(profile: str, target: Path) -> Path:
+    """The repository's profile with what a user fills in for this cluster: the partition, no account
+    (no accounting database), squeue for job status; plus short status intervals and kept logs to check."""
+    settings = yaml.safe_load((REPO / "profiles" / profile / "config.yaml").read_text())
+    assert settings["executor"] == "slurm"
+    resources = settings["default-resources"]
+    assert "YOUR_PARTITION" in resources["slurm_partition"]
+    resources["slurm_partition"] = f"'{PARTITION}'"
+    resources.pop("slurm_account", None)
+    settings.update({
+        "slurm-status-command": "squeue",
+        "slurm-init-seconds-before-status-checks": 2,
+        "slurm-keep-successful-logs": True,
+        "latency-wait": 10,
+    })
+    target.mkdir(parents=True)
+    (target / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return target
+
+
+test_profile_for_test_cluster.__test__ = False  # a helper, not a test
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize("profile", ["slurm", "slurm-cpu"])
+def test_tiny_experiment_through_slurm(profile, slurm_cluster, snakemake_run, raw_files, tmp_path, record_property):
+    workdir = tmp_path / "work"
+    raw = workdir / "resources" / "raw"
+    raw.mkdir(parents=True)
+    for source, path in raw_files.items():  # where `fetch` puts the checksum-verified files; see test_download.py
+        shutil.copyfile(path, raw / f"{source}{path.suffix}")
+    config = workdir / "experiment.yaml"
+    config.write_text(yaml.safe_dump(experiment_config()))
+    profile_dir = test_profile_for_test_cluster(profile, tmp_path / "profile" / profile)
+
+    started = time.monotonic()
+    with JobWatcher(slurm_cluster) as watcher:
+        result = snakemake_run(workdir, "--profile", str(profile_dir), "--workflow-profile", "none",
+                               "--configfile", str(config),
+                               env={"SLURM_CONF": str(slurm_cluster.conf), "PATH": slurm_cluster.env["PATH"]},
+                               timeout=240)
+    wall = time.monotonic() - started
+    output = result.stdout + result.stderr
+    states = watcher.summary()
+    record_property("slurm_job_states", json.dumps(states))
+    print(f"\n[{profile}] snakemake took {wall:.0f} s; SLURM job states seen by squeue:")
+    for job, seen in states.items():
+        print(f"  {job}: {' -> '.join(seen)}")
+    context = f"exit {result.returncode}\n{output[-6000:]}\n{slurm_cluster.log_tails()}"
+    assert result.returncode == 0, context
+
+    # the outputs: every run and the collected summary
+    runs = workdir / "results" / "runs" / EXPERIMENT / "nb201-cifar10"
+    for method in METHODS:
+        for seed in range(SEEDS):
+            assert (runs / method / f"{seed}.parquet").is_file(), (method, seed)
+            assert json.loads((runs / method / f"{seed}.json").read_text())["queries_used"] == 30
+    summary = pd.read_parquet(workdir / "results" / EXPERIMENT / "summary.parquet")
+    assert len(summary) == len(METHODS) * SEEDS
+    assert (workdir / "results" / "provenance.md").is_file()
+
+    # the jobs went through SLURM: squeue saw them, all COMPLETED, with one kept log per job
+    rules = {}
+    for job in watcher.states:
+        rules.setdefault(watcher.rule_of(job), []).append(job)
+    assert sorted(rules) == ["collect", "convert", "encode", "search"], states
+    assert len(rules["search"]) == len(METHODS) * SEEDS, states
+    assert all(seen[-1] == "COMPLETED" for seen in watcher.states.values()), states
+    assert "SLURM run ID" in output, output[-3000:]
+    logs = list((workdir / "logs" / "slurm").rglob("*.log"))
+    assert len(logs) >= len(watcher.states), logs
+    controller_log = slurm_cluster.logs["slurmctld"].read_text()
+    for job in watcher.states:
+        assert re.search(rf"JobId={job.split('_')[0]}\b", controller_log), job
+
+    # what each job was allocated
+    tres = {job: job_tres(slurm_cluster, job) for job in watcher.states}
+    gpu_jobs = {job for job, allocated in tres.items() if "gres/gpu" in allocated}
+    weaknas_jobs = {job for job in rules["search"] if "_weaknas_" in watcher.comments[job]}
+    if profile == "slurm":
+        # one GPU per MLP-training search and none for the others; no arrays (mixed resources)
+        assert gpu_jobs == weaknas_jobs and len(weaknas_jobs) == SEEDS, tres
+        for job in gpu_jobs:
+            assert "cpu=4" in tres[job] and "mem=8000M" in tres[job], tres[job]
+        assert not any("_" in job for job in watcher.states), states
+    else:
+        # no job asks for a GPU; the searches went as one array
+        assert gpu_jobs == set(), tres
+        assert all("_" in job for job in rules["search"]), states
+        for job in rules["search"]:
+            assert "mem=8000M" in tres[job] and "gres/gpu" not in tres[job], tres[job]
+
+
+def test_default_profile_gpu_limit_lets_that_many_gpu_jobs_run_at_once(tmp_path):
+    """profiles/default's global `resources: gpu: N`: of 2N+1 one-GPU jobs at most N run at the same time."""
+    limit = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())["resources"]["gpu"]
+    snakemake = Path(sys.executable).with_name("snakemake")
+    if not snakemake.exists():
+        pytest.skip(f"snakemake executable not found beside {sys.executable}")
+    n_jobs = 2 * limit + 1
+    (tmp_path / "Snakefile").write_text(f"""
+rule all:
+    input: expand("spans/{{i}}.txt", i=range({n_jobs}))
+
+rule train:
+    output: "spans/{{i}}.txt"
+    resources: gpu=1
+    shell: "date +%s.%N > {{output}}; sleep 1.5; date +%s.%N >> {{output}}"
+""")
+    result = subprocess.run([str(snakemake), "--cores", str(n_jobs), "--workflow-profile", str(REPO / "profiles" / "default")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    spans = [tuple(map(float, p.read_text().split())) for p in (tmp_path / "spans").glob("*.txt")]
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans], key=lambda e: (e[0], e[1]))
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    assert peak == limit, (peak, spans)

@@ -60,8 +60,9 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
         for method in ("weaknas", "random"):
             for seed in (0, 1):
                 stem = tmp_path / "runs" / bench / method / str(seed)
-                pipeline.search(config, "t5", bench, method, seed, table_path,
-                                features_path if cfg.uses_features(config, method) else None,
+                names = {"experiment": "t5", "benchmark_name": bench, "method_name": method}
+                pipeline.search(cfg.run_spec(config, "t5", bench, method), seed, names, table_path,
+                                features_path if cfg.uses_features(config, method, bench) else None,
                                 f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
                 meta = json.loads(stem.with_suffix(".json").read_text())
                 assert meta["queries_to_optimum"] == meta["queries_used"]

@@ -59,7 +59,9 @@ def _one_line(error: jsonschema.ValidationError, source: str) -> str:
 
 
 def validate(config: dict, source: str = "config.yaml") -> dict:
-    """Raise NasReproError with one line naming the key at fault; return the config unchanged."""
+    """Raise NasReproError with one line naming the key at fault; return the config, its method grids
+    expanded in place (see `_expand_grids`)."""
+    _expand_grids(config, source)
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -189,7 +191,7 @@ def load(*paths: str | Path) -> dict:
 
 def prepare(config: dict, root: str | Path, source: str = "config") -> dict:
     """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names
-    (relative to `root`, the repository), then expand every method grid. Returns the config."""
+    (relative to `root`, the repository). Returns the config."""
     if "extends" in config:
         base_path = Path(root) / config["extends"]
         if not base_path.is_file():
@@ -197,7 +199,6 @@ def prepare(config: dict, root: str | Path, source: str = "config") -> dict:
         merged = merge(read_yaml(base_path), {k: v for k, v in config.items() if k != "extends"})
         config.clear()
         config.update(merged)
-    _expand_grids(config, source)
     return config
 
 

@@ -236,10 +236,13 @@ def main() -> None:
                 old, new = runs["old fp32"][-1], runs["new fp32"][-1]
                 same = old["epochs"] == new["epochs"] and np.allclose(old["loss"], new["loss"], rtol=1e-4)
                 gap = float(np.abs(old["prediction"] - new["prediction"]).max())
+                rho = stats.spearmanr(old["prediction"], new["prediction"])[0]
+                top = top_overlap(old["prediction"], new["prediction"])
                 print(f"n={n} repeat {repeat}: " + "; ".join(
                     f"{name} fit {r[-1]['fit']:.2f} s ({r[-1]['epochs']} ep, wall {r[-1]['fit_wall']:.2f}) "
                     f"rank {r[-1]['rank']:.3f} s" for name, r in runs.items())
-                      + f"; old==new fp32 epochs+loss: {same}, max |pred diff| {gap:.2e}")
+                      + f"; old vs new fp32: same epochs and loss (rtol 1e-4) {same}, max |pred diff| {gap:.2e}, "
+                      f"rho {rho:.6f}, top-100 overlap {top}")
             print(f"\n| n={n} | fit CPU s | s/epoch | rank CPU s | fit ratio old/new | s/epoch ratio | rank ratio |")
             print("|---|---|---|---|---|---|---|")
             old = runs["old fp32"]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from nasrepro import config as cfg
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -41,29 +43,17 @@ def test_lint_is_clean(tmp_path, snakemake_run):
     assert "Congratulations" in result.stdout + result.stderr, show(result)
 
 
-def test_quick_dry_run_job_counts(tmp_path, snakemake_run):
+def test_quick_dry_run_plans_exactly_the_overlays_jobs(tmp_path, snakemake_run):
     result = snakemake_run(tmp_path, "-n", "--configfile", str(REPO / "config" / "quick.yaml"))
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
-    assert job_counts(output) == {
-        "fetch": 2,  # cifar10_avg.csv and nats_bench.csv: cifar100 / ImageNet16-120 fit on test
-        "convert": 3,
-        "encode": 5,  # onehot30 x 3 benchmarks, ops6 and path155 (Figure 5)
-        "embed": 1,  # Figure 4's t-SNE of onehot30
-        # Table 5 27, Table 1 4, Table 2 10, Table 3 4, Figures 3-4 2, Figure 5 9
-        "search": 56,
-        "collect": 6,
-        "table": 4,  # Tables 5, 1, 2, 3
-        "fair": 1,
-        "convergence": 1,
-        "figure1": 1,
-        "figure3": 1,
-        "figure4": 1,
-        "figure5": 1,
-        "provenance": 1,
-        "all": 1,
-        "total": 85,
-    }, output[-3000:]
+    quick = cfg.load(REPO / "config" / "quick.yaml")
+    planned = {tuple(re.search(rf"{key}=([^,\s]+)", block).group(1) for key in ("experiment", "bench", "method", "seed"))
+               for block in job_blocks(output, "search")}
+    assert planned == {(e, b, m, str(s)) for e, b, m, s in cfg.jobs(quick)}
+    assert {e for e, *_ in planned} == set(quick["run"])  # the overlay's experiments only
+    counts = job_counts(output)
+    assert counts["fetch"] == 2, counts  # cifar10_avg.csv and nats_bench.csv: CIFAR-100 / ImageNet16-120 fit on test
     assert not list(tmp_path.glob("results/**/*.parquet"))  # a dry run writes no results
 
 
@@ -77,8 +67,9 @@ def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(t
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # NAS-Bench-201 only: Table 5 and convergence 2 x 900, Tables 1/2/3 600 + 500 + 300, Figures 3/5 100 + 900
-    assert counts["fetch"] == 2 and counts["search"] == 4200, counts
+    config = cfg.load(REPO / "config.yaml", REPO / "config" / "offline.yaml")
+    nb201_jobs = [job for job in cfg.jobs(config) if config["benchmarks"][job[1]]["space"] == "nb201"]
+    assert counts["fetch"] == 2 and counts["search"] == len(nb201_jobs), counts
     # the five NAS-Bench-101 tables are still rendered, from the paper's values alone; no fair companion for them
     assert counts["table"] == 10 and counts["fair"] == 2, counts
     assert "results/table4/tables/table4.md" in output and "nb101-only108" not in output
@@ -94,23 +85,20 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     counts = job_counts(output)
-    # 4200 NAS-Bench-201 and 1900 NAS-Bench-101 jobs; 5 raw files (x-valid for all three NB201 datasets,
-    # nasbench_only108.tfrecord); encodings: onehot30 x 3, ops6 and path155 (Figure 5), seq45 x 2
-    assert counts["search"] == 6100 and counts["fetch"] == 5 and counts["encode"] == 7, counts
-    searches = job_blocks(output, "search")
-    assert len(searches) == 6100
-    for block in searches:
-        method = re.search(r"method=(\w+)", block).group(1)
+    config = cfg.load(REPO / "config.yaml")
+    # 5 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord)
+    assert counts["search"] == len(cfg.jobs(config)) and counts["fetch"] == 5, counts
+    for block in job_blocks(output, "search"):
+        method, bench = (re.search(rf"{key}=([^,\s]+)", block).group(1) for key in ("method", "bench"))
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)
-        trains_mlp = method.startswith(("weaknas", "strong")) and "gbrt" not in method and "forest" not in method
-        assert gpus == ("1" if trains_mlp else "0"), block
+        assert gpus == str(int(cfg.needs_gpu(config, method, bench))), block
 
 
 def test_malformed_config_fails_the_dry_run_with_one_line_naming_the_key(tmp_path, snakemake_run):
-    text = (REPO / "config" / "quick.yaml").read_text()
-    assert "\n    seeds: 3\n" in text
+    text = (REPO / "config.yaml").read_text()
+    assert "\n    seeds: 100\n" in text
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("\n    seeds: 3\n", "\n    seedz: 3\n"))
+    bad.write_text(text.replace("\n    seeds: 100\n", "\n    seedz: 100\n", 1))
     result = snakemake_run(tmp_path, "-n", "--configfile", str(bad))
     output = result.stdout + result.stderr
     assert result.returncode != 0, show(result)
@@ -121,9 +109,9 @@ def test_malformed_config_fails_the_dry_run_with_one_line_naming_the_key(tmp_pat
 
 
 def test_wrong_type_in_config_fails_the_dry_run(tmp_path, snakemake_run):
-    text = (REPO / "config" / "quick.yaml").read_text()
+    text = (REPO / "config.yaml").read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("\n    seeds: 3\n", "\n    seeds: ten\n"))
+    bad.write_text(text.replace("\n    seeds: 100\n", "\n    seeds: ten\n", 1))
     result = snakemake_run(tmp_path, "-n", "--configfile", str(bad))
     assert result.returncode != 0
     lines = [line for line in (result.stdout + result.stderr).splitlines() if "experiments.table5.seeds" in line]

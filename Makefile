@@ -27,7 +27,7 @@ quick: install
 	$(SNAKEMAKE) --configfile config/quick.yaml
 
 test: install
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra --durations=10
 
 render: install  # every table and figure again, from the runs already in results/runs
 	$(BIN)/snakemake render --cores all $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime

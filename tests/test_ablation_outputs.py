@@ -50,8 +50,9 @@ def collected(tmp_path, config, nb201_synthetic):
             np.save(features, encode("nb201", encoding, nb201_synthetic.table))
         for seed in (0, 1):
             stem = tmp_path / "runs" / method / str(seed)
-            pipeline.search(config, "ablation", "syn10", method, seed, table_path,
-                            features if cfg.uses_features(config, method) else None,
+            names = {"experiment": "ablation", "benchmark_name": "syn10", "method_name": method}
+            pipeline.search(cfg.run_spec(config, "ablation", "syn10", method), seed, names, table_path,
+                            features if cfg.uses_features(config, method, "syn10") else None,
                             f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
             runs.append(f"{stem}.parquet")
             keys.append({"experiment": "ablation", "benchmark": "syn10", "method": method, "seed": seed})

@@ -52,22 +52,24 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
 
     table = pd.read_csv(results / "tables" / "table5.csv")
     ours = table[table["status"] == "ran here"]
-    assert len(ours) == 9
+    assert len(ours) == 12  # WeakNAS, R-EA, random and local search on 3 benchmarks
     assert (ours["n"] == 3).all() and (ours["missing"] == 0).all(), ours
     random = ours[ours["method"] == "Random Search"]
     assert len(random) == 3
     assert random["mean"].between(1000, 15625).all(), random
-    assert ours["paper"].notna().all()  # every cell has its paper value beside it
+    # every cell of a method the paper ran has its paper value beside it; local search is ours alone
+    assert ours.loc[ours["method"] != "Local Search", "paper"].notna().all()
+    assert ours.loc[ours["method"] == "Local Search", "mean"].between(1, 15625).all()
     assert set(table.loc[table["status"] != "ran here", "method"]) == {"MCTS", "LaNAS"}
     markdown = (results / "tables" / "table5.md").read_text()
     assert "3 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown and "reported by the paper" in markdown
     fair = pd.read_csv(results / "tables" / "fair.csv")
-    assert fair["p_value"].notna().sum() == 6  # R-EA and random vs WeakNAS on 3 benchmarks
+    assert fair["p_value"].notna().sum() == 9  # R-EA, random and local search vs WeakNAS on 3 benchmarks
     provenance = (tmp_path / "results" / "provenance.md").read_text()
     assert "1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827" in provenance  # cifar10_avg.csv
 
     summary = pd.read_parquet(results / "summary.parquet")
-    assert len(summary) == 27 and summary["queries_to_optimum"].notna().all()
+    assert len(summary) == 36 and summary["queries_to_optimum"].notna().all()
     for run in (tmp_path / "results" / "runs" / "table5").glob("*/*/*.json"):
         meta = json.loads(run.read_text())
         bench = run.parts[-3]
@@ -75,7 +77,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
         trajectory = pd.read_parquet(run.with_suffix(".parquet"))
         assert len(trajectory) == meta["queries_used"] == meta["queries_to_optimum"]
         assert KNOWN_FIT_OPTIMA[bench] in trajectory["arch_id"].tolist()
-    assert len(list((tmp_path / "results" / "runs" / "table5").glob("*/*/*.json"))) == 27
+    assert len(list((tmp_path / "results" / "runs" / "table5").glob("*/*/*.json"))) == 36
 
     report = snakemake_run(tmp_path, "--configfile", str(REPO / "config" / "quick.yaml"), "--report", "report.zip",
                            env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=600)

@@ -1,14 +1,14 @@
 """A real one-node SLURM cluster on this machine, and a tiny experiment through profiles/slurm and
-profiles/slurm-cpu end to end (`snakemake --profile ... --workflow-profile none`).
+profiles/slurm-cpu end to end (`snakemake --profile ... --workflow-profile none`), both at once.
 
 The cluster: Debian's slurm-wlm and munge (.ci/run installs them), slurmctld and slurmd as background
 processes of this test, a private munged socket, free TCP ports, every file in a temporary folder; no
 accounting database (sacct answers "accounting storage is disabled", so the profiles are run with
 `slurm-status-command: squeue`), no systemd, no cgroups (proctrack/linuxproc, task/none). The one node
 is declared larger than this machine (16 CPUs, 64 GB, `SlurmdParameters=config_overrides`) so that the
-profiles' requests (4 CPUs per job, 8 GB per search) fit unchanged, and with one fake GPU
-(`Gres=gpu:1`, gres.conf `File=/dev/null`), so that `--gpus=1` jobs are scheduled like on a GPU node;
-the job sees CUDA_VISIBLE_DEVICES=0 but no device, and torch trains on the CPU.
+profiles' requests (4 CPUs per job, 8 GB per search) fit unchanged, and with two fake GPUs
+(`Gres=gpu:2`, gres.conf `File=/dev/null` and `File=/dev/zero`), so that `--gpus=1` jobs are scheduled
+as on a GPU node; a job sees CUDA_VISIBLE_DEVICES=0 or 1 but no device, and torch trains on the CPU.
 
 Skipped, with the reason, only when SLURM is not installed, the test does not run as root (slurmd must
 start jobs), or the daemons do not come up. Select with `-m slurm`, deselect with `-m "not slurm"`.
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,16 +125,18 @@ JobCompType=jobcomp/none
 MinJobAge=300
 MpiDefault=none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 ReturnToService=2
 # the node is declared as a small GPU node, larger than this machine
 SlurmdParameters=config_overrides
 GresTypes=gpu
-NodeName={host} NodeAddr=127.0.0.1 CPUs=16 Sockets=1 CoresPerSocket=16 ThreadsPerCore=1 RealMemory=64000 Gres=gpu:1 State=UNKNOWN
+NodeName={host} NodeAddr=127.0.0.1 CPUs=16 Sockets=1 CoresPerSocket=16 ThreadsPerCore=1 RealMemory=64000 Gres=gpu:2 State=UNKNOWN
 PartitionName={PARTITION} Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """)
-    (root / "gres.conf").write_text(f"AutoDetect=off\nNodeName={host} Name=gpu File=/dev/null\n")
+    # two fake GPUs: any character device stands for one (slurmd only stats it); jobs see CUDA_VISIBLE_DEVICES
+    (root / "gres.conf").write_text(f"AutoDetect=off\nNodeName={host} Name=gpu File=/dev/null\n"
+                                    f"NodeName={host} Name=gpu File=/dev/zero\n")
     return conf
 
 
@@ -226,11 +229,12 @@ def slurm_cluster(tmp_path_factory):
 class JobWatcher:
     """Polls `squeue --states=all` every second and records every state each job went through."""
 
-    FORMAT = "%i|%T|%k"  # job id (array tasks as <array>_<task>), state, comment (rule_<rule>_wildcards_...)
+    FORMAT = "%i|%T|%Z|%k"  # job id (array tasks as <array>_<task>), state, working dir, comment (rule_<rule>_wildcards_...)
 
     def __init__(self, cluster: Cluster, interval: float = 1.0):
         self.cluster, self.interval = cluster, interval
         self.states: dict[str, list[str]] = {}
+        self.workdirs: dict[str, str] = {}
         self.comments: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -241,7 +245,7 @@ class JobWatcher:
 
     def __exit__(self, *exc):
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=15)
         self.poll()  # the final states (jobs stay listed MinJobAge seconds after they end)
 
     def _loop(self):
@@ -256,34 +260,34 @@ class JobWatcher:
         except subprocess.TimeoutExpired:
             return
         for line in out.splitlines():
-            parts = line.strip().split("|", 2)
-            if len(parts) != 3 or "[" in parts[0]:  # skip pending array summaries such as 12_[1-6]
+            parts = line.strip().split("|", 3)
+            if len(parts) != 4 or "[" in parts[0]:  # skip pending array summaries such as 12_[1-6]
                 continue
-            job, state, comment = parts
+            job, state, workdir, comment = parts
             seen = self.states.setdefault(job, [])
             if not seen or seen[-1] != state:
                 seen.append(state)
-            self.comments[job] = comment
+            self.workdirs[job], self.comments[job] = workdir, comment
+
+    def jobs_in(self, workdir: Path) -> list[str]:
+        return sorted((j for j, w in self.workdirs.items() if Path(w) == workdir), key=lambda j: [int(x) for x in j.split("_")])
 
     def rule_of(self, job: str) -> str:
         match = re.match(r"rule_(\w+?)(_wildcards_|$)", self.comments.get(job, ""))
         return match.group(1) if match else "?"
 
-    def summary(self) -> dict[str, list[str]]:
-        """{"<job id> <rule> <wildcards>": [states in order]}"""
-        return {f"{job} {self.comments.get(job, '')}": states for job, states in sorted(self.states.items())}
 
-
-def job_tres(cluster: Cluster, job: str) -> str:
-    """What the job was allocated, e.g. 'cpu=4,mem=8000M,node=1,billing=4,gres/gpu=1'."""
+def allocation(cluster: Cluster, job: str) -> dict[str, str]:
+    """The job's TRES (cpu=4,mem=8000M,node=1,...) and GPU request (TresPerJob=gres:gpu:1 from --gpus=1)."""
     out = cluster.run("scontrol", "show", "job", "--oneliner", job, check=False)
-    match = re.search(r"\bTRES=(\S+)", out)
-    return match.group(1) if match else ""
+    fields = dict(re.findall(r"\b(TRES|TresPerJob|TresPerNode|TresPerTask)=(\S+)", out))
+    return {"tres": fields.get("TRES", ""),
+            "gpus": ",".join(v for k, v in fields.items() if k != "TRES" and "gpu" in v)}
 
 
-def test_profile_for_test_cluster(profile: str, target: Path) -> Path:
+def profile_for_test_cluster(profile: str, target: Path) -> Path:
     """The repository's profile with what a user fills in for this cluster: the partition, no account
-    (no accounting database), squeue for job status; plus short status intervals and kept logs to check."""
+    (no accounting database), squeue for job status; plus a short first status check and kept job logs."""
     settings = yaml.safe_load((REPO / "profiles" / profile / "config.yaml").read_text())
     assert settings["executor"] == "slurm"
     resources = settings["default-resources"]
@@ -301,77 +305,91 @@ def test_profile_for_test_cluster(profile: str, target: Path) -> Path:
     return target
 
 
-test_profile_for_test_cluster.__test__ = False  # a helper, not a test
+PROFILES = ("slurm", "slurm-cpu")
 
 
 @pytest.mark.slurm
-@pytest.mark.parametrize("profile", ["slurm", "slurm-cpu"])
-def test_tiny_experiment_through_slurm(profile, slurm_cluster, snakemake_run, raw_files, tmp_path, record_property):
-    workdir = tmp_path / "work"
-    raw = workdir / "resources" / "raw"
-    raw.mkdir(parents=True)
-    for source, path in raw_files.items():  # where `fetch` puts the checksum-verified files; see test_download.py
-        shutil.copyfile(path, raw / f"{source}{path.suffix}")
-    config = workdir / "experiment.yaml"
-    config.write_text(yaml.safe_dump(experiment_config()))
-    profile_dir = test_profile_for_test_cluster(profile, tmp_path / "profile" / profile)
+def test_tiny_experiment_through_both_slurm_profiles(slurm_cluster, snakemake_run, raw_files, tmp_path, record_property):
+    """profiles/slurm (GPU nodes) and profiles/slurm-cpu on the same cluster, at the same time (their
+    status-check pauses overlap): every job of both runs goes through SLURM and completes."""
+    workdirs, commands = {}, {}
+    for profile in PROFILES:
+        workdir = workdirs[profile] = tmp_path / f"run-{profile}"
+        raw = workdir / "resources" / "raw"
+        raw.mkdir(parents=True)
+        for source, path in raw_files.items():  # where `fetch` puts the checksum-verified files (test_download.py)
+            shutil.copyfile(path, raw / f"{source}{path.suffix}")
+        config = workdir / "experiment.yaml"
+        config.write_text(yaml.safe_dump(experiment_config()))
+        profile_dir = profile_for_test_cluster(profile, tmp_path / "profiles" / profile)
+        commands[profile] = ("--profile", str(profile_dir), "--workflow-profile", "none", "--configfile", str(config))
 
+    env = {"SLURM_CONF": str(slurm_cluster.conf), "PATH": slurm_cluster.env["PATH"]}
     started = time.monotonic()
-    with JobWatcher(slurm_cluster) as watcher:
-        result = snakemake_run(workdir, "--profile", str(profile_dir), "--workflow-profile", "none",
-                               "--configfile", str(config),
-                               env={"SLURM_CONF": str(slurm_cluster.conf), "PATH": slurm_cluster.env["PATH"]},
-                               timeout=240)
+    with JobWatcher(slurm_cluster) as watcher, ThreadPoolExecutor(len(PROFILES)) as pool:
+        futures = {p: pool.submit(snakemake_run, workdirs[p], *commands[p], env=env, timeout=300) for p in PROFILES}
+        results = {p: f.result() for p, f in futures.items()}
     wall = time.monotonic() - started
-    output = result.stdout + result.stderr
-    states = watcher.summary()
-    record_property("slurm_job_states", json.dumps(states))
-    print(f"\n[{profile}] snakemake took {wall:.0f} s; SLURM job states seen by squeue:")
-    for job, seen in states.items():
-        print(f"  {job}: {' -> '.join(seen)}")
-    context = f"exit {result.returncode}\n{output[-6000:]}\n{slurm_cluster.log_tails()}"
-    assert result.returncode == 0, context
 
+    seen = {}
+    print(f"\nboth runs took {wall:.0f} s; SLURM job states seen by squeue:")
+    for profile in PROFILES:
+        for job in watcher.jobs_in(workdirs[profile]):
+            seen[f"{profile} {job} {watcher.comments[job]}"] = watcher.states[job]
+            print(f"  {profile:9} {job:>5} {watcher.comments[job]}: {' -> '.join(watcher.states[job])}")
+    record_property("slurm_job_states", json.dumps(seen))
+    for profile in PROFILES:
+        result = results[profile]
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{profile}: exit {result.returncode}\n{output[-6000:]}\n{slurm_cluster.log_tails()}"
+        check_run(profile, workdirs[profile], output, watcher, slurm_cluster)
+
+
+def check_run(profile: str, workdir: Path, output: str, watcher: JobWatcher, cluster: Cluster) -> None:
     # the outputs: every run and the collected summary
     runs = workdir / "results" / "runs" / EXPERIMENT / "nb201-cifar10"
     for method in METHODS:
         for seed in range(SEEDS):
-            assert (runs / method / f"{seed}.parquet").is_file(), (method, seed)
+            assert (runs / method / f"{seed}.parquet").is_file(), (profile, method, seed)
             assert json.loads((runs / method / f"{seed}.json").read_text())["queries_used"] == 30
     summary = pd.read_parquet(workdir / "results" / EXPERIMENT / "summary.parquet")
     assert len(summary) == len(METHODS) * SEEDS
     assert (workdir / "results" / "provenance.md").is_file()
 
-    # the jobs went through SLURM: squeue saw them, all COMPLETED, with one kept log per job
-    rules = {}
-    for job in watcher.states:
+    # the jobs went through SLURM: squeue saw every one, each ended COMPLETED, each left its log
+    jobs = watcher.jobs_in(workdir)
+    states = {job: watcher.states[job] for job in jobs}
+    rules: dict[str, list[str]] = {}
+    for job in jobs:
         rules.setdefault(watcher.rule_of(job), []).append(job)
-    assert sorted(rules) == ["collect", "convert", "encode", "search"], states
-    assert len(rules["search"]) == len(METHODS) * SEEDS, states
-    assert all(seen[-1] == "COMPLETED" for seen in watcher.states.values()), states
-    assert "SLURM run ID" in output, output[-3000:]
+    assert sorted(rules) == ["collect", "convert", "encode", "search"], (profile, states)
+    assert all(s[-1] == "COMPLETED" for s in states.values()), (profile, states)
+    assert "SLURM run ID" in output and output.count("has been submitted with SLURM jobid") >= len(rules) - 1, output[-3000:]
     logs = list((workdir / "logs" / "slurm").rglob("*.log"))
-    assert len(logs) >= len(watcher.states), logs
-    controller_log = slurm_cluster.logs["slurmctld"].read_text()
-    for job in watcher.states:
-        assert re.search(rf"JobId={job.split('_')[0]}\b", controller_log), job
+    assert len(logs) == len(jobs), (profile, logs, jobs)
+    controller_log = cluster.logs["slurmctld"].read_text()
+    for job in jobs:
+        assert re.search(rf"Allocate JobId={job.split('_')[0]}\b", controller_log), (profile, job)
 
-    # what each job was allocated
-    tres = {job: job_tres(slurm_cluster, job) for job in watcher.states}
-    gpu_jobs = {job for job, allocated in tres.items() if "gres/gpu" in allocated}
-    weaknas_jobs = {job for job in rules["search"] if "_weaknas_" in watcher.comments[job]}
+    # what each job asked for
+    allocated = {job: allocation(cluster, job) for job in jobs}
+    gpu_jobs = {job for job, a in allocated.items() if a["gpus"]}
+    searches = rules["search"]
+    for job in searches:
+        assert "mem=8000M" in allocated[job]["tres"], (profile, job, allocated[job])
     if profile == "slurm":
-        # one GPU per MLP-training search and none for the others; no arrays (mixed resources)
-        assert gpu_jobs == weaknas_jobs and len(weaknas_jobs) == SEEDS, tres
-        for job in gpu_jobs:
-            assert "cpu=4" in tres[job] and "mem=8000M" in tres[job], tres[job]
-        assert not any("_" in job for job in watcher.states), states
+        # one GPU (and cpus_per_gpu=4 CPUs) per MLP-training search, none for the others; no arrays
+        weaknas = {job for job in searches if "_weaknas_" in watcher.comments[job]}
+        assert len(searches) == len(METHODS) * SEEDS and len(weaknas) == SEEDS, (profile, states)
+        assert gpu_jobs == weaknas, (profile, allocated)
+        for job in weaknas:
+            assert allocated[job]["gpus"] == "gres:gpu:1" and "cpu=4," in allocated[job]["tres"], allocated[job]
+        assert not any("_" in job for job in jobs), (profile, states)
     else:
-        # no job asks for a GPU; the searches went as one array
-        assert gpu_jobs == set(), tres
-        assert all("_" in job for job in rules["search"]), states
-        for job in rules["search"]:
-            assert "mem=8000M" in tres[job] and "gres/gpu" not in tres[job], tres[job]
+        # no job asks for a GPU; the searches went as one SLURM array of 6 tasks
+        assert gpu_jobs == set(), (profile, allocated)
+        assert len(searches) == len(METHODS) * SEEDS, (profile, states)
+        assert len({job.split("_")[0] for job in searches}) == 1 and all("_" in job for job in searches), states
 
 
 def test_default_profile_gpu_limit_lets_that_many_gpu_jobs_run_at_once(tmp_path):

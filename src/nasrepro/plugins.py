@@ -27,11 +27,14 @@ METHODS = {
     "local_search": "nasrepro.searchers.local_search:LocalSearch",
     "weaknas": "nasrepro.searchers.weaknas:WeakNAS",
     "strong_predictor": "nasrepro.searchers.strong:StrongPredictor",
+    "neural_predictor": "nasrepro.searchers.neural_predictor:NeuralPredictor",
+    "bananas": "nasrepro.searchers.bananas:Bananas",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",
     "gbrt": "nasrepro.predictors.trees:GBRTRegressor",
     "random_forest": "nasrepro.predictors.trees:RandomForestRegressor",
+    "gcn": "nasrepro.predictors.gcn:GCNRegressor",
 }
 ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors"}
 BUILTIN = {"method": METHODS, "predictor": PREDICTORS}

@@ -47,6 +47,12 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             "queries_to_optimum": meta["queries_to_optimum"],
             "queries_to_fit_optimum": meta["queries_to_fit_optimum"],
             "queries_to_test_optimum": meta["queries_to_test_optimum"],
+            # runs written before the flags existed: a missing value is censored all the same
+            "queries_to_fit_optimum_censored": meta.get("queries_to_fit_optimum_censored",
+                                                        meta["queries_to_fit_optimum"] is None),
+            "queries_to_test_optimum_censored": meta.get("queries_to_test_optimum_censored",
+                                                         meta["queries_to_test_optimum"] is None),
+            "stopped_by": meta.get("stopped_by"),
             "label_mode": meta["label_mode"],
             "queries_used": meta["queries_used"],
             "budget_queries": meta["budget"]["queries"],

@@ -166,6 +166,7 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> li
                 "queries are counted at the end of the batch that holds the optimum")
         optimum = [f"{b}: the optimum is the argmax of the {'fitting' if target == 'fit' else 'test'} label."
                    for b, target in summary.groupby("benchmark", sort=False)["optimum_target"].first().items()]
+        optimum += _censored_lines(summary)
         modes_line = []
     else:
         stop = f"one run of {spec['budget']['queries']} queries per seed gives every budget's row"
@@ -179,6 +180,22 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> li
           for m in spec["methods"]],
         *_approximate_line(config, spec),
     ]
+
+
+def _censored_lines(summary: pd.DataFrame) -> list[str]:
+    """Table 5's censoring, stated: a run stopped by its cap has no value for its target (the `missing`
+    column), and the other target's queries (summary.parquet) are censored at the run's stop."""
+    lines = []
+    for target in ("fit", "test"):
+        column = f"queries_to_{target}_optimum"
+        flags = summary.get(f"{column}_censored", summary[column].isna())
+        censored, own = int(flags.sum()), summary["optimum_target"] == target
+        if censored:
+            lines.append(f"Censored: {column} is unknown (only > the queries used) in {censored} of {len(summary)} runs "
+                         f"({int((flags & own).sum())} stopped by the cap before that optimum, "
+                         f"{int((flags & ~own).sum())} stopped at the other optimum); such runs count under `missing`, "
+                         f"never as a value.")
+    return lines
 
 
 def _paper_optimum(config: dict, bench: str) -> str:

@@ -95,18 +95,20 @@ def run_search(
     next batch is drawn from (`pool_ids`; Figure 4 plots them), off by default as they are large."""
     started = time.perf_counter()
     fit_labels = run_fit_labels(benchmark, label_mode, seed)
-    searcher = make_searcher(method, search_space(benchmark, features, fit_labels), seed)
+    searcher = make_searcher(method, search_space(benchmark, features, fit_labels), seed, budget=budget.queries)
     oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
     optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
     found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
     truth = metrics.Truth(benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)
     diagnostics = []
     step = 0
+    stopped_by = "budget"
     with tqdm(total=budget.queries, desc=f"{method.get('type')} seed {seed}", disable=not progress,
               file=sys.stderr, mininterval=5) as bar:
         while oracle.used < budget.queries:
             ids = searcher.ask(budget.queries - oracle.used)
             if len(ids) == 0:
+                stopped_by = "searcher"
                 break
             before = oracle.used
             labels = oracle.query(ids, iteration=step)
@@ -115,6 +117,7 @@ def run_search(
                 if found_at[target] is None and oracle.has_queried(arch_id):
                     found_at[target] = oracle.used
             if budget.until_optimum and found_at[budget.optimum] is not None:
+                stopped_by = "optimum"
                 break
             searcher.tell(ids, labels)
             state = searcher.predictor_state
@@ -137,6 +140,12 @@ def run_search(
         "queries_to_optimum": found_at[budget.optimum],
         "queries_to_fit_optimum": found_at["fit"],
         "queries_to_test_optimum": found_at["test"],
+        # None above = censored: that optimum was not queried before the run stopped (`stopped_by`: the
+        # budget or cap, the searcher, or the target optimum of an until-optimum run), so the queries it
+        # would take are only known to exceed `queries_used`.
+        "queries_to_fit_optimum_censored": found_at["fit"] is None,
+        "queries_to_test_optimum_censored": found_at["test"] is None,
+        "stopped_by": stopped_by,
         "wall_seconds": time.perf_counter() - started,
         "environment": environment(),
     }

@@ -12,13 +12,14 @@ def searcher_class(kind: str) -> type[Searcher]:
     return plugins.load("method", kind)
 
 
-def make_searcher(spec: dict, space: SearchSpace, seed: int) -> Searcher:
+def make_searcher(spec: dict, space: SearchSpace, seed: int, budget: int | None = None) -> Searcher:
+    """One seeded run's searcher; `budget` (the run's queries) reaches `Searcher.__init__`."""
     options = dict(spec)
     kind = options.pop("type", None)
     if kind is None:
         raise NasReproError("a method needs a `type`")
     try:
-        return searcher_class(kind)(space, seed, **options)
+        return searcher_class(kind)(space, seed, budget=budget, **options)
     except NasReproError as error:
         raise NasReproError(f"method {kind!r}: {error}") from None
 

@@ -55,14 +55,17 @@ class Searcher(Configurable):
     The declaration: `options` (see `nasrepro.plugins.option`), `spaces` (the search spaces it runs on;
     None: every space), and, per resolved options, `input_needed` (None, "features" or "graph") and
     `wants_gpu`. The runner charges every id an `ask` returns through the one oracle, in order; one
-    ask/tell round is one iteration.
+    ask/tell round is one iteration. `budget`: the run's query budget (its cap, for an until-optimum
+    run), or None when unknown; a method that plans a schedule over the run (WeakNAS's `max_sample`)
+    reads it. A subclass that forwards `**options` to this constructor receives it without naming it.
     """
 
     spaces: ClassVar[tuple[str, ...] | None] = None
 
-    def __init__(self, space: SearchSpace, seed: int, **options):
+    def __init__(self, space: SearchSpace, seed: int, budget: int | None = None, **options):
         self.space = space
         self.seed = seed
+        self.budget = None if budget is None else int(budget)
         self._set_options(options, space.space)
         self.iterations: list[dict] = []  # per-iteration diagnostics written next to the trajectory
         self.predictor_state: PredictorState | None = None  # set after each tell by predictor-based methods

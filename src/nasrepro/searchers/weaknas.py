@@ -51,6 +51,17 @@ def top_n_schedule(top_start: int, top_end: int, top_decay: float, iterations: i
     return [int(math.floor(top_end + (top_start - top_end) * s)) for s in shape]
 
 
+TIE_STREAM = 0x71E5  # the random stream that orders equal predictions
+
+
+def rank_best_first(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Architecture ids, highest score first; equal scores in a random order drawn from `rng` (the
+    reference's order among ties is unrelated to the id, and tree predictors tie often at the Top-N
+    cut). Without ties this is exactly the descending sort."""
+    shuffled = rng.permutation(len(scores))
+    return shuffled[np.argsort(-np.asarray(scores)[shuffled], kind="stable")]
+
+
 def derived_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
@@ -120,7 +131,8 @@ class WeakNAS(Searcher):
         "init_sample": option(10, "Uniform samples at iteration 0 (the paper's NAS-Bench-101 setting: 100).",
                               by_space={"nb101": 100}, type="integer", minimum=1),
         "sample_each_iter": option(10, "Samples per later iteration (M).", type="integer", minimum=1),
-        "max_sample": option(None, "Length of the query schedule (null: the whole space).",
+        "max_sample": option(None, "Length of the query schedule, which the Top-N decays over (null: the run's "
+                             "budget, the reference code's max_sample; the whole space when no budget is given).",
                              type=["integer", "null"], minimum=1),
         "top_start": option(100, "Top-N at the first iteration.", type="integer", minimum=1),
         "top_end": option(100, "Top-N at the last iteration.", type="integer", minimum=1),
@@ -163,7 +175,7 @@ class WeakNAS(Searcher):
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         self.check_options({name: getattr(self, name) for name in WeakNAS.options}, space)
-        self.schedule = query_schedule(self.init_sample, self.sample_each_iter, self.max_sample or space.size)
+        self.schedule = query_schedule(self.init_sample, self.sample_each_iter, self.max_sample or self.budget or space.size)
         self.top_n = top_n_schedule(self.top_start, self.top_end, self.top_decay, len(self.schedule))
         self.predictor_spec = predictor_spec(self.predictor)
         self.inputs = space.graphs if predictor_class(self.predictor_spec).input == "graph" else space.features
@@ -290,7 +302,7 @@ class WeakNAS(Searcher):
 
     def _rank(self, predictions: np.ndarray) -> None:
         self.mean_prediction = predictions[0] if len(predictions) == 1 else predictions.mean(axis=0, dtype=np.float64)
-        self.ranking = np.argsort(-self.mean_prediction, kind="stable")
+        self.ranking = rank_best_first(self.mean_prediction, np.random.default_rng([self.seed, self.iteration, TIE_STREAM]))
 
     def _update_acquisition(self, predictions: np.ndarray, scale: tuple[float, float]) -> None:
         started = time.perf_counter()

@@ -1,0 +1,190 @@
+"""NPENAS: neural predictor guided evolution for NAS (Wei, Niu, Tang, Wang, Hu and Liang, IEEE TNNLS
+2022, arXiv:2003.12857), after the authors' code auroua/NPENASv1: `nas_lib/algos/predictor.py`
+(`gin_uncertainty_predictor_nasbench_201` / `gin_uncertainty_case2`: NPENAS-BO; `gin_predictor_nasbench_201`
+/ `gin_predictor_case2`: NPENAS-NP), the candidate generation `get_candidates`
+(`nas_lib/data/data_nasbench_201.py`, `nas_lib/data/data_nasbench2.py`), the acquisition `acq_fn(...,
+'its_vae')` (`nas_lib/algos/acquisition_functions.py`) and the settings of `nas_lib/configs.py`
+(`algo_params_close_domain`, comparison "algorithm", `nasbench_201` and `nasbench101_case2`).
+
+One run: `num_init` (10) distinct uniform random architectures, then iterations of `k` (10) queries.
+Each iteration trains a fresh GIN predictor (`nasrepro.predictors.gin`) on everything queried and
+builds the candidates by evolution: the parents are the best `num_best × patience_factor` (10 × 5)
+queried architectures by fitting label, best first; each parent is mutated `num_candidates` (100) times
+by the space's mutation (`mutation`; null: the space's first, `Space.mutations[0]`: AutoDL's one-op
+edit on NAS-Bench-201, exactly the authors' `mutate`; the colab's bit flip 1/7, op 1/5 on
+NAS-Bench-101, the authors' `mutate2` at mutation_rate 1), children already queried or already
+candidates dropped (the authors drop path-encoding isomorphs; this class drops repeated ids), until
+`num_candidates` are found; the first `num_candidates` are kept. The predictor ranks them and the `k`
+best are queried:
+- NPENAS-BO (`npenas_bo`): the GIN with the mean/SD head (celu, 1000 epochs, lr 0.005), each candidate
+  scored by one independent draw from N(mean, SD) (the authors' network returns mean + SD·ε with ε
+  standard normal and ranks by it: independent Thompson sampling with the predicted uncertainty).
+- NPENAS-NP (`npenas_np`): the plain GIN regressor (relu, sigmoid × rate on the error, 300 epochs, lr
+  0.005), greedy on the predicted value.
+Where fewer than `k` candidates exist the batch is filled with uniform unqueried architectures (the
+authors would query fewer).
+
+Seeds: iteration i draws from `numpy.random.default_rng([seed, i])`; the predictor is seeded with
+`derived_seed(seed, i)`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import NasReproError
+from ..plugins import option
+from ..predictors import make_predictor, predictor_class, predictor_spec
+from ..spaces import Space, get_space
+from .base import Searcher, SearchSpace
+from .weaknas import derived_seed, top_by_acquisition
+
+
+def _options(predictor: dict, description: str) -> dict:
+    return {
+        "num_init": option(10, "Uniform random architectures before the first predictor.", type="integer", minimum=1),
+        "k": option(10, "Architectures queried per iteration (the best k candidates).", type="integer", minimum=1),
+        "num_candidates": option(100, "Candidates per iteration; each parent is mutated this many times.",
+                                 type="integer", minimum=1),
+        "num_best": option(10, "num_best x patience_factor best queried architectures may be parents (authors 10).",
+                           type="integer", minimum=1),
+        "patience_factor": option(5, "See num_best (authors 5).", type="integer", minimum=1),
+        "mutation": option(None, "The space's mutation (null: its first; nb201 autodl/naslib, nb101 colab/naslib).",
+                           type=["string", "null"]),
+        "predictor": option(dict(predictor), description, type=["object", "string"]),
+    }
+
+
+class NPENAS(Searcher):
+    """The common loop; the variants set the predictor and the acquisition."""
+
+    acquisition: ClassVar[str] = "greedy"
+    default_predictor: ClassVar[dict] = {"type": "gin"}
+    options = _options(default_predictor, "The predictor (default: the authors' GIN).")
+
+    @classmethod
+    def input_needed(cls, options: dict) -> str:
+        return predictor_class(options.get("predictor", cls.default_predictor)).input
+
+    @classmethod
+    def wants_gpu(cls, options: dict) -> bool:
+        return predictor_class(options.get("predictor", cls.default_predictor)).wants_gpu
+
+    @classmethod
+    def check_options(cls, options: dict, space: Space) -> None:
+        mutation = options.get("mutation")
+        if mutation is not None and mutation not in space.mutations:
+            raise NasReproError(f"mutation {mutation!r} does not exist on {space.name}; "
+                                f"known: {', '.join(space.mutations)}")
+
+    def __init__(self, space: SearchSpace, seed: int, **options):
+        super().__init__(space, seed, **options)
+        declared = get_space(space.space)
+        self.check_options({"mutation": self.mutation}, declared)
+        self.mutation_name = self.mutation or declared.mutations[0]
+        spec = predictor_spec(self.predictor)
+        cls = predictor_class(spec)
+        self.predictor_spec = {"type": spec["type"],
+                               **cls.resolve({k: v for k, v in spec.items() if k != "type"}, space.space)}
+        if self.acquisition == "its" and (not hasattr(cls, "predict_distribution")
+                                         or self.predictor_spec.get("head", "gaussian") != "gaussian"):
+            raise NasReproError(f"{type(self).__name__} needs a predictor with a predicted SD "
+                                f"(predict_distribution), e.g. gin with head: gaussian")
+        self.inputs = space.graphs if cls.input == "graph" else space.features
+        self.queried = np.zeros(space.size, dtype=bool)
+        self.ids: list[int] = []
+        self.labels: list[float] = []
+        self.iteration = 0
+
+    # ------------------------------------------------------------------------------------ ask
+    def ask(self, max_queries: int) -> np.ndarray:
+        remaining = int(self.space.size - self.queried.sum())
+        wanted = self.num_init - len(self.ids) if len(self.ids) < self.num_init else self.k
+        count = min(max_queries, remaining, wanted)
+        if count < 1:
+            return np.empty(0, dtype=np.int64)
+        rng = np.random.default_rng([self.seed, self.iteration])
+        if len(self.ids) < self.num_init:
+            return rng.choice(np.flatnonzero(~self.queried), size=count, replace=False)
+        started = time.perf_counter()
+        candidates = self.candidates(rng)
+        chosen = np.empty(0, dtype=np.int64)
+        train_mae = None
+        if len(candidates):
+            predictor = make_predictor(self.predictor_spec, random_state=derived_seed(self.seed, self.iteration))
+            train = np.asarray(self.ids)
+            labels = np.asarray(self.labels)
+            predictor.fit(self.inputs[train], labels)
+            fitted = time.perf_counter()
+            train_mae = float(np.abs(np.asarray(predictor.predict(self.inputs[train]), dtype=np.float64) - labels).mean())
+            if self.acquisition == "its":
+                mean, sd = predictor.predict_distribution(self.inputs[candidates])
+                value = rng.normal(mean, sd)
+            else:
+                mean = value = np.asarray(predictor.predict(self.inputs[candidates]), dtype=np.float64)
+            positions = top_by_acquisition(np.arange(len(candidates)), value, mean, min(count, len(candidates)))
+            chosen = candidates[positions]
+            self._note(fit_seconds=fitted - started)
+        filled = count - len(chosen)
+        if filled:
+            free = np.flatnonzero(~self.queried)
+            free = free[~np.isin(free, chosen)]
+            chosen = np.concatenate([chosen, rng.choice(free, size=filled, replace=False)])
+        self._note(n_train=len(self.ids), n_candidates=len(candidates), filled_uniform=filled, train_mae=train_mae,
+                   seconds=time.perf_counter() - started)
+        return chosen
+
+    def candidates(self, rng: np.random.Generator) -> np.ndarray:
+        """Distinct unqueried children of the best queried architectures, in the order generated."""
+        operators = self.space.operators
+        ids = np.asarray(self.ids)
+        ranked = ids[np.argsort(-np.asarray(self.labels), kind="stable")]
+        seen = set(self.ids)
+        found: list[int] = []
+        for parent in ranked[: self.num_best * self.patience_factor]:
+            if len(found) >= self.num_candidates:
+                break
+            genotype = operators.genotype(int(parent), rng)
+            for _ in range(self.num_candidates):
+                try:
+                    child = int(operators.mutate(int(parent), genotype, rng, self.mutation_name)[0])
+                except NasReproError:  # nb101: no valid child of this parent within the retry limit
+                    break
+                if child not in seen:
+                    seen.add(child)
+                    found.append(child)
+        return np.asarray(found[: self.num_candidates], dtype=np.int64)
+
+    # ------------------------------------------------------------------------------------ tell
+    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        self.queried[ids] = True
+        self.ids += ids.tolist()
+        self.labels += np.asarray(labels, dtype=np.float64).tolist()
+        self.iteration += 1
+
+    def _note(self, **values) -> None:
+        while len(self.iterations) <= self.iteration:
+            self.iterations.append({"iteration": len(self.iterations)})
+        self.iterations[self.iteration].update(values)
+
+
+class NPENASBO(NPENAS):
+    """NPENAS-BO: the GIN with a mean/SD head, one independent Thompson draw per candidate."""
+
+    acquisition = "its"
+    default_predictor = {"type": "gin", "head": "gaussian", "activation": "celu", "epochs": 1000}
+    options = _options(default_predictor, "The predictor, with a predicted SD (default: the authors' GIN with the "
+                       "mean/SD head, celu, 1000 epochs).")
+
+
+class NPENASNP(NPENAS):
+    """NPENAS-NP: the plain GIN regressor, the best predicted candidates."""
+
+    acquisition = "greedy"
+    default_predictor = {"type": "gin"}
+    options = _options(default_predictor, "The predictor (default: the authors' GIN regressor, relu, sigmoid x "
+                       "rate, 300 epochs).")

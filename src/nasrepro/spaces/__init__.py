@@ -63,6 +63,22 @@ class Operators:
     def graphs(self) -> Graphs:
         raise NotImplementedError
 
+    # Token sequences (the NAO / SemiNAS encoder-decoder): token 0 is reserved (the decoder's start symbol,
+    # and padding where a cell is shorter than the longest), every other token is a connection or an op.
+    def sequences(self) -> np.ndarray:
+        """Every architecture as a token sequence: (N, L) int64, row i = id i."""
+        raise NotImplementedError
+
+    def sequence_tokens(self) -> np.ndarray:
+        """(L, V) bool: the tokens a constrained decoder may emit at each position (V: vocabulary size,
+        token 0 included)."""
+        raise NotImplementedError
+
+    def id_of_sequence(self, sequence) -> int | None:
+        """The id of the architecture a token sequence describes, or None if the sequence is not a valid
+        cell or its cell is not in this benchmark. id_of_sequence(sequences()[i]) == i."""
+        raise NotImplementedError
+
 
 class Space:
     """One search space's declaration; subclasses fill the class attributes and the methods."""

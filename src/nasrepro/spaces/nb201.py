@@ -262,6 +262,24 @@ class NB201Operators(Operators):
         return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops])
 
 
+    def sequences(self) -> np.ndarray:
+        """The cell sequence: the op of each of the six edges in cell-string order (1<-0, 2<-0, 2<-1, 3<-0,
+        3<-1, 3<-2), token op index + 1; the connections are fixed, so they take no tokens."""
+        return self.ops.astype(np.int64) + 1
+
+    def sequence_tokens(self) -> np.ndarray:
+        allowed = np.ones((NUM_EDGES, len(OPS) + 1), dtype=bool)
+        allowed[:, 0] = False
+        return allowed
+
+    def id_of_sequence(self, sequence) -> int | None:
+        ops = np.asarray(sequence, dtype=np.int64) - 1
+        if ops.shape != (NUM_EDGES,) or ops.min() < 0 or ops.max() >= len(OPS):
+            return None
+        found = self.index.id_of(ops)
+        return None if found < 0 else found
+
+
 class NB201(Space):
     name = "nb201"
     size = NUM_CELLS

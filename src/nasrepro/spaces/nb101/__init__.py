@@ -72,6 +72,24 @@ class NB101Operators(Operators):
         return Graphs(matrices.astype(np.float32), onehot[codes.astype(np.int64)])  # code -1 -> the zero row
 
 
+    def sequences(self) -> np.ndarray:
+        """SemiNAS's length-27 sequence of each pruned cell (`cells.sequences_of_cells`)."""
+        return cells.sequences_of_cells(*cells.padded_cells(self.cells))
+
+    def sequence_tokens(self) -> np.ndarray:
+        """Connection positions: 1 or 2; op positions: 3..6 (the authors' decoder lets any op, output
+        included, take any vertex; such cells are invalid and dropped by `id_of_sequence`)."""
+        allowed = np.zeros((cells.SEQUENCE_LENGTH, cells.SEQUENCE_VOCABULARY), dtype=bool)
+        allowed[:, 1:3] = True
+        allowed[cells.SEQUENCE_OP_POSITIONS, 1:3] = False
+        allowed[cells.SEQUENCE_OP_POSITIONS, 3:] = True
+        return allowed
+
+    def id_of_sequence(self, sequence) -> int | None:
+        cell = cells.cell_of_sequence(sequence)
+        return None if cell is None else self.lookup.id_of(*cell)
+
+
 class NB101(Space):
     name = "nb101"
     size = cells.NUM_CELLS

@@ -226,3 +226,58 @@ def mutate_genotype(matrix: np.ndarray, codes: np.ndarray, rng: np.random.Genera
     name = "the genotype" if parent is None else f"architecture {parent}"
     raise NasReproError(f"regularized evolution: no mutation of {name} gave a valid NAS-Bench-101 cell of the "
                         f"benchmark in {max_attempts} attempts")
+
+
+# ------------------------------------------------------------------------- token sequences (NAO, SemiNAS)
+# SemiNAS's NAS-Bench-101 sequence (renqianluo/SemiNAS nasbench/utils.py, convert_arch_to_seq): for each
+# vertex 1..6, one token per earlier vertex (1 no edge, 2 edge), then its op token (conv1x1 3, conv3x3 4,
+# maxpool 5, output 6); the vertices a pruned cell lacks are all 0 (padding). Length (7 + 2) * 6 / 2 = 27.
+SEQUENCE_LENGTH = (MAX_VERTICES + 2) * (MAX_VERTICES - 1) // 2
+SEQUENCE_VOCABULARY = 7
+OP_TOKEN_OFFSET = 2  # op code (conv1x1 1 .. output 4) + 2
+_COLUMN_START = [(column - 1) * (column + 2) // 2 for column in range(1, MAX_VERTICES)]
+SEQUENCE_OP_POSITIONS = [start + column for start, column in zip(_COLUMN_START, range(1, MAX_VERTICES))]
+
+
+def sequences_of_cells(matrices: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    """(N, 27) int64 sequences of pruned cells as `padded_cells` returns them."""
+    matrices = np.asarray(matrices)
+    ops = np.asarray(ops)
+    present = ops >= 0  # vertex v exists
+    sequences = np.zeros((len(ops), SEQUENCE_LENGTH), dtype=np.int64)
+    for column, start in zip(range(1, MAX_VERTICES), _COLUMN_START):
+        block = np.concatenate([matrices[:, :column, column].astype(np.int64) + 1,
+                                ops[:, column, None].astype(np.int64) + OP_TOKEN_OFFSET], axis=1)
+        sequences[:, start : start + column + 1] = np.where(present[:, column, None], block, 0)
+    return sequences
+
+
+def cell_of_sequence(sequence) -> tuple[np.ndarray, np.ndarray] | None:
+    """(n x n matrix, n op codes) of a sequence, vertices up to the first all-zero column; None when the
+    tokens do not describe a cell (a zero inside a present column, a non-zero after the padding, an
+    interior output, a last vertex that is not the output). Whether the cell is valid is not checked."""
+    sequence = np.asarray(sequence, dtype=np.int64)
+    if sequence.shape != (SEQUENCE_LENGTH,):
+        return None
+    n = 1
+    for column, start in zip(range(1, MAX_VERTICES), _COLUMN_START):
+        block = sequence[start : start + column + 1]
+        if not block.any():
+            break
+        if (block == 0).any():
+            return None
+        n += 1
+    if n < MAX_VERTICES and sequence[_COLUMN_START[n - 1]:].any():  # tokens after the padding
+        return None
+    matrix = np.zeros((n, n), dtype=np.int64)
+    codes = np.full(n, CODE_INPUT, dtype=np.int64)
+    for column in range(1, n):
+        start = _COLUMN_START[column - 1]
+        bits = sequence[start : start + column] - 1
+        if not np.isin(bits, (0, 1)).all():
+            return None
+        matrix[:column, column] = bits
+        codes[column] = sequence[start + column] - OP_TOKEN_OFFSET
+    if n < 2 or codes[-1] != CODE_OUTPUT or not np.isin(codes[1:-1], INTERIOR_CODES).all():
+        return None
+    return matrix, codes

@@ -31,12 +31,14 @@ METHODS = {
     "bananas": "nasrepro.searchers.bananas:Bananas",
     "seminas": "nasrepro.searchers.seminas:SemiNAS", "nao": "nasrepro.searchers.seminas:NAO",
     "lanas": "nasrepro.searchers.lanas:LaNAS",
+    "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",
     "gbrt": "nasrepro.predictors.trees:GBRTRegressor",
     "random_forest": "nasrepro.predictors.trees:RandomForestRegressor",
     "gcn": "nasrepro.predictors.gcn:GCNRegressor",
+    "gin": "nasrepro.predictors.gin:GINRegressor",
 }
 ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors"}
 BUILTIN = {"method": METHODS, "predictor": PREDICTORS}

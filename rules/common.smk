@@ -40,7 +40,7 @@ def source_identity(source):
 def benchmark_identity(bench):
     """What determines a benchmark's table: its space, dataset, splits and file (not its caption)."""
     spec = config["benchmarks"][bench]
-    return {key: spec[key] for key in ("space", "dataset", "fit_split", "file") if key in spec}
+    return {key: spec[key] for key in ("space", "dataset", "fit_split", "file", "expected_size") if key in spec}
 
 
 def search_inputs(wildcards):

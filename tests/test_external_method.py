@@ -16,7 +16,7 @@ from test_workflow import show
 
 PLUGINS = Path(__file__).parent / "plugins"
 CONFIG = {
-    "data": {"allow_download": False},
+    "data": {"allow_download": False, "verify_raw": False},  # synthetic raw files placed by hand
     "benchmarks": {"syn": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid"}},
     "methods": {"hill": {"type": "my_methods:HillClimber", "label": "Hill climbing", "patience": 4},
                 "random": {"type": "random", "label": "Random Search"}},

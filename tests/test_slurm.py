@@ -49,7 +49,7 @@ METHODS = ("weaknas", "regularized_evolution", "random")
 def experiment_config() -> dict:
     """Two seeds of WeakNAS (a tiny MLP), R-EA and random search, 30 queries on synthetic NAS-Bench-201."""
     return {
-        "data": {"mirror": None, "allow_download": False},
+        "data": {"mirror": None, "allow_download": False, "verify_raw": False},  # synthetic raw files
         "benchmarks": {"nb201-cifar10": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid",
                                          "encoding": "onehot30"}},
         "methods": {

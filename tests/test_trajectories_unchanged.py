@@ -42,7 +42,7 @@ def test_nb201_trajectory_is_unchanged(name, nb201_synthetic):
 def nb101_300(tmp_path_factory) -> Benchmark:
     folder = tmp_path_factory.mktemp("nb101")
     write_nb101_tfrecord(folder / "nb.tfrecord", random_nb101_cells(300))
-    pipeline.convert_benchmark({"space": "nb101", "dataset": "cifar10", "fit_split": "valid"},
+    pipeline.convert_benchmark({"space": "nb101", "dataset": "cifar10", "fit_split": "valid", "expected_size": 300},
                                {"nb101-only108": str(folder / "nb.tfrecord")}, folder / "table.parquet")
     return Benchmark.load(folder / "table.parquet")
 

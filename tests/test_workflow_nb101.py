@@ -23,10 +23,10 @@ from test_workflow import job_counts, show
 REPO = Path(__file__).resolve().parents[1]
 
 CONFIG = {
-    "data": {"allow_download": False},
+    "data": {"allow_download": False, "verify_raw": False},  # a synthetic file placed in resources/raw/
     "benchmarks": {
-        "nb101-cifar10": {"space": "nb101", "dataset": "cifar10", "fit_split": "valid"},
-        "nb101-cifar10-test": {"space": "nb101", "dataset": "cifar10", "fit_split": "test",
+        "nb101-cifar10": {"space": "nb101", "dataset": "cifar10", "fit_split": "valid", "expected_size": 300},
+        "nb101-cifar10-test": {"space": "nb101", "dataset": "cifar10", "fit_split": "test", "expected_size": 300,
                                "paper_column": "nb101-cifar10"},
     },
     "methods": {

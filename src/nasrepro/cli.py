@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import config as cfg, plugins
-from .errors import NasReproError
+from .errors import NasReproError, one_line
 from .pipeline import search
 
 
@@ -49,8 +50,16 @@ def main(argv: list[str] | None = None) -> int:
                args.features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
                out / f"{args.seed}.json")
     except NasReproError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 130
+    except Exception as error:  # one line, never a traceback dump; NASREPRO_TRACEBACK=1 shows it
+        if os.environ.get("NASREPRO_TRACEBACK"):
+            raise
+        print(f"error: {one_line(error)} (NASREPRO_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -62,12 +62,51 @@ def validate(config: dict, source: str = "config.yaml") -> dict:
     """Raise NasReproError with one line naming the key at fault; return the config, its method grids
     expanded in place (see `_expand_grids`)."""
     _expand_grids(config, source)
+    _check_seeds(config, source)  # before the schema, whose message for `seeds` names no reason
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise NasReproError(_one_line(errors[0], source))
     _check_references(config, source)
     return config
+
+
+def _check_seeds(config: dict, source: str) -> None:
+    """`seeds`: a whole number >= 1 (seeds 0..n-1) or a list of distinct integers >= 0; one specific line
+    per mistake (2.0 is not a number of seeds: YAML floats are refused, never truncated)."""
+    experiments = config.get("experiments")
+    for name, experiment in (experiments.items() if isinstance(experiments, dict) else []):
+        if not isinstance(experiment, dict) or "seeds" not in experiment:
+            continue
+        value, key = experiment["seeds"], f"{source}: key 'experiments.{name}.seeds'"
+        whole = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+        if isinstance(value, list):
+            if not value:
+                raise NasReproError(f"{key}: the seed list is empty; give at least one seed")
+            for position, seed in enumerate(value):
+                if not whole(seed):
+                    raise NasReproError(f"{key}: seed {seed!r} (item {position}) is not an integer; seeds are "
+                                        "integers >= 0, e.g. [0, 1, 2]")
+                if seed < 0:
+                    raise NasReproError(f"{key}: seed {seed} (item {position}) is negative; seeds are integers >= 0")
+            repeated = sorted({seed for seed in value if value.count(seed) > 1})
+            if repeated:
+                raise NasReproError(f"{key}: seed {repeated[0]} is listed more than once; each seed runs once")
+        elif not whole(value):
+            raise NasReproError(f"{key}: {value!r} is neither a number of seeds (an integer >= 1, e.g. 3 for seeds "
+                                "0..2) nor a list of integer seeds")
+        elif value < 1:
+            raise NasReproError(f"{key}: {value} seeds would run nothing; give an integer >= 1 (or a list of seeds)")
+
+
+def _check_predictor_defaults(config: dict, source: str) -> None:
+    """`predictor_defaults`: each type exists and each option is one it declares, with a valid value."""
+    for kind, options in config.get("predictor_defaults", {}).items():
+        try:
+            cls = predictor_class({"type": kind})
+        except NasReproError as error:
+            raise NasReproError(f"{source}: key 'predictor_defaults.{kind}': {error}") from None
+        _check_block(cls, options, f"predictor_defaults.{kind}", f"predictor type {kind!r}", source)
 
 
 def _check_references(config: dict, source: str) -> None:
@@ -77,6 +116,7 @@ def _check_references(config: dict, source: str) -> None:
         except NasReproError as error:
             raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
     _check_methods(config, source)
+    _check_predictor_defaults(config, source)
     _check_experiments(config, source)
     unknown = [name for name in config.get("run", []) if name not in config["experiments"]]
     if unknown:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -34,20 +35,37 @@ def git_blob_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(path: Path, source: Source, shown_name: str | os.PathLike) -> None:
-    """Raise naming the file, the expected and the actual value if the checksum differs."""
+def verify(path: Path, source: Source, shown_name: str | os.PathLike, hint: str = "") -> str:
+    """Raise naming the file, the expected and the actual value if the checksum differs; else return what was
+    checked ("sha256 <hex>" or "git blob id <hex>")."""
     if source.sha256:
         kind, expected, actual = "sha256", source.sha256, sha256_of(path)
     else:
         kind, expected, actual = "git blob id", source.git_blob, git_blob_of(path)
     if actual != expected:
-        raise NasReproError(f"checksum mismatch for {shown_name}: expected {kind} {expected}, got {actual}")
+        raise NasReproError(f"checksum mismatch for {shown_name}: expected {kind} {expected}, got {actual}"
+                            + (f"; {hint}" if hint else ""))
+    return f"{kind} {actual}"
 
 
 def resolve_mirror(mirror: str | os.PathLike | None) -> Path | None:
     """The mirror folder: the config value if given, else $NASREPRO_MIRROR, else none."""
     chosen = mirror or os.environ.get(MIRROR_ENV) or None
     return Path(chosen).expanduser() if chosen else None
+
+
+def _mirror_origin(mirror: str | os.PathLike | None) -> str:
+    return "data.mirror" if mirror else f"${MIRROR_ENV}"
+
+
+def check_mirror(mirror: str | os.PathLike | None) -> Path | None:
+    """The mirror folder, refused in one line when one is configured but is not an existing folder."""
+    mirror_dir = resolve_mirror(mirror)
+    if mirror_dir is not None and not mirror_dir.is_dir():
+        state = "is not a folder" if mirror_dir.exists() else "does not exist"
+        raise NasReproError(f"the mirror folder {mirror_dir} ({_mirror_origin(mirror)}) {state}: fix the path, "
+                            f"or unset it to download from the pinned URLs")
+    return mirror_dir
 
 
 def _fetch_url(url: str, target: Path, retries: int, timeout: float) -> None:
@@ -78,11 +96,16 @@ def fetch(
     falls back to the URL unless `allow_download` is false. A file that fails its checksum is never left at `destination`.
     """
     destination = Path(destination)
-    mirror_dir = resolve_mirror(mirror)
+    mirror_dir = check_mirror(mirror)
     mirrored = mirror_dir / source.mirror_path if mirror_dir else None
     with atomic_path(destination) as tmp:
         if mirrored is not None and mirrored.is_file():
-            shutil.copyfile(mirrored, tmp)
+            try:
+                shutil.copyfile(mirrored, tmp)
+            except OSError as error:
+                raise NasReproError(f"{mirrored}: cannot copy from the mirror ({error.strerror or error}"
+                                    f"{': ' + str(error.filename) if error.filename and str(error.filename) != str(mirrored) else ''}); "
+                                    "check its permissions and the free disk space") from None
             origin = str(mirrored)
         else:
             if not allow_download:
@@ -90,11 +113,16 @@ def fetch(
                 raise NasReproError(
                     f"{source.mirror_path} is not in {where} and downloads are off (data.allow_download: false)"
                 )
-            if mirrored is not None:
-                log.warning("%s is not in the mirror %s; downloading %s", source.mirror_path, mirror_dir, source.url)
+            if mirrored is not None:  # never silent: one line on the terminal, not only in the log
+                notice = (f"nasrepro: {source.mirror_path} is not in the mirror {mirror_dir}; downloading {source.url} "
+                          "(data.allow_download: false refuses instead)")
+                log.warning(notice)
+                print(notice, file=sys.__stderr__, flush=True)
             _fetch_url(source.url, tmp, retries, timeout)
             origin = source.url
-        verify(tmp, source, shown_name=mirrored if origin == str(mirrored) else destination)
+        verify(tmp, source, shown_name=mirrored if origin == str(mirrored) else destination,
+               hint="the mirror's copy is not the published file: replace it" if origin == str(mirrored)
+               else "the download is corrupt or the file changed upstream: rerun, or report it")
     return origin
 
 
@@ -105,5 +133,19 @@ def why_unavailable(source: Source, destination: str | os.PathLike, mirror: str 
     mirror_dir = resolve_mirror(mirror)
     if Path(destination).is_file() or allow_download or (mirror_dir and (mirror_dir / source.mirror_path).is_file()):
         return None
-    where = f"not in the mirror {mirror_dir}" if mirror_dir else "no mirror is configured"
+    if mirror_dir is not None and not mirror_dir.is_dir():
+        where = f"the mirror folder {mirror_dir} ({_mirror_origin(mirror)}) does not exist"
+    else:
+        where = f"not in the mirror {mirror_dir}" if mirror_dir else "no mirror is configured"
     return f"{source.mirror_path} is not at {destination}, {where}, and downloads are off (data.allow_download: false)"
+
+
+def reverify(path: str | os.PathLike, source: Source) -> dict:
+    """Check a raw file again against its pinned checksum right before it is used (a file replaced in
+    resources/raw/ after its fetch is refused); returns what was checked and when, for the provenance."""
+    import datetime
+
+    checked = verify(Path(path), source, shown_name=path,
+                     hint=f"it changed after it was fetched: delete it and rerun to fetch {source.name} again")
+    return {"verified": checked, "verified_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "verified_when": "before conversion (and at fetch)"}

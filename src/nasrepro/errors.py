@@ -3,3 +3,26 @@
 
 class NasReproError(Exception):
     """Bad input or a failed check; its message is one line meant for the user."""
+
+
+def one_line(error: BaseException) -> str:
+    """The line a user sees for `error`: the project's own message; a file error with its path and what to
+    do; anything else with its type, marked as unexpected (the traceback goes to the log, not the terminal)."""
+    if isinstance(error, NasReproError):
+        text = str(error)
+    elif isinstance(error, KeyboardInterrupt):
+        text = "interrupted (Ctrl-C): nothing half-written is kept; rerun the same command to continue"
+    elif isinstance(error, OSError):
+        what = error.strerror or str(error)
+        where = f"{error.filename}: " if error.filename else ""
+        hint = {13: "check the file's permissions", 28: "free some disk space and rerun",
+                2: "check the path (a missing input is re-made by rerunning the workflow)",
+                122: "free some disk space (quota) and rerun"}.get(error.errno, "check the file and rerun")
+        text = f"{where}{what} ({hint})"
+    elif isinstance(error, RecursionError):
+        text = f"input nested too deeply to read ({error}); the file is malformed"
+    elif isinstance(error, (ValueError, TypeError, KeyError)):
+        text = f"bad value: {type(error).__name__}: {error}"
+    else:
+        text = f"unexpected {type(error).__name__}: {error} (likely a bug: please report it with the log)"
+    return " ".join(text.split())  # one line, whatever the message held

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import NasReproError
 from .metrics import competition_ranks
 
 TRAJECTORY_COLUMNS = ["query", "arch_id", "fit_label", "test_label", "test_rank", "iteration", "repeat"]
@@ -32,7 +33,12 @@ class Oracle:
         return len(self._rows)
 
     def query(self, ids, iteration: int) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
+        asked = np.asarray(ids)
+        if asked.dtype.kind not in "iu" and asked.size:
+            # never truncate: a float id (3.7 answered as 3) or a bool mask is a searcher bug
+            raise NasReproError(f"the searcher asked for architecture ids of type {asked.dtype} "
+                                f"(e.g. {asked.ravel()[:3].tolist()}); ids must be integers")
+        ids = asked.astype(np.int64).ravel()
         if ids.size and (ids.min() < 0 or ids.max() >= len(self._fit)):
             raise IndexError(f"architecture id out of range 0..{len(self._fit) - 1}")
         for arch_id in ids:

@@ -12,6 +12,7 @@ from . import analysis, config as cfg, download, encodings, tables
 from .benchmark import Benchmark, write_table
 from .figures import curves as curve_plots, dynamics as dynamics_plots
 from .download import fetch
+from .errors import NasReproError
 from .io import atomic_path, write_json, write_parquet, write_text
 from .runner import Budget, environment, run_search
 from .searchers.weaknas import APPROXIMATE_SAMPLING
@@ -27,9 +28,14 @@ def fetch_source(name: str, destination: str | Path, data: dict) -> None:
     log.info("%s <- %s (checksum verified)", destination, origin)
 
 
-def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path) -> None:
+def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path, verify: bool = False) -> None:
+    """The canonical table from the raw files. `verify` (the workflow's `data.verify_raw`, default true
+    there): each file is checked again against its pinned checksum first; the provenance says which."""
+    verified = {name: download.reverify(path, get_source(name)) if verify else
+                {"verified_when": "not re-verified before conversion (data.verify_raw: false, or a direct call)"}
+                for name, path in raw_files.items()}
     table, meta = get_space(bench["space"]).convert(bench, {k: Path(v) for k, v in raw_files.items()})
-    meta["sources"] = {name: {"file": str(path), **_checksums(name)} for name, path in raw_files.items()}
+    meta["sources"] = {name: {"file": str(path), **_checksums(name), **verified[name]} for name, path in raw_files.items()}
     write_table(table, meta, output)
 
 
@@ -50,8 +56,10 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
            trajectory_out, iterations_out, metadata_out, progress=True) -> None:
     """One search job from its run specification (`config.run_spec`); `names` (experiment, benchmark and
     method names) only label the metadata."""
+    if seed < 0:
+        raise NasReproError(f"seed {seed} is negative: seeds are integers >= 0")
     benchmark = Benchmark.load(table_path)
-    features = np.load(features_path) if features_path else None
+    features = load_features(features_path) if features_path else None
     result = run_search(
         benchmark, features, spec["method"], seed, Budget.from_config(spec["budget"], benchmark.size),
         charge_repeats=spec["charge_repeats"], label_mode=spec["label_mode"], record_pools=spec["record_pools"],
@@ -65,9 +73,41 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
              result.metadata["queries_used"], result.metadata["queries_to_optimum"], result.metadata["wall_seconds"])
 
 
+def load_features(path: str | Path) -> np.ndarray:
+    """An encoding written by `encode_benchmark`; a truncated or foreign file is named in one line."""
+    try:
+        features = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise NasReproError(f"{path}: cannot read the encoding ({error}); delete it and rerun to re-encode") from None
+    if not isinstance(features, np.ndarray) or features.ndim != 2 or not np.isfinite(features).all():
+        raise NasReproError(f"{path}: not an encoding (a finite 2-D array); delete it and rerun to re-encode")
+    return features
+
+
 def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out) -> None:
-    for frame, out in zip(analysis.collect(run_paths, keys), (summary_out, trajectories_out, iterations_out)):
+    """The experiment's runs, tidy. If this fails, the experiment's tables and figures (made from the
+    previous collection) are removed, so none outlives its inputs unnoticed; the error says so."""
+    from . import analysis
+
+    try:
+        frames = analysis.collect(run_paths, keys)
+    except Exception as error:
+        removed = remove_stale_outputs(Path(summary_out).parent)
+        if removed and isinstance(error, NasReproError):
+            raise NasReproError(f"{error} (the {removed} tables and figures made from the previous runs of this "
+                                f"experiment were removed from {Path(summary_out).parent})") from None
+        raise
+    for frame, out in zip(frames, (summary_out, trajectories_out, iterations_out)):
         write_parquet(frame, out)
+
+
+def remove_stale_outputs(folder: Path) -> int:
+    """Delete the tables and figures of an experiment folder whose aggregation failed; how many."""
+    stale = [p for sub in ("tables", "figures") for p in (folder / sub).glob("*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+        log.warning("removed stale %s (its experiment's collection failed)", path)
+    return len(stale)
 
 
 def report_modes(spec: dict) -> dict[str, str]:
@@ -110,6 +150,9 @@ def render_table(config: dict, experiment: str, table: str, runs: dict | None, c
     if unavailable:
         cells = tables.compare(None, table, rows, columns, labels)
         lines = [f"Not run here: {unavailable}; only the paper's values are shown."]
+        if cells.empty:
+            lines.append(f"The paper prints {PAPER_TABLES[table].split(':')[0]} for other benchmarks only: "
+                         "there is no cell to show.")
     else:
         summary = pd.read_parquet(runs["summary"])
         values = _cell_values(spec, table, summary, runs, report_modes(spec))
@@ -295,13 +338,15 @@ def render_provenance(config: dict, configfiles: list[str], table_paths: list[st
     verified checksums, this environment's package versions, and what could not run here."""
     lines = ["# Provenance", "", "## Configuration", ""]
     lines += [f"- `{path}` (sha256 `{download.sha256_of(Path(path))}`)" for path in configfiles]
-    lines += ["", "## Benchmark data (checksums verified when fetched)", ""]
+    lines += ["", "## Benchmark data (checksums verified when fetched and again before conversion)", ""]
     for path in table_paths:
         meta = Benchmark.read_meta(path)
         lines.append(f"- `{path}`: {meta.get('space')} {meta.get('dataset')}, fit on `{meta.get('fit_split')}`, "
                      f"report `{meta.get('test_split')}`")
         lines += [f"  - `{name}` from <{source['url']}>: "
                   + (f"sha256 `{source['sha256']}`" if source.get("sha256") else f"git blob `{source['git_blob']}`")
+                  + (f", verified at fetch and again before conversion ({source['verified_at']})"
+                     if source.get("verified_at") else f", {source.get('verified_when', 'verified at fetch only')}")
                   for name, source in meta.get("sources", {}).items()]
     env = environment()
     lines += ["", "## Software", "", f"- Python {env['python']} on {env['platform']}; device: {env['device']}"]

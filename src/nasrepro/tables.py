@@ -160,8 +160,9 @@ def display(cells: pd.DataFrame) -> pd.DataFrame:
             "Difference": (f"{row['difference']:+.{digits}f}" if np.isfinite(row["difference"]) else "–"),
             "Verdict": row["verdict"] or "no paper value",
         }
-    shown = pd.DataFrame([fmt(row) for _, row in cells.astype({"queries": float}).iterrows()])
-    return shown if cells["queries"].notna().any() else shown.drop(columns=["Queries"])
+    columns = ["Benchmark", "Method", "Queries", "Metric", "Seeds", "Mean", "SD", "95% CI", "Paper", "Difference", "Verdict"]
+    shown = pd.DataFrame([fmt(row) for _, row in cells.astype({"queries": float}).iterrows()], columns=columns)
+    return shown if cells["queries"].notna().any() else shown.drop(columns=["Queries"])  # no rows: no budget column
 
 
 def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -> pd.DataFrame:
@@ -183,6 +184,8 @@ def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -
             "p (two-sided)": f"{p:.3g}" if np.isfinite(p) else "–",
         })
     shown = pd.DataFrame(rows)
+    if shown.empty:
+        return pd.DataFrame(columns=["Benchmark", "Metric", "Method", "Seeds", "Mean", "SD", "95% CI"])
     return shown if tests["queries"].notna().any() else shown.drop(columns=["Queries"])
 
 

@@ -31,6 +31,11 @@ PRECISIONS = ("fp32", "bf16")
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        from ..errors import NasReproError
+
+        raise NasReproError(f"predictor option device: {device!r}, but no CUDA GPU is visible to this job; "
+                            "use device: auto (GPU when present) or cpu")
     return torch.device(device)
 
 

@@ -80,6 +80,24 @@ def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def _accuracy(frame: pd.DataFrame, column: str, path: Path, percent: bool = True) -> pd.Series:
+    """A column of accuracies (or, `percent=False`, times) as floats; the first non-numeric, non-finite or
+    out-of-range value stops the conversion with one line naming the file, the line and the value."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = ~np.isfinite(values.to_numpy()) & raw.notna().to_numpy()  # NaN where a value was given: not a number
+    if percent:
+        bad |= np.isfinite(values.to_numpy()) & ((values.to_numpy() < 0) | (values.to_numpy() > 100))
+    else:
+        bad |= np.isfinite(values.to_numpy()) & (values.to_numpy() < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        expected = "a finite accuracy in [0, 100] %" if percent else "a finite non-negative number"
+        raise NasReproError(f"{path}: line {row + 2} (architecture {row}), column {column!r}: {raw.iloc[row]!r} is not "
+                            f"{expected} ({int(bad.sum())} such value(s)); the file is corrupt: delete it and fetch it again")
+    return values
+
+
 def convert(dataset: str, fit_split: str, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
     """Build the canonical table and its provenance from the raw files named by `required_sources`.
 
@@ -109,15 +127,15 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path]) -> tuple[pd.Da
             raise NasReproError(f"{avg_path}: column 'index' is not 0..{NUM_CELLS - 1} in order")
         if not (avg["arch_str"].astype(str).to_numpy() == table["cell"].to_numpy()).all():
             raise NasReproError(f"{avg_path}: arch_str disagrees with {nats_path} on the cell of some index")
-        table["test_label"] = avg["test-accuracy"].astype(float)
-        table["train_label"] = avg["train-accuracy"].astype(float)
-        table["train_time"] = avg["train-all-time"].astype(float)
+        table["test_label"] = _accuracy(avg, "test-accuracy", avg_path)
+        table["train_label"] = _accuracy(avg, "train-accuracy", avg_path)
+        table["train_time"] = _accuracy(avg, "train-all-time", avg_path, percent=False)
         label_file["test_label"] = avg_path
         if fit_split == "x-valid":
-            table["fit_label"] = avg["valid-accuracy"].astype(float)
+            table["fit_label"] = _accuracy(avg, "valid-accuracy", avg_path)
             label_file["fit_label"] = avg_path
     else:
-        table["test_label"] = nats[nats_column].astype(float)
+        table["test_label"] = _accuracy(nats, nats_column, nats_path)
     if fit_split == "test":
         table["fit_label"] = table["test_label"]
         label_file["fit_label"] = label_file["test_label"]
@@ -260,7 +278,6 @@ class NB201Operators(Operators):
         node_ops[:, -1] = len(GRAPH_OPS) - 1
         adjacency = np.broadcast_to(_graph_adjacency(), (self.size, GRAPH_NODES, GRAPH_NODES))
         return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops])
-
 
     def sequences(self) -> np.ndarray:
         """The cell sequence: the op of each of the six edges in cell-string order (1<-0, 2<-0, 2<-1, 3<-0,

@@ -213,6 +213,8 @@ def convert(path: Path, fit_split: str = "valid", expected_cells: int | None = N
             item = decode_json(data.decode("utf-8"))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError
             raise fail(number, f"data is not UTF-8 JSON (starts {data[:40]!r})") from None
+        except RecursionError:  # JSON nested deeper than Python's recursion limit: never a NAS-Bench-101 record
+            raise fail(number, f"data is JSON nested too deeply to be a record (starts {data[:40]!r})") from None
         if type(item) is not list or len(item) != 5:
             raise fail(number, "data is not a JSON list [module_hash, epochs, raw_adjacency, raw_operations, "
                                "raw_metrics]") from None

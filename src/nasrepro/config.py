@@ -226,16 +226,19 @@ def load(*paths: str | Path) -> dict:
     for path in paths:
         config = merge(config, read_yaml(path))
     source = " + ".join(map(str, paths))
-    return validate(prepare(config, Path.cwd(), source), source=source)
+    roots = [Path.cwd(), *(folder for path in paths for folder in Path(path).resolve().parents)]
+    return validate(prepare(config, roots, source), source=source)
 
 
-def prepare(config: dict, root: str | Path, source: str = "config") -> dict:
-    """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names
-    (relative to `root`, the repository). Returns the config."""
+def prepare(config: dict, roots: str | Path | list, source: str = "config") -> dict:
+    """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names,
+    relative to the first of `roots` (the repository; for the CLI also the overlay's folders) that holds
+    it. Returns the config."""
     if "extends" in config:
-        base_path = Path(root) / config["extends"]
-        if not base_path.is_file():
-            raise NasReproError(f"{source}: key 'extends': {base_path} does not exist")
+        candidates = [Path(root) / config["extends"] for root in (roots if isinstance(roots, list) else [roots])]
+        base_path = next((path for path in candidates if path.is_file()), None)
+        if base_path is None:
+            raise NasReproError(f"{source}: key 'extends': {config['extends']} is not in {candidates[0].parent}")
         merged = merge(read_yaml(base_path), {k: v for k, v in config.items() if k != "extends"})
         config.clear()
         config.update(merged)

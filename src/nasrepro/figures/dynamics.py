@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
@@ -12,6 +13,14 @@ from .style import STYLE, save
 
 DYNAMICS_COLUMNS = ["pred_top1_rank", "p_top50_pool_fit", "p_top50_pool_test", "kendall_tau_top50_fit",
                     "kendall_tau_top50_test"]
+# Panel (c)'s lines: column -> (marker and line style, legend name).
+PANEL_C = {
+    "p_top50_pool_test": ("^-", "P(a pool draw is a true top-50), by test accuracy"),
+    "p_top50_pool_fit": ("^--", "P(a pool draw is a true top-50), by fitting label"),
+    "kendall_tau_top50_test": ("*-", "Kendall tau on the true top-50, by test accuracy"),
+    "kendall_tau_top50_fit": ("*--", "Kendall tau on the true top-50, by fitting label"),
+}
+EDF_QUANTILE = 0.99  # panel (b) shows errors up to this quantile: where the iterations' curves differ
 
 
 def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], caption: str, png: str | Path,
@@ -31,20 +40,27 @@ def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], caption: s
             row[0].plot(means["iteration"], means["pred_top1_rank"], marker="o", label="predicted top-1 (mean)")
             row[0].axhline(1, color="black", linestyle=":", label="global optimum (rank 1)")
             row[0].set_yscale("log")
-            row[0].legend(loc="upper right")
+            row[0].legend(loc="lower left")
             row[0].set(title=f"(a) {name}", xlabel="Iteration", ylabel="Test rank of predicted top-1 (mean)")
             shown = sorted(runs["iteration"].unique())[:max_edf_iterations]
+            pooled = []
             for iteration in shown:
                 errors = np.sort(np.concatenate(runs.loc[runs["iteration"] == iteration, "top200_test_errors"].to_list()))
                 row[1].step(errors, np.arange(1, len(errors) + 1) / len(errors), where="post", label=f"iteration {iteration}")
+                pooled.append(errors)
+            if pooled:
+                pooled = np.concatenate(pooled)
+                low, high = pooled.min(), np.quantile(pooled, EDF_QUANTILE)
+                row[1].set_xlim(low - 0.05 * (high - low), high + 0.05 * (high - low))
             row[1].set(title="(b) Error EDF of the predicted top-200", xlabel="Test error (%)", ylabel="Cumulative fraction")
             row[1].legend(loc="lower right")
-            for column, style in [("p_top50_pool_test", "^-"), ("p_top50_pool_fit", "^--"),
-                                  ("kendall_tau_top50_test", "*-"), ("kendall_tau_top50_fit", "*--")]:
+            for column, (style, legend) in PANEL_C.items():
                 if column in means:
-                    row[2].plot(means["iteration"], means[column], style, label=column.replace("_", " "))
-            row[2].set(title="(c) P(top-50 in pool), Kendall tau on top-50", xlabel="Iteration", ylabel="Mean over seeds")
-            row[2].legend(loc="best")
+                    row[2].plot(means["iteration"], means[column], style, label=legend)
+            row[2].set(title="(c) Pool quality and ranking of the true top-50", xlabel="Iteration", ylabel="Mean over seeds")
+            row[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)  # below: off the data
+            for ax in (row[0], row[2]):
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         figure.suptitle(caption, fontsize=8)
         save(figure, png, pdf)
     return summary

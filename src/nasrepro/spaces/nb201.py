@@ -93,7 +93,9 @@ def _accuracy(frame: pd.DataFrame, column: str, path: Path, percent: bool = True
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         expected = "a finite accuracy in [0, 100] %" if percent else "a finite non-negative number"
-        raise NasReproError(f"{path}: line {row + 2} (architecture {row}), column {column!r}: {raw.iloc[row]!r} is not "
+        value = raw.iloc[row]
+        shown = repr(value) if isinstance(value, str) else f"{float(value):g}"
+        raise NasReproError(f"{path}: line {row + 2} (architecture {row}), column {column!r}: {shown} is not "
                             f"{expected} ({int(bad.sum())} such value(s)); the file is corrupt: delete it and fetch it again")
     return values
 

@@ -97,6 +97,10 @@ use rule convergence as figure1 with:
         **figure_outputs("figure1"),
     log:
         "logs/figures/{experiment}/figure1.log",
+    params:
+        config=config,
+        panels="figure1",
+        protocol=lambda wc: protocol_caption(wc.experiment),
 
 
 use rule convergence as figure5 with:

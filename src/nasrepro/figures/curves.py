@@ -12,17 +12,22 @@ from .style import STYLE, save
 
 
 def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_titles: dict[str, str],
-                       caption: str, png: str | Path, pdf: str | Path, first_query: int = 10) -> None:
-    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method.
+                       caption: str, png: str | Path, pdf: str | Path, first_query: int = 10,
+                       styles: dict[str, dict] | None = None, share_y: bool = False) -> None:
+    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method
+    (`styles`: plot keywords per method, e.g. colour and dash), each panel's legend below it.
 
     The axes start at `first_query` (the end of WeakNAS's first batch), where the methods begin to differ.
     """
     benches = list(dict.fromkeys(curves["benchmark"]))
+    styles = styles or {}
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.4), squeeze=False)
+        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.2), squeeze=False,
+                                    sharey=share_y)
         for ax, bench in zip(axes[0], benches):
             for method, curve in curves[curves["benchmark"] == bench].groupby("method", sort=False):
-                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].max()})")
+                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].max()})",
+                                **styles.get(method, {}))
                 ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
                                 color=line.get_color(), alpha=0.2, linewidth=0)
             ax.set_xscale("log")
@@ -30,10 +35,15 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
             if len(shown):
                 low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
                 ax.set_xlim(first_query, curves["queries"].max())
-                ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+                if not share_y:
+                    ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
             ax.set_title(panel_titles.get(bench, bench))
             ax.set_xlabel("Number of queries")
             ax.set_ylabel("Test accuracy of the found architecture (%)")
-            ax.legend(loc="lower right")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7)  # below: off the data
+        if share_y:
+            shown = curves[curves["queries"] >= first_query]
+            low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
+            axes[0][0].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
         figure.suptitle(textwrap.fill(caption, width=75 * len(benches)), fontsize=8)
         save(figure, png, pdf)

@@ -12,6 +12,7 @@ class Predictor(Configurable):
     """`fit(X, y) -> self`, `predict(X) -> 1-D array`, higher = better. X is a float32 feature matrix
     (input "features") or the cell graphs of the rows (input "graph": `SearchSpace.graphs`)."""
 
+    title: ClassVar[str] = ""  # the name figures show (the config type name when empty)
     input: ClassVar[str] = "features"
     wants_gpu: ClassVar[bool] = False
 

@@ -47,6 +47,7 @@ def normalized_adjacencies(adjacency: torch.Tensor) -> tuple[torch.Tensor, torch
 class GCNRegressor(Predictor):
     input = "graph"
     wants_gpu = True
+    title = "GCN"
     options = {
         "hidden": option(144, "Width of every graph convolution.", type="integer", minimum=1),
         "layers": option(4, "Number of bidirectional graph convolutions.", type="integer", minimum=1),

@@ -64,6 +64,7 @@ def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
 
 class MLPRegressor(Predictor):
     wants_gpu = True
+    title = "MLP"
     options = {
         "hidden_layer_sizes": option([1000, 1000, 1000, 1000], "Width of each hidden layer.",
                                      type="array", items={"type": "integer", "minimum": 1}, minItems=1),

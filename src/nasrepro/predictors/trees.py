@@ -125,6 +125,7 @@ class GBRTRegressor(Predictor):
     rho between the LightGBM and XGBoost predictions 0.92, 0.84, 0.94.
     """
 
+    title = "GBRT"
     options = {
         "n_estimators": option(1000, "Boosting rounds (XGBoost's num_boost_round).", type="integer", minimum=1),
         "max_depth": option(20, "Tree depth (the refactored reference; the old code used 10).", type="integer", minimum=1),
@@ -218,6 +219,7 @@ class RandomForestRegressor(Predictor):
     output is bit-identical for any `n_jobs` (scikit-learn's own predict adds trees in thread order).
     """
 
+    title = "Random forest"
     options = {
         "n_estimators": option(1000, "Trees (1000, the refactored reference; the old code used 500).", type="integer", minimum=1),
         "max_depth": option(10, "Tree depth (null: unlimited, the old code).", type=["integer", "null"], minimum=1),

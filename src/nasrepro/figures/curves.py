@@ -39,7 +39,8 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
                     ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
             ax.set_title(panel_titles.get(bench, bench))
             ax.set_xlabel("Number of queries")
-            ax.set_ylabel("Test accuracy of the found architecture (%)")
+            if ax is axes[0][0] or not share_y:
+                ax.set_ylabel("Test accuracy of the found architecture (%)")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7)  # below: off the data
         if share_y:
             shown = curves[curves["queries"] >= first_query]

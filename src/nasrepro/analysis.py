@@ -72,14 +72,29 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*keys[0], "iteration"]))
 
 
-def describe(values: np.ndarray) -> dict:
-    """Mean, sample SD (ddof=1) and the two-sided 95% t confidence interval of the mean."""
+BOOTSTRAP_RESAMPLES = 10_000
+CI_METHODS = {
+    "t": "95% t interval of the mean",
+    "bootstrap": f"95% bootstrap percentile interval of the mean ({BOOTSTRAP_RESAMPLES:,} resamples, seed 0), "
+                 "which stays within the values' range (a query count or rank is never negative)",
+}
+
+
+def describe(values: np.ndarray, interval: str = "t") -> dict:
+    """Mean, sample SD (ddof=1) and a two-sided 95% confidence interval of the mean (`CI_METHODS`)."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     mean = float(values.mean()) if n else np.nan
     sd = float(values.std(ddof=1)) if n > 1 else np.nan
-    half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
+    if n < 2:
+        low = high = np.nan
+    elif interval == "bootstrap":
+        resampled = np.random.default_rng(0).choice(values, size=(BOOTSTRAP_RESAMPLES, n)).mean(axis=1)
+        low, high = (float(q) for q in np.quantile(resampled, [0.025, 0.975]))
+    else:
+        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n))
+        low, high = mean - half, mean + half
+    return {"n": n, "mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
 
 
 def _leaders(signal: np.ndarray) -> np.ndarray:

@@ -17,12 +17,13 @@ from .analysis import describe
 from .io import atomic_path, write_text
 
 NOT_RUN = "reported by the paper, not run here"
-METRICS = {  # metric -> (name in the tables, digits)
-    "test_acc": ("Test Acc (%)", 2),
-    "regret": ("Test Regret (%)", 2),
-    "avg_rank": ("Avg. Rank", 1),
-    "queries_to_optimum": ("Queries to optimum", 1),
+METRICS = {  # metric -> (name in the tables, digits, confidence interval: analysis.CI_METHODS)
+    "test_acc": ("Test Acc (%)", 2, "t"),
+    "regret": ("Test Regret (%)", 2, "bootstrap"),
+    "avg_rank": ("Avg. Rank", 1, "bootstrap"),
+    "queries_to_optimum": ("Queries to optimum", 1, "bootstrap"),
 }
+MIN_SEEDS_TO_JUDGE = 5  # below this many seeds a verdict against the paper says it cannot judge
 PAPER_SD_OF = {"test_acc": "sd", "regret": "sd"}  # the paper's SD column is the spread of both
 VERDICTS = ("within paper SD and our CI", "within paper SD", "within our CI", "outside both")
 KEYS = ["benchmark", "method", "queries", "metric"]
@@ -56,14 +57,18 @@ def summarize(values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, runs in values.groupby(KEYS, sort=False, dropna=False):
         present = runs["value"].dropna().to_numpy()
-        rows.append({**dict(zip(KEYS, key)), **describe(present), "missing": len(runs) - len(present)})
+        interval = METRICS[key[KEYS.index("metric")]][2]
+        rows.append({**dict(zip(KEYS, key)), **describe(present, interval), "missing": len(runs) - len(present)})
     return pd.DataFrame(rows, columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"])
 
 
-def verdict(mean: float, ci_low: float, ci_high: float, paper: float, paper_sd: float) -> str:
-    """Whether the paper's value is within its own SD of our mean, within our 95% CI, both or neither."""
+def verdict(mean: float, ci_low: float, ci_high: float, paper: float, paper_sd: float, n: float) -> str:
+    """Whether the paper's value is within its own SD of our mean, within our 95% CI, both or neither;
+    with fewer than MIN_SEEDS_TO_JUDGE seeds, that there are too few to judge."""
     if not np.isfinite(paper) or not np.isfinite(mean):
         return ""
+    if n < MIN_SEEDS_TO_JUDGE:
+        return f"too few seeds to judge (n={int(n)})"
     within_sd = bool(np.isfinite(paper_sd) and abs(mean - paper) <= paper_sd + 1e-9)
     within_ci = bool(np.isfinite(ci_low) and ci_low - 1e-9 <= paper <= ci_high + 1e-9)
     return VERDICTS[0 if within_sd and within_ci else 1 if within_sd else 2 if within_ci else 3]
@@ -86,7 +91,7 @@ def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None
     only = only.rename(columns={"value": "paper"}).assign(paper_column=only["benchmark"], method=only["row"], status=NOT_RUN)
     cells = pd.concat([matched, only], ignore_index=True)
     cells["difference"] = cells["mean"] - cells["paper"]
-    cells["verdict"] = [verdict(*v) for v in cells[["mean", "ci_low", "ci_high", "paper", "paper_sd"]].to_numpy(float)]
+    cells["verdict"] = [verdict(*v) for v in cells[["mean", "ci_low", "ci_high", "paper", "paper_sd", "n"]].to_numpy(float)]
     cells.loc[cells["status"] == NOT_RUN, "verdict"] = NOT_RUN
     cells.insert(0, "table", table)
     return _ordered(cells)
@@ -108,10 +113,10 @@ def _keys(frame: pd.DataFrame, column: str) -> list[tuple]:
 
 
 def _ordered(cells: pd.DataFrame) -> pd.DataFrame:
-    """The paper's order: benchmark, then budget (largest first), then method, then metric."""
+    """The paper's order: benchmark, then budget (ascending), then method, then metric."""
     metric_order = {m: i for i, m in enumerate(METRICS)}
     first_seen = {name: i for i, name in enumerate(dict.fromkeys(cells["method"]))}
-    return (cells.assign(_q=-cells["queries"].fillna(np.inf), _m=cells["metric"].map(metric_order),
+    return (cells.assign(_q=cells["queries"].fillna(np.inf), _m=cells["metric"].map(metric_order),
                          _r=cells["method"].map(first_seen),
                          _b=pd.Categorical(cells["benchmark"], list(dict.fromkeys(cells["benchmark"]))))
             .sort_values(["_b", "_q", "_r", "_m"], kind="stable").drop(columns=["_q", "_m", "_r", "_b"])
@@ -128,7 +133,7 @@ def mann_whitney(values: pd.DataFrame, reference: str) -> pd.DataFrame:
         runs = {m: part["value"].fillna(worst).to_numpy(float) for m, part in cell.groupby("method", sort=False)}
         for method, ours in runs.items():
             row = {"benchmark": bench, "queries": queries, "metric": metric, "method": method,
-                   **describe(ours[np.isfinite(ours)]), "missing": int((~np.isfinite(ours)).sum())}
+                   **describe(ours[np.isfinite(ours)], METRICS[metric][2]), "missing": int((~np.isfinite(ours)).sum())}
             if method != reference and reference in runs:
                 test = stats.mannwhitneyu(runs[reference], ours, alternative="two-sided")
                 row.update(u_statistic=float(test.statistic), p_value=float(test.pvalue))
@@ -162,6 +167,8 @@ def display(cells: pd.DataFrame) -> pd.DataFrame:
         }
     columns = ["Benchmark", "Method", "Queries", "Metric", "Seeds", "Mean", "SD", "95% CI", "Paper", "Difference", "Verdict"]
     shown = pd.DataFrame([fmt(row) for _, row in cells.astype({"queries": float}).iterrows()], columns=columns)
+    if cells["paper"].isna().all():  # nothing to compare with: no empty comparison columns
+        shown = shown.drop(columns=["Paper", "Difference", "Verdict"])
     return shown if cells["queries"].notna().any() else shown.drop(columns=["Queries"])  # no rows: no budget column
 
 

@@ -25,7 +25,8 @@ from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 
 REPO = Path(__file__).resolve().parents[1]
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+# The benchmark mirror, found as the workflow finds it: $NASREPRO_MIRROR, else ../shared/benchmarks.
+MIRROR = Path(os.environ.get("NASREPRO_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "benchmarks")
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 # Tiny networks on a busy 2-core machine run ~20x slower with intra-op threads fighting the

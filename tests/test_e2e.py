@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import MIRROR
 from test_workflow import job_counts
 
 REPO = Path(__file__).resolve().parents[1]
 RENDER_RULES = re.search(r"^RENDER_RULES := (.*)$", (REPO / "Makefile").read_text(), re.M).group(1).split()
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 KNOWN_FIT_OPTIMA = {"nb201-cifar10": 6111, "nb201-cifar100": 9930, "nb201-imagenet16": 857}
 
 

@@ -5,16 +5,14 @@ computes plan no search job; changing one method option re-runs exactly that met
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import TINY_MLP
+from conftest import MIRROR, TINY_MLP
 from test_workflow import job_blocks, job_counts, show
 
-MIRROR = Path(os.environ.get("NASREPRO_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"))
 CONFIG = {
     "data": {"mirror": str(MIRROR), "allow_download": False, "retries": 3},
     "benchmarks": {"c10": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid"}},

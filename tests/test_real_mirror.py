@@ -14,7 +14,8 @@ from nasrepro.spaces import nb201
 from nasrepro.download import fetch, git_blob_of
 from nasrepro.sources import get_source
 
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+from conftest import MIRROR
+
 MIRRORED = ("nb201-cifar10_avg", "nb201-nats_bench")
 
 pytestmark = pytest.mark.skipif(

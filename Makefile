@@ -6,10 +6,15 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 SNAKEMAKE := $(BIN)/snakemake --cores all $(ARGS)
+# The config arguments of the last `make reproduce` / `make quick` / `make nb201-cpu`: `make report` and
+# `make render` then report on the run just made.
+LAST_RUN := .nasrepro-last-run
+LAST_CONFIG = $(shell cat $(LAST_RUN) 2>/dev/null)
+NB201_CPU := --configfile config.yaml config/offline.yaml config/cpu-ablations.yaml
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
 RENDER_RULES := collect table fair convergence figure1 figure3 figure4 figure5 embed provenance render
 
-.PHONY: install reproduce quick test render report lint clean
+.PHONY: install reproduce quick nb201-cpu test test-fast render report lint clean
 
 install: $(VENV)/.installed
 
@@ -21,19 +26,28 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 reproduce: install
+	echo "" > $(LAST_RUN)
 	$(SNAKEMAKE)
 
 quick: install
+	echo "--configfile config/quick.yaml" > $(LAST_RUN)
 	$(SNAKEMAKE) --configfile config/quick.yaml
+
+nb201-cpu: install  # NAS-Bench-201 only, sized for a CPU (config/cpu-ablations.yaml states every reduction)
+	echo "$(NB201_CPU)" > $(LAST_RUN)
+	$(SNAKEMAKE) $(NB201_CPU)
 
 test: install
 	$(BIN)/python -m pytest -ra --durations=10
 
-render: install  # every table and figure again, from the runs already in results/runs
-	$(BIN)/snakemake render --cores all $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
+test-fast: install  # the inner loop: everything but the end-to-end, real-SLURM and full-config dry-run tests
+	$(BIN)/python -m pytest -ra --durations=10 -m "not e2e and not slurm"
 
-report: install
-	$(SNAKEMAKE) --report report.zip
+render: install  # every table and figure again, from the runs already in results/runs
+	$(BIN)/snakemake render --cores all $(LAST_CONFIG) $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
+
+report: install  # the report of the last run made with make (or of ARGS="--configfile ...")
+	$(BIN)/snakemake --cores all $(LAST_CONFIG) $(ARGS) --report report.zip
 
 lint: install
 	$(BIN)/snakemake --lint

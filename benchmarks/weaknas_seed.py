@@ -1,6 +1,6 @@
 """Speed benchmark: wall time of WeakNAS seed runs to the global optimum on one NAS-Bench-201 dataset.
 
-    python benchmarks/weaknas_seed.py --mirror ../shared/benchmarks --seeds 0 1 2 [--threads 2]
+    python benchmarks/weaknas_seed.py --mirror ../shared/benchmarks --seeds 0 1 2 [--threads 1]
 
 Builds the canonical table from the mirror (nothing is written outside a temporary folder), then runs
 the config.yaml WeakNAS method (paper MLP, 10 + 10 per iteration, Top-100) until the optimum of the
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--mirror", required=True, help="folder with nb201/cifar10_avg.csv and nb201/nats_bench.csv")
     parser.add_argument("--bench", default="nb201-cifar10", help="benchmark name in config.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1, as the workflow)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = cfg.load(str(REPO / "config.yaml"))

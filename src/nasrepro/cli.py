@@ -8,9 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import config as cfg, plugins
+from . import plugins, threads
 from .errors import NasReproError, one_line
-from .pipeline import search
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--table", required=True, help="canonical table (resources/tables/<bench>.parquet)")
     run.add_argument("--features", help="encoding (.npy); needed by methods that use features")
     run.add_argument("--out", required=True, help="folder for <seed>.parquet, .iterations.parquet and .json")
+    run.add_argument("--threads", type=int, default=1,
+                     help="torch / OpenMP threads (default 1, as the workflow's search jobs)")
     args = parser.parse_args(argv)
+    from . import config as cfg  # after parsing: `--help` loads neither pandas nor torch
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         if args.command == "options":
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}'")
         if cfg.uses_features(config, args.method, args.bench) and not args.features:
             raise NasReproError(f"method {args.method!r} needs --features (an encoding .npy)")
+        threads.limit(args.threads)
+        from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
+
         out = Path(args.out)
         names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
         search(cfg.run_spec(config, args.experiment, args.bench, args.method), args.seed, names, args.table,

@@ -6,7 +6,6 @@ Only the runner and the analysis call these: search methods never see the labels
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 TOP_K_TAU = 50  # Figure 3c: Kendall tau and P(sampling a top-50 architecture)
 TOP_K_EDF = 200  # Figure 3b: error EDF of the predicted top-200
@@ -29,6 +28,8 @@ def kendall_tau_top_k(scores: np.ndarray, labels: np.ndarray, k: int = TOP_K_TAU
                       best: np.ndarray | None = None) -> float:
     """Kendall's tau-b between predicted scores and true labels on the k truly best architectures
     (`best`: their ids, when already known)."""
+    from scipy import stats  # here, not at the top: a job without a predictor never loads scipy.stats
+
     best = top_k(labels, k) if best is None else best
     tau = stats.kendalltau(scores[best], labels[best]).statistic
     return float(tau)

@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import analysis, config as cfg, download, encodings, tables
+from . import config as cfg, download, encodings
 from .benchmark import Benchmark, write_table
-from .figures import curves as curve_plots, dynamics as dynamics_plots
 from .download import fetch
 from .errors import NasReproError
 from .io import atomic_path, write_json, write_parquet, write_text
 from .runner import Budget, environment, run_search
-from .searchers.weaknas import APPROXIMATE_SAMPLING
 from .sources import get_source
 from .spaces import get_space
 
 log = logging.getLogger(__name__)
+# analysis and tables (scipy.stats), figures (matplotlib) and the WeakNAS module are imported by the
+# rendering functions that use them: a search job (`search`) never loads them.
 
 
 def fetch_source(name: str, destination: str | Path, data: dict) -> None:
@@ -85,6 +85,8 @@ def load_features(path: str | Path) -> np.ndarray:
 
 
 def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out) -> None:
+    from . import analysis
+
     """The experiment's runs, tidy. If this fails, the experiment's tables and figures (made from the
     previous collection) are removed, so none outlives its inputs unnoticed; the error says so."""
     from . import analysis
@@ -117,6 +119,8 @@ def report_modes(spec: dict) -> dict[str, str]:
 
 
 def _modes_line(config: dict, modes: dict[str, str]) -> str:
+    from . import analysis
+
     grouped: dict[str, list[str]] = {}
     for method, mode in modes.items():
         grouped.setdefault(mode, []).append(cfg.method_label(config, method))
@@ -143,6 +147,8 @@ def render_table(config: dict, experiment: str, table: str, runs: dict | None, c
     """One of the paper's Tables 1-5 from an experiment's collected runs (`runs`: paths of its summary,
     trajectories and iterations), beside the paper's values. `unavailable`: why nothing could run
     (e.g. no NAS-Bench-101 data); the table then holds the paper's values and says so in one line."""
+    from . import tables
+
     spec, methods = config["experiments"][experiment], config["methods"]
     rows = {m: entry.get("paper_row") for m, entry in methods.items()}
     columns = {b: config["benchmarks"][b].get("paper_column", b) for b in spec["benchmarks"]}
@@ -167,6 +173,8 @@ def render_table(config: dict, experiment: str, table: str, runs: dict | None, c
 def _cell_values(spec: dict, table: str, summary: pd.DataFrame, runs: dict, modes) -> pd.DataFrame:
     """Per run, the values of the table's cells: queries to the optimum (Table 5), or test accuracy,
     regret and rank of the architecture found at each budget (Tables 1-4)."""
+    from . import analysis, tables
+
     if table == "table5":
         return tables.optimum_values(summary)
     found = analysis.found_at_budgets(pd.read_parquet(runs["trajectories"]), pd.read_parquet(runs["iterations"]),
@@ -182,6 +190,8 @@ def render_fair(config: dict, experiment: str, runs: dict, csv_out, md_out, tex_
     """The fair-protocol companion of Tables 4 and 5: every method reports the test accuracy of its
     best queried architecture by fitting label (`test_of_best_valid`), and WeakNAS is tested against
     each other method with a two-sided Mann-Whitney U test over seeds."""
+    from . import analysis, tables
+
     spec = config["experiments"][experiment]
     summary = pd.read_parquet(runs["summary"])
     table = "table5" if spec["budget"].get("until_optimum") else "table4"
@@ -221,8 +231,26 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> li
         *modes_line, *_split_lines(summary), *optimum,
         *[f"{cfg.method_label(config, m)}: {_options(cfg.searcher_spec(config, m, spec['benchmarks'][0]))}"
           for m in spec["methods"]],
+        *_precision_line(config, spec),
         *_approximate_line(config, spec),
     ]
+
+
+def _precision_line(config: dict, spec: dict) -> list[str]:
+    """The arithmetic precision each torch-trained predictor ran in (`precision`; fp32 where a predictor
+    has no such option)."""
+    bench = spec["benchmarks"][0]
+    ran = {}
+    for m in spec["methods"]:
+        if cfg.needs_gpu(config, m, bench):
+            options = cfg.resolved_options(config, m, bench)
+            predictor = options.get("predictor")
+            ran[cfg.method_label(config, m)] = (predictor.get("precision") if isinstance(predictor, dict) else None
+                                                 ) or options.get("precision") or "fp32"
+    if not ran:
+        return []
+    return ["Precision of the trained predictors (matrix products): "
+            + "; ".join(f"{label} {precision}" for label, precision in ran.items()) + "."]
 
 
 def _censored_lines(summary: pd.DataFrame) -> list[str]:
@@ -242,6 +270,8 @@ def _censored_lines(summary: pd.DataFrame) -> list[str]:
 
 
 def _paper_optimum(config: dict, bench: str) -> str:
+    from . import tables
+
     paper = tables.paper_values()
     optimal = paper.loc[(paper["row"] == "Optimal") & (paper["benchmark"] == config["benchmarks"][bench].get("paper_column", bench)), "value"]
     return f" (paper: {optimal.iloc[0]:.2f}%)" if len(optimal) else ""
@@ -253,6 +283,8 @@ def _split_lines(summary: pd.DataFrame) -> list[str]:
 
 
 def _approximate_line(config: dict, spec: dict) -> list[str]:
+    from .searchers.weaknas import APPROXIMATE_SAMPLING
+
     if any(cfg.resolved_options(config, m, b).get("sampling") in APPROXIMATE_SAMPLING
            for m in spec["methods"] for b in spec["benchmarks"]):
         return ["Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
@@ -280,6 +312,9 @@ def render_convergence(config: dict, experiment: str, trajectories_path, iterati
                        panels: str = "benchmark") -> None:
     """Best test accuracy found vs queries. panels='benchmark': one panel per benchmark, one line per
     method; panels='predictor' (Figure 5): one panel per predictor type, one line per encoding."""
+    from . import analysis
+    from .figures import curves as curve_plots
+
     trajectories = pd.read_parquet(trajectories_path)
     spec = config["experiments"][experiment]
     modes = report_modes(spec)
@@ -325,6 +360,8 @@ def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dic
 def render_dynamics(config: dict, experiment: str, iterations_path, png_out, pdf_out, csv_out) -> None:
     """Figure 3: search dynamics per iteration (predicted top-1 rank, error EDF of the predicted top-200,
     P(top-50 in the pool), Kendall tau on the true top-50)."""
+    from .figures import dynamics as dynamics_plots
+
     iterations = pd.read_parquet(iterations_path)
     summary = dynamics_plots.dynamics_figure(iterations, {m: cfg.method_label(config, m) for m in config["methods"]},
                                              f"{experiment}: mean over seeds per iteration", png_out, pdf_out)

@@ -10,7 +10,6 @@ from importlib import metadata
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from . import metrics
@@ -169,11 +168,14 @@ def environment() -> dict:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor() or platform.machine()})"
+    # torch only if the job loaded it (a method that trains no torch model never does): then it ran on the CPU
+    torch = sys.modules.get("torch")
+    cpu = f"cpu ({platform.processor() or platform.machine()})"
+    device = torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else cpu
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": device,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads() if torch is not None else None,
         "versions": versions,
     }

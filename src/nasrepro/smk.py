@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from . import threads
+
 
 def start(snakemake) -> None:
     log_file = open(snakemake.log[0], "w", buffering=1)
@@ -13,9 +15,7 @@ def start(snakemake) -> None:
     logging.basicConfig(stream=log_file, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         force=True)
     if getattr(snakemake, "threads", None):
-        import torch
-
-        torch.set_num_threads(snakemake.threads)
+        threads.limit(snakemake.threads)  # imports no torch: a job that trains no torch model never loads it
 
 
 def _one_line_failure(snakemake, log_file):

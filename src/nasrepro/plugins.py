@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
@@ -52,6 +53,13 @@ class Option:
     schema: Mapping[str, Any]
     by_space: Mapping[str, Any] = field(default_factory=dict)  # defaults that differ per search space
 
+    @cached_property
+    def validator(self):
+        """The compiled JSON-schema validator of this option's values (built once: checks are frequent)."""
+        import jsonschema
+
+        return jsonschema.Draft202012Validator(dict(self.schema))
+
     def default_for(self, space: str | None) -> Any:
         return self.by_space.get(space, self.default) if space else self.default
 
@@ -84,14 +92,12 @@ class Configurable:
 
 def check_value(declared: Option, name: str, value: Any) -> None:
     """NasReproError naming the option when `value` does not fit its declared schema."""
-    import jsonschema
-
-    try:
-        jsonschema.validate(value, dict(declared.schema))
-    except jsonschema.ValidationError as error:
-        raise NasReproError(f"option {name}: {error.message}") from None
+    error = next(declared.validator.iter_errors(value), None)
+    if error is not None:
+        raise NasReproError(f"option {name}: {error.message}")
 
 
+@cache
 def load(kind: str, name: str) -> type:
     """The class a config `type` names: a built-in, an entry point, or `module:Class`."""
     target = BUILTIN[kind].get(name) or _entry_point(kind, name) or (name if ":" in name else None)

@@ -85,8 +85,6 @@ def load_features(path: str | Path) -> np.ndarray:
 
 
 def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out) -> None:
-    from . import analysis
-
     """The experiment's runs, tidy. If this fails, the experiment's tables and figures (made from the
     previous collection) are removed, so none outlives its inputs unnoticed; the error says so."""
     from . import analysis
@@ -139,7 +137,9 @@ PAPER_TABLES = {
     "table5": "Table 5: queries until the global optimum is queried",
 }
 VERDICT_LINE = ("Verdict: 'within paper SD' when |ours - paper| <= the paper's SD, 'within our CI' when the paper's "
-                "value lies in our 95% t interval of the mean; SD over seeds with ddof=1.")
+                "value lies in our 95% CI, 'too few seeds to judge' below 5 seeds; SD over seeds with ddof=1. 95% CI: a "
+                "t interval of the mean for test accuracy; for regret, rank and query counts a bootstrap percentile "
+                "interval of the mean (10,000 resamples, seed 0), which never leaves the values' range.")
 
 
 def render_table(config: dict, experiment: str, table: str, runs: dict | None, csv_out, md_out, tex_out,
@@ -311,22 +311,28 @@ def _options(method: dict) -> str:
 def render_convergence(config: dict, experiment: str, trajectories_path, iterations_path, png_out, pdf_out, csv_out,
                        panels: str = "benchmark") -> None:
     """Best test accuracy found vs queries. panels='benchmark': one panel per benchmark, one line per
-    method; panels='predictor' (Figure 5): one panel per predictor type, one line per encoding."""
+    method; 'figure1': per method, the best queried architecture (monotone) and, dashed, its latest
+    predictor's top-1; 'predictor' (Figure 5): one panel per predictor type, one line per encoding."""
     from . import analysis
     from .figures import curves as curve_plots
 
     trajectories = pd.read_parquet(trajectories_path)
+    iterations = pd.read_parquet(iterations_path)
     spec = config["experiments"][experiment]
     modes = report_modes(spec)
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
-    curves = analysis.convergence(trajectories, pd.read_parquet(iterations_path), modes, grid)
+    labels = {m: cfg.method_label(config, m) for m in config["methods"]}
+    titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
+                 f"{'fit on test: no validation split' if config['benchmarks'][b]['fit_split'] == 'test' else 'fit on validation'})"
+              for b in spec["benchmarks"]}
+    styles = {}
+    if panels == "figure1":
+        curves, labels, styles = _best_and_top1(trajectories, iterations, labels, grid)
+        modes = {m: "max_queried, pred1_only" for m in modes}
+    else:
+        curves = analysis.convergence(trajectories, iterations, modes, grid)
     if panels == "predictor":
         curves, labels, titles = _by_predictor(config, curves)
-    else:
-        labels = {m: cfg.method_label(config, m) for m in config["methods"]}
-        titles = {b: f"{b}\n({config['benchmarks'][b]['dataset']}, "
-                     f"{'fit on test: no validation split' if config['benchmarks'][b]['fit_split'] == 'test' else 'fit on validation'})"
-                  for b in spec["benchmarks"]}
     with atomic_path(csv_out) as tmp:
         curves.to_csv(tmp, index=False)
     budget = spec["budget"]
@@ -334,19 +340,45 @@ def render_convergence(config: dict, experiment: str, trajectories_path, iterati
     found = ", ".join(sorted(set(modes.values())))
     caption = (f"{experiment}: runs {stop}; found = {found} (see the table's protocol lines); runs that stopped "
                f"keep their last value; mean ± SD over seeds")
-    curve_plots.convergence_figure(curves, labels, titles, caption, png_out, pdf_out)
+    curve_plots.convergence_figure(curves, labels, titles, caption, png_out, pdf_out, styles=styles,
+                                   share_y=panels == "predictor")
+
+
+def _best_and_top1(trajectories: pd.DataFrame, iterations: pd.DataFrame, labels: dict, grid: np.ndarray):
+    """Figure 1's lines: per method the best queried architecture and, where the method fits a predictor,
+    the latest predictor's top-1 (one colour per method, dashed for the top-1)."""
+    from . import analysis
+
+    best = analysis.convergence(trajectories, iterations, "max_queried", grid)
+    top1 = analysis.convergence(trajectories, iterations, "pred1_only", grid).dropna(subset=["mean"])
+    methods = list(dict.fromkeys(best["method"]))
+    keyed = pd.concat([best.assign(line=best["method"] + ":best", kind="best queried"),
+                       top1.assign(line=top1["method"] + ":top1", kind="predicted top-1")])
+    curves = keyed.assign(run_method=keyed["method"], method=keyed["line"]).drop(columns="line")
+    names, styles = {}, {}
+    for line, method, kind in curves[["method", "run_method", "kind"]].drop_duplicates().itertuples(index=False):
+        names[line] = f"{labels.get(method, method)}: {kind}"
+        styles[line] = {"color": f"C{methods.index(method)}", "linestyle": "--" if kind == "predicted top-1" else "-"}
+    return curves, names, styles
 
 
 def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
-    """Curves re-keyed for Figure 5: panel = '<benchmark>, <predictor type>', line = encoding (the method's
-    label where two methods of a panel share an encoding; methods without a predictor get their own panel)."""
-    keys = {}
+    """Curves re-keyed for Figure 5: panel = one predictor type on one benchmark, line = encoding (the
+    method's label where two methods of a panel share an encoding; methods without a predictor get their
+    own panel). Returns the curves, line labels and panel titles."""
+    from .predictors import predictor_class
+
+    keys, titles = {}, {}
     for bench, method in curves[["benchmark", "method"]].drop_duplicates().itertuples(index=False):
         if cfg.uses_features(config, method, bench):
             predictor = cfg.resolved_options(config, method, bench)["predictor"]["type"]
-            keys[bench, method] = (f"{bench}, {predictor}", cfg.method_encoding(config, method, bench))
+            panel = f"{bench}, {predictor}"
+            titles[panel] = f"{predictor_class(predictor).title or predictor} predictor\n({bench})"
+            keys[bench, method] = (panel, cfg.method_encoding(config, method, bench))
         else:
-            keys[bench, method] = (f"{bench}, no predictor", cfg.method_label(config, method))
+            panel = f"{bench}, no predictor"
+            titles[panel] = f"No predictor\n({bench})"
+            keys[bench, method] = (panel, cfg.method_label(config, method))
     shared = pd.Series(list(keys.values())).duplicated(keep=False).to_numpy()
     for (bench, method), clash in zip(list(keys), shared):
         if clash:
@@ -354,7 +386,7 @@ def _by_predictor(config: dict, curves: pd.DataFrame) -> tuple[pd.DataFrame, dic
     rows = [keys[bench, method] for bench, method in zip(curves["benchmark"], curves["method"])]
     keyed = curves.assign(run_benchmark=curves["benchmark"], run_method=curves["method"],
                           benchmark=[r[0] for r in rows], method=[r[1] for r in rows])
-    return keyed, {}, {}
+    return keyed, {}, titles
 
 
 def render_dynamics(config: dict, experiment: str, iterations_path, png_out, pdf_out, csv_out) -> None:

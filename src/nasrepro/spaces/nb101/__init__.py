@@ -71,7 +71,6 @@ class NB101Operators(Operators):
         onehot = np.vstack([np.eye(len(cells.OPS), dtype=np.float32), np.zeros(len(cells.OPS), dtype=np.float32)])
         return Graphs(matrices.astype(np.float32), onehot[codes.astype(np.int64)])  # code -1 -> the zero row
 
-
     def sequences(self) -> np.ndarray:
         """SemiNAS's length-27 sequence of each pruned cell (`cells.sequences_of_cells`)."""
         return cells.sequences_of_cells(*cells.padded_cells(self.cells))

@@ -1,4 +1,5 @@
-"""`nasrepro`: validate a config, or run one search outside Snakemake."""
+"""`nasrepro`: prepare a benchmark, validate a config, list a method's options, or run one search outside
+Snakemake (the workflow runs the same code)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("config", nargs="+", help="config.yaml, then overlays such as config/offline.yaml")
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
     describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
+    prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
+    prepare.add_argument("bench", help="a benchmark name of the config (e.g. nb201-cifar10)")
+    prepare.add_argument("--config", nargs="+", default=["config.yaml"], help="config file, then overlays")
     run = commands.add_parser("search", help="run one (experiment, benchmark, method, seed)")
     run.add_argument("--config", nargs="+", default=["config.yaml"], help="config file, then overlays")
-    run.add_argument("--experiment", required=True)
-    run.add_argument("--bench", required=True)
-    run.add_argument("--method", required=True)
-    run.add_argument("--seed", type=int, required=True)
-    run.add_argument("--table", required=True, help="canonical table (resources/tables/<bench>.parquet)")
-    run.add_argument("--features", help="encoding (.npy); needed by methods that use features")
+    run.add_argument("--experiment", required=True, help="an experiment of the config (its budget, labels, ...)")
+    run.add_argument("--bench", required=True, help="a benchmark of the config (nasrepro prepare BENCH makes its files)")
+    run.add_argument("--method", required=True, help="a method of the config (its options; see nasrepro options TYPE)")
+    run.add_argument("--seed", type=int, required=True, help="the run's seed (a non-negative integer)")
+    run.add_argument("--table", help=f"canonical table (default {TABLE})")
+    run.add_argument("--features", help=f"encoding .npy for methods that read one (default {ENCODING})")
     run.add_argument("--out", required=True, help="folder for <seed>.parquet, .iterations.parquet and .json")
     run.add_argument("--threads", type=int, default=1,
                      help="torch / OpenMP threads (default 1, as the workflow's search jobs)")
@@ -42,19 +46,29 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs)")
             return 0
+        if args.command == "prepare":
+            prepare_benchmark(config, args.bench, " + ".join(args.config))
+            return 0
         for kind, name in (("experiments", args.experiment), ("benchmarks", args.bench), ("methods", args.method)):
             if name not in config[kind]:
                 raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}'")
-        if cfg.uses_features(config, args.method, args.bench) and not args.features:
-            raise NasReproError(f"method {args.method!r} needs --features (an encoding .npy)")
+        table = args.table or TABLE.format(bench=args.bench)
+        features = None
+        if cfg.uses_features(config, args.method, args.bench):
+            encoding = cfg.method_encoding(config, args.method, args.bench)
+            features = args.features or ENCODING.format(bench=args.bench, encoding=encoding)
+        for path in (table, features):
+            if path and not Path(path).is_file():
+                raise NasReproError(f"{path} does not exist: make it with `nasrepro prepare {args.bench}`")
         threads.limit(args.threads)
         from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
 
         out = Path(args.out)
         names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
-        search(cfg.run_spec(config, args.experiment, args.bench, args.method), args.seed, names, args.table,
-               args.features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
+        search(cfg.run_spec(config, args.experiment, args.bench, args.method), args.seed, names, table,
+               features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
                out / f"{args.seed}.json")
+        print(run_summary(out / f"{args.seed}.parquet", out / f"{args.seed}.json"))
     except NasReproError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
@@ -67,6 +81,59 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {one_line(error)} (NASREPRO_TRACEBACK=1 shows the traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+TABLE = "resources/tables/{bench}.parquet"
+ENCODING = "resources/encodings/{bench}-{encoding}.npy"
+
+
+def prepare_benchmark(config: dict, bench: str, source: str) -> None:
+    """The files the workflow's fetch, convert and encode rules make for one benchmark, at their paths:
+    raw files (mirror or download, checksums verified), the canonical table, every encoding a method
+    of the config reads on it."""
+    from . import config as cfg
+    from .pipeline import convert_benchmark, encode_benchmark, fetch_source
+    from .sources import get_source
+    from .spaces import get_space
+
+    if bench not in config["benchmarks"]:
+        raise NasReproError(f"{source}: {bench!r} is not defined under 'benchmarks'")
+    spec = config["benchmarks"][bench]
+    raw = {name: f"resources/raw/{get_source(name).filename}" for name in get_space(spec["space"]).required_sources(spec)}
+    for name, path in raw.items():
+        if not Path(path).is_file():
+            fetch_source(name, path, config.get("data", {}))
+    table = TABLE.format(bench=bench)
+    convert_benchmark(spec, raw, table, verify=config.get("data", {}).get("verify_raw", True))
+    encodings = {cfg.method_encoding(config, m, bench) for m in config["methods"]
+                 if cfg.uses_features(config, m, bench) and _runs_on(config, m, bench)}
+    for encoding in sorted(encodings | {spec.get("encoding") or get_space(spec["space"]).default_encoding}):
+        encode_benchmark(table, encoding, ENCODING.format(bench=bench, encoding=encoding))
+    print(f"{bench}: {table} and the encodings {', '.join(sorted(encodings)) or 'none'} are ready")
+
+
+def _runs_on(config: dict, method: str, bench: str) -> bool:
+    from .searchers import searcher_class
+
+    spaces = searcher_class(config["methods"][method]["type"]).spaces
+    return spaces is None or config["benchmarks"][bench]["space"] in spaces
+
+
+def run_summary(trajectory_path: Path, metadata_path: Path) -> str:
+    """One line on what a run found: the queried architecture with the best fitting label, its test
+    accuracy, regret and rank, and when the optimum was queried."""
+    import json
+
+    import pandas as pd
+
+    trajectory = pd.read_parquet(trajectory_path)
+    meta = json.loads(Path(metadata_path).read_text())
+    best = trajectory.loc[trajectory["fit_label"].idxmax()]
+    regret = meta["test_optimum"] - best["test_label"]
+    optimum = meta["queries_to_optimum"]
+    return (f"{meta['queries_used']} queries; best queried by fitting label: architecture {int(best['arch_id'])}, "
+            f"test accuracy {best['test_label']:.2f}% (regret {regret:.2f}, test rank {int(best['test_rank'])}); "
+            f"optimum {'queried at query ' + str(optimum) if optimum else 'not queried'}; results in {trajectory_path.parent}")
 
 
 def describe_options(kind: str) -> str:

@@ -102,8 +102,10 @@ def run_search(
     diagnostics = []
     step = 0
     stopped_by = "budget"
-    with tqdm(total=budget.queries, desc=f"{method.get('type')} seed {seed}", disable=not progress,
-              file=sys.stderr, mininterval=5) as bar:
+    best_fit = -np.inf
+    # A run to the optimum shows queries done and the best fitting label so far: no ETA against the cap.
+    with tqdm(total=None if budget.until_optimum else budget.queries, desc=f"{method.get('type')} seed {seed}",
+              unit="query", disable=not progress, file=sys.stderr, mininterval=5) as bar:
         while oracle.used < budget.queries:
             ids = searcher.ask(budget.queries - oracle.used)
             if len(ids) == 0:
@@ -112,6 +114,8 @@ def run_search(
             before = oracle.used
             labels = oracle.query(ids, iteration=step)
             bar.update(oracle.used - before)
+            best_fit = max(best_fit, float(labels.max()))
+            bar.set_postfix(best_fit_label=f"{best_fit:.2f}", refresh=False)
             for target, arch_id in optima.items():
                 if found_at[target] is None and oracle.has_queried(arch_id):
                     found_at[target] = oracle.used

@@ -67,6 +67,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     assert fair["p_value"].notna().sum() == 9  # R-EA, random and local search vs WeakNAS on 3 benchmarks
     provenance = (tmp_path / "results" / "provenance.md").read_text()
     assert "1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827" in provenance  # cifar10_avg.csv
+    assert "nasrepro at git commit" in provenance
 
     summary = pd.read_parquet(results / "summary.parquet")
     assert len(summary) == 36 and summary["queries_to_optimum"].notna().all()

@@ -418,7 +418,8 @@ def render_provenance(config: dict, configfiles: list[str], table_paths: list[st
                      if source.get("verified_at") else f", {source.get('verified_when', 'verified at fetch only')}")
                   for name, source in meta.get("sources", {}).items()]
     env = environment()
-    lines += ["", "## Software", "", f"- Python {env['python']} on {env['platform']}; device: {env['device']}"]
+    lines += ["", "## Software", "", f"- nasrepro at git commit {env['commit'] or 'unknown (not a git checkout)'}",
+              f"- Python {env['python']} on {env['platform']}; device: {env['device']}"]
     lines += [f"- {package} {version}" for package, version in env["versions"].items()]
     lines += ["", "Each run's own metadata (`results/runs/.../<seed>.json`) records its versions, device, seed, "
               "configuration and wall time."]

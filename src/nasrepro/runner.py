@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from pathlib import Path
 import sys
 import time
 from dataclasses import dataclass, field
@@ -165,6 +166,22 @@ def _iterations(searcher_notes: list[dict], diagnostics: list[dict]) -> pd.DataF
     return notes.drop(columns=shared).merge(metrics_rows, on="iteration", how="outer")
 
 
+def source_commit() -> str | None:
+    """The git commit of the nasrepro checkout that ran ('+ uncommitted changes' when it differs from
+    it), or None outside a git checkout (an installed package)."""
+    import subprocess
+
+    checkout = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + (" + uncommitted changes" if dirty else "")
+
+
 def environment() -> dict:
     versions = {}
     for package in ("nasrepro", "numpy", "pandas", "torch", "lightgbm", "snakemake"):
@@ -177,6 +194,7 @@ def environment() -> dict:
     cpu = f"cpu ({platform.processor() or platform.machine()})"
     device = torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else cpu
     return {
+        "commit": source_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": device,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import string
 import time
-
 from pathlib import Path
 
 import matplotlib.pyplot as plt

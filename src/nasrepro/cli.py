@@ -52,14 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         for kind, name in (("experiments", args.experiment), ("benchmarks", args.bench), ("methods", args.method)):
             if name not in config[kind]:
                 raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}'")
-        table = args.table or TABLE.format(bench=args.bench)
-        features = None
+        defaults = [TABLE.format(bench=args.bench)]
         if cfg.uses_features(config, args.method, args.bench):
-            encoding = cfg.method_encoding(config, args.method, args.bench)
-            features = args.features or ENCODING.format(bench=args.bench, encoding=encoding)
-        for path in (table, features):
-            if path and not Path(path).is_file():
-                raise NasReproError(f"{path} does not exist: make it with `nasrepro prepare {args.bench}`")
+            defaults.append(ENCODING.format(bench=args.bench, encoding=cfg.method_encoding(config, args.method, args.bench)))
+        for given, default in zip((args.table, args.features), defaults):
+            if given is None and not Path(default).is_file():  # a path given explicitly is read as it is
+                raise NasReproError(f"{default} does not exist: make it with `nasrepro prepare {args.bench}`")
+        table, features = args.table or defaults[0], (args.features or defaults[1]) if len(defaults) > 1 else None
         threads.limit(args.threads)
         from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
 

@@ -18,9 +18,8 @@ from nasrepro.predictors.gcn import GCNRegressor, normalized_adjacencies
 from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import make_searcher, searcher_class
 from nasrepro.spaces import get_space
-from nasrepro.spaces.nb101 import cells as nb101
 
-from test_searchers_nb101 import landscape, small_cells
+from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
 TINY_GCN = {"type": "gcn", "hidden": 16, "linear_hidden": 16, "epochs": 4, "batch_size": 16, "learning_rate": 1e-3}
 METHODS = {
@@ -29,22 +28,6 @@ METHODS = {
                 "num_candidates": 30},
 }
 ENCODING = {"nb201": "path155", "nb101": "path364"}
-
-
-@pytest.fixture(scope="module")
-def small_nb101() -> Benchmark:
-    """All NAS-Bench-101 cells of <= 5 vertices (2,532), labelled by test_searchers_nb101's landscape."""
-    cells = small_cells()
-    order = np.random.default_rng(0).permutation(len(cells))
-    table = nb101.describe_cells([cells[i] for i in order])
-    table.insert(0, "arch_id", np.arange(len(table)))
-    rng = np.random.default_rng(1)
-    clean = landscape(table)
-    table["fit_label"] = clean + rng.normal(0, 0.05, len(table))
-    table["test_label"] = clean - 0.3 + rng.normal(0, 0.05, len(table))
-    meta = {"space": "nb101", "dataset": "synthetic", "fit_split": "valid", "test_split": "test",
-            "fit_is_test": False, "label_note": "synthetic labels"}
-    return Benchmark(table=table, meta=meta)
 
 
 @pytest.fixture(scope="module")

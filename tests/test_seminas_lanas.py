@@ -13,7 +13,7 @@ from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import searcher_class
 from nasrepro.spaces.nb101 import cells as nb101
 
-from test_searchers_nb101 import landscape, small_cells
+from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
 TINY_EPD = {"initial": 20, "new_arch": 10, "top_k": 10, "unlabelled": 30, "up_sample_ratio": 2, "epochs": 2,
             "pseudo_epochs": 1, "batch_size": 20, "hidden_size": 8, "mlp_hidden_size": 4, "max_step_size": 5,
@@ -25,22 +25,6 @@ METHODS = {
     "lanas_lstsq": {"type": "lanas", "fit": "lstsq", "per_iteration": 5},
 }
 ENCODING = {"nb201": "onehot30", "nb101": "adj36"}
-
-
-@pytest.fixture(scope="module")
-def small_nb101() -> Benchmark:
-    """All NAS-Bench-101 cells of <= 5 vertices (2,532), labelled by test_searchers_nb101's landscape."""
-    cells = small_cells()
-    order = np.random.default_rng(0).permutation(len(cells))
-    table = nb101.describe_cells([cells[i] for i in order])
-    table.insert(0, "arch_id", np.arange(len(table)))
-    rng = np.random.default_rng(1)
-    clean = landscape(table)
-    table["fit_label"] = clean + rng.normal(0, 0.05, len(table))
-    table["test_label"] = clean - 0.3 + rng.normal(0, 0.05, len(table))
-    meta = {"space": "nb101", "dataset": "synthetic", "fit_split": "valid", "test_split": "test",
-            "fit_is_test": False, "label_note": "synthetic labels"}
-    return Benchmark(table=table, meta=meta)
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     provenance = (tmp_path / "results" / "provenance.md").read_text()
     assert "1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827" in provenance  # cifar10_avg.csv
     assert "nasrepro at git commit" in provenance
+    assert f"fetched from {MIRROR}/nb201/cifar10_avg.csv" in provenance  # the mirror, not the URL
 
     summary = pd.read_parquet(results / "summary.parquet")
     assert len(summary) == 36 and summary["queries_to_optimum"].notna().all()

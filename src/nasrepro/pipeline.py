@@ -23,9 +23,23 @@ log = logging.getLogger(__name__)
 
 
 def fetch_source(name: str, destination: str | Path, data: dict) -> None:
+    """Fetch a raw file (mirror or URL, checksum verified) and note where it came from beside it
+    (`origin_note`), for the provenance page."""
     origin = fetch(get_source(name), destination, mirror=data.get("mirror"),
                    retries=data.get("retries", 3), allow_download=data.get("allow_download", True))
+    write_text(f"{origin}\n", origin_note(destination))
     log.info("%s <- %s (checksum verified)", destination, origin)
+
+
+def origin_note(raw_file: str | Path) -> Path:
+    """The file beside a fetched raw file that says where it came from (the mirror path or the URL)."""
+    raw_file = Path(raw_file)
+    return raw_file.with_name(f".{raw_file.name}.origin")
+
+
+def _origin(raw_file: str | Path) -> str:
+    note = origin_note(raw_file)
+    return note.read_text().strip() if note.is_file() else "placed by hand (not fetched by the workflow)"
 
 
 def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path, verify: bool = False) -> None:
@@ -35,7 +49,8 @@ def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path
                 {"verified_when": "not re-verified before conversion (data.verify_raw: false, or a direct call)"}
                 for name, path in raw_files.items()}
     table, meta = get_space(bench["space"]).convert(bench, {k: Path(v) for k, v in raw_files.items()})
-    meta["sources"] = {name: {"file": str(path), **_checksums(name), **verified[name]} for name, path in raw_files.items()}
+    meta["sources"] = {name: {"file": str(path), "origin": _origin(path), **_checksums(name), **verified[name]}
+                       for name, path in raw_files.items()}
     write_table(table, meta, output)
 
 
@@ -412,7 +427,7 @@ def render_provenance(config: dict, configfiles: list[str], table_paths: list[st
         meta = Benchmark.read_meta(path)
         lines.append(f"- `{path}`: {meta.get('space')} {meta.get('dataset')}, fit on `{meta.get('fit_split')}`, "
                      f"report `{meta.get('test_split')}`")
-        lines += [f"  - `{name}` from <{source['url']}>: "
+        lines += [f"  - `{name}` (published at <{source['url']}>), fetched from {source.get('origin', 'an unrecorded place')}: "
                   + (f"sha256 `{source['sha256']}`" if source.get("sha256") else f"git blob `{source['git_blob']}`")
                   + (f", verified at fetch and again before conversion ({source['verified_at']})"
                      if source.get("verified_at") else f", {source.get('verified_when', 'verified at fetch only')}")

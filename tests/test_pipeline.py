@@ -130,8 +130,8 @@ def test_cli_search_runs_one_job(tmp_path, config, make_benchmark, capsys):
     meta = json.loads((out / "3.json").read_text())
     assert meta["queries_to_optimum"] == meta["queries_used"] == len(pd.read_parquet(out / "3.parquet"))
     assert meta["optimum_arch_id"] == 199
-    # a method that needs features, without them: a one-line error, exit status 2
+    # a method that needs features, without them: a one-line error naming the file and the command that makes it
     assert main([*args, "--method", "weaknas", "--seed", "0"]) == 2
-    assert "needs --features" in capsys.readouterr().err
+    assert "syn10-onehot30.npy does not exist: make it with `nasrepro prepare syn10`" in capsys.readouterr().err
     assert main([*args, "--method", "lanas", "--seed", "0"]) == 2
     assert "'lanas' is not defined under 'methods'" in capsys.readouterr().err

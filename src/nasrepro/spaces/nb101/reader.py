@@ -40,6 +40,7 @@ are the mean over the 3 repeats of the final (evaluation_data[2]) validation / t
 from __future__ import annotations
 
 import base64
+import logging
 import binascii
 import json
 import math
@@ -56,6 +57,9 @@ from google.protobuf.message import DecodeError
 from . import cells as nb101
 from nasrepro.errors import NasReproError
 from nasrepro.tfrecord import iter_records
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 500_000  # records between progress lines in the log (the only108 file has 1.27 million)
 
 FIT_SPLITS = ("valid", "test")
 FINAL_EPOCHS = 108
@@ -209,6 +213,8 @@ def convert(path: Path, fit_split: str = "valid", expected_cells: int | None = N
 
     for number, data in iter_records(path):
         records += 1
+        if records % PROGRESS_EVERY == 0:
+            log.info("%s: %d records read", path, records)
         try:
             item = decode_json(data.decode("utf-8"))
         except ValueError:  # JSONDecodeError and UnicodeDecodeError

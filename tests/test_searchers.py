@@ -143,8 +143,8 @@ def test_search_space_exposes_no_labels(nb201_synthetic, nb201_features):
 
 def test_make_searcher_rejects_unknown_types_and_options(nb201_synthetic):
     space = search_space(nb201_synthetic, None)
-    with pytest.raises(NasReproError, match="unknown method type 'lanas'"):
-        make_searcher({"type": "lanas"}, space, 0)
+    with pytest.raises(NasReproError, match="unknown method type 'hyperband'"):
+        make_searcher({"type": "hyperband"}, space, 0)
     with pytest.raises(NasReproError, match="method 'random'"):
         make_searcher({"type": "random", "population_size": 3}, space, 0)
     with pytest.raises(NasReproError, match="option mutation: 'swap' is not one of"):

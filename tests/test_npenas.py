@@ -15,7 +15,7 @@ from nasrepro.predictors.gin import GINRegressor
 from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import make_searcher, searcher_class
 
-from test_graph_methods import small_nb101  # noqa: F401  (fixture)
+from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
 TINY_GIN = {"type": "gin", "epochs": 3, "hidden": 8, "head_hidden": 8}
 METHODS = {

@@ -258,3 +258,19 @@ def nb101_tfrecord(tmp_path_factory, nb101_cells) -> Path:
     path = tmp_path_factory.mktemp("nb101") / "nasbench_only108.tfrecord"
     write_nb101_tfrecord(path, nb101_cells)
     return path
+
+
+def assert_search_contract(run, benchmark: Benchmark, method: dict, queries: int) -> None:
+    """What every method owes the comparison, checked through `run(benchmark, method, seed, queries)`:
+    `queries` distinct architectures, the same trajectory for the same seed and another for another seed,
+    and the same trajectory when the test labels are permuted (it never reads them)."""
+    first = run(benchmark, method, 5, queries).trajectory
+    ids = first["arch_id"].tolist()
+    assert len(ids) == queries and len(set(ids)) == queries  # never asks an architecture twice
+    assert run(benchmark, method, 5, queries).trajectory.equals(first)
+    assert run(benchmark, method, 6, queries).trajectory["arch_id"].tolist() != ids
+    table = benchmark.table.copy()
+    table["test_label"] = np.random.default_rng(9).permutation(table["test_label"].to_numpy())
+    altered = Benchmark(table=table, meta=benchmark.meta)
+    assert run(altered, method, 5, queries).trajectory["arch_id"].tolist() == ids, \
+        f"{method['type']} changed its trajectory when the test labels were permuted"

@@ -19,6 +19,7 @@ from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import make_searcher, searcher_class
 from nasrepro.spaces import get_space
 
+from conftest import assert_search_contract
 from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
 TINY_GCN = {"type": "gcn", "hidden": 16, "linear_hidden": 16, "epochs": 4, "batch_size": 16, "learning_rate": 1e-3}
@@ -115,18 +116,7 @@ def test_weaknas_runs_with_the_gcn(nb201_synthetic):
 @pytest.mark.parametrize("space", ["nb201", "nb101"])
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_runs_within_budget_deterministic_and_blind_to_test_labels(benchmarks, name, space):
-    benchmark, method = benchmarks[space], METHODS[name]
-    queries = 55
-    first = run(benchmark, method, 5, queries).trajectory
-    ids = first["arch_id"].tolist()
-    assert len(ids) == queries and len(set(ids)) == queries  # never asks an architecture twice
-    assert run(benchmark, method, 5, queries).trajectory.equals(first)
-    assert run(benchmark, method, 6, queries).trajectory["arch_id"].tolist() != ids
-    table = benchmark.table.copy()
-    table["test_label"] = np.random.default_rng(9).permutation(table["test_label"].to_numpy())
-    altered = Benchmark(table=table, meta=benchmark.meta)
-    assert run(altered, method, 5, queries).trajectory["arch_id"].tolist() == ids, \
-        f"{name} changed its trajectory on {space} when the test labels were permuted"
+    assert_search_contract(run, benchmarks[space], METHODS[name], 55)
 
 
 def test_neural_predictor_queries_the_predicted_ranking_after_n_samples(nb201_synthetic):

@@ -13,6 +13,7 @@ from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import searcher_class
 from nasrepro.spaces.nb101 import cells as nb101
 
+from conftest import assert_search_contract
 from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
 TINY_EPD = {"initial": 20, "new_arch": 10, "top_k": 10, "unlabelled": 30, "up_sample_ratio": 2, "epochs": 2,
@@ -79,18 +80,7 @@ def test_sequences_decode_to_their_ids(benchmarks, space):
 @pytest.mark.parametrize("space", ["nb201", "nb101"])
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_runs_within_budget_deterministic_and_blind_to_test_labels(benchmarks, name, space):
-    benchmark, method = benchmarks[space], METHODS[name]
-    queries = 45
-    first = run(benchmark, method, 5, queries).trajectory
-    ids = first["arch_id"].tolist()
-    assert len(ids) == queries and len(set(ids)) == queries  # never asks an architecture twice
-    assert run(benchmark, method, 5, queries).trajectory.equals(first)
-    assert run(benchmark, method, 6, queries).trajectory["arch_id"].tolist() != ids
-    table = benchmark.table.copy()
-    table["test_label"] = np.random.default_rng(9).permutation(table["test_label"].to_numpy())
-    altered = Benchmark(table=table, meta=benchmark.meta)
-    assert run(altered, method, 5, queries).trajectory["arch_id"].tolist() == ids, \
-        f"{name} changed its trajectory on {space} when the test labels were permuted"
+    assert_search_contract(run, benchmarks[space], METHODS[name], 45)
 
 
 def test_seminas_rounds_generate_from_the_model(nb201_synthetic):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -48,9 +47,6 @@ def _one_line(error: jsonschema.ValidationError, source: str) -> str:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         key = f"{where}.{extra[0]}" if error.absolute_path else extra[0]
         return f"{source}: unknown key '{key}'"
-    if error.validator == "unevaluatedProperties":
-        extra = re.findall(r"'([^']+)'", error.message)[0]
-        return f"{source}: unknown key '{where}.{extra}'"
     if error.validator == "required":
         return f"{source}: key '{where}' is missing {error.message.split(' is a required')[0]}"
     if error.validator == "propertyNames":

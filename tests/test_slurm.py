@@ -376,7 +376,9 @@ def check_run(profile: str, workdir: Path, output: str, watcher: JobWatcher, clu
     assert len(logs) == len(jobs), (profile, logs, jobs)
     controller_log = cluster.logs["slurmctld"].read_text()
     for job in jobs:
-        assert re.search(rf"Allocate JobId={job}\b", controller_log), (profile, job)
+        # the controller started it: "sched: Allocate JobId=N" (main scheduler, arrays as "N_i(j)") or
+        # "sched/backfill: _start_job: Started JobId=N" (the backfill scheduler)
+        assert re.search(rf"(Allocate|Started) JobId={job}\b", controller_log), (profile, job)
 
     # what each job asked for
     allocated = {job: allocation(cluster, job) for job in jobs}

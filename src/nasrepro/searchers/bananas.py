@@ -109,7 +109,6 @@ class Bananas(Searcher):
         self.queried = np.zeros(space.size, dtype=bool)
         self.ids: list[int] = []  # every queried id, in query order
         self.labels: list[float] = []
-        self.iteration = 0
 
     # ------------------------------------------------------------------------------------ ask
     def ask(self, max_queries: int) -> np.ndarray:
@@ -212,10 +211,6 @@ class Bananas(Searcher):
         self.labels += np.asarray(labels, dtype=np.float64).tolist()
         self.iteration += 1
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.iteration:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.iteration].update(values)
 
 
 def forward(weights, biases, x: torch.Tensor) -> torch.Tensor:

@@ -69,11 +69,14 @@ class Searcher(Configurable):
         self._set_options(options, space.space)
         self.iterations: list[dict] = []  # per-iteration diagnostics written next to the trajectory
         self.predictor_state: PredictorState | None = None  # set after each tell by predictor-based methods
+        self.iteration = 0  # the ask/tell round `_note` writes to; methods that note advance it
 
     @classmethod
     def input_needed(cls, options: dict) -> str | None:
-        """What the method reads besides the cell description: "features" (the encoding), "graph", or None."""
-        return None
+        """What the method reads besides the cell description: "features" (the encoding), "graph", or None.
+        A method with a `predictor` option reads what its predictor reads."""
+        predictor = cls._predictor_class(options)
+        return predictor.input if predictor else None
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
@@ -81,7 +84,23 @@ class Searcher(Configurable):
 
     @classmethod
     def wants_gpu(cls, options: dict) -> bool:
-        return False
+        predictor = cls._predictor_class(options)
+        return bool(predictor and predictor.wants_gpu)
+
+    @classmethod
+    def _predictor_class(cls, options: dict):
+        """The class of the predictor a method's `predictor` option names (given or default), or None."""
+        if "predictor" not in cls.options:
+            return None
+        from ..predictors import predictor_class
+
+        return predictor_class(options.get("predictor", cls.options["predictor"].default))
+
+    def _note(self, **values) -> None:
+        """Add per-iteration diagnostics (`iterations`, written beside the trajectory) for `self.iteration`."""
+        while len(self.iterations) <= self.iteration:
+            self.iterations.append({"iteration": len(self.iterations)})
+        self.iterations[self.iteration].update(values)
 
     def ask(self, max_queries: int) -> np.ndarray:
         """Return at most `max_queries` architecture ids to query next (empty: nothing left to ask)."""

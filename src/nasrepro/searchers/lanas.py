@@ -112,7 +112,6 @@ class LaNAS(Searcher):
         self.n = np.zeros(self.n_nodes, dtype=np.int64)
         self.leaves: dict[int, list[int]] | None = None  # leaf node -> unqueried ids assigned to it
         self.since_fit = 0
-        self.step = 0
 
     # ------------------------------------------------------------------------------------ ask
     def ask(self, max_queries: int) -> np.ndarray:
@@ -158,7 +157,7 @@ class LaNAS(Searcher):
             if self.current_leaf is not None:
                 self.backpropagate(self.current_leaf, value)
                 self.since_fit += 1
-        self.step += 1
+        self.iteration += 1
 
     def backpropagate(self, node: int, value: float) -> None:
         while True:
@@ -170,10 +169,6 @@ class LaNAS(Searcher):
                 return
             node = (node - 1) // 2
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.step:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.step].update(values)
 
     # ------------------------------------------------------------------------------- the tree
     def retrain(self) -> None:

@@ -44,14 +44,6 @@ class NeuralPredictor(Searcher):
                             "predictor's options (default: the paper's GCN).", type=["object", "string"]),
     }
 
-    @classmethod
-    def input_needed(cls, options: dict) -> str:
-        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).input
-
-    @classmethod
-    def wants_gpu(cls, options: dict) -> bool:
-        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).wants_gpu
-
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         self.predictor_spec = predictor_spec(self.predictor)
@@ -63,7 +55,6 @@ class NeuralPredictor(Searcher):
         self.train_labels: list[float] = []
         self.ranking: np.ndarray | None = None  # the pool's ids, best predicted first
         self.position = 0  # next place in the ranking
-        self.iteration = 0
 
     def ask(self, max_queries: int) -> np.ndarray:
         if max_queries < 1:
@@ -104,7 +95,3 @@ class NeuralPredictor(Searcher):
         self._note(n_train=len(train), pred_top1=top1, pool_size=len(pool), epochs=getattr(predictor, "n_epochs_", None),
                    fit_seconds=fitted - started, rank_seconds=time.perf_counter() - fitted)
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.iteration:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.iteration].update(values)

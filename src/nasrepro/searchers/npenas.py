@@ -66,14 +66,6 @@ class NPENAS(Searcher):
     options = _options(default_predictor, "The predictor (default: the authors' GIN).")
 
     @classmethod
-    def input_needed(cls, options: dict) -> str:
-        return predictor_class(options.get("predictor", cls.default_predictor)).input
-
-    @classmethod
-    def wants_gpu(cls, options: dict) -> bool:
-        return predictor_class(options.get("predictor", cls.default_predictor)).wants_gpu
-
-    @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
         mutation = options.get("mutation")
         if mutation is not None and mutation not in space.mutations:
@@ -97,7 +89,6 @@ class NPENAS(Searcher):
         self.queried = np.zeros(space.size, dtype=bool)
         self.ids: list[int] = []
         self.labels: list[float] = []
-        self.iteration = 0
 
     # ------------------------------------------------------------------------------------ ask
     def ask(self, max_queries: int) -> np.ndarray:
@@ -166,10 +157,6 @@ class NPENAS(Searcher):
         self.labels += np.asarray(labels, dtype=np.float64).tolist()
         self.iteration += 1
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.iteration:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.iteration].update(values)
 
 
 class NPENASBO(NPENAS):

@@ -138,7 +138,6 @@ class SemiNAS(Searcher):
         self.initial_done = False
         self.queue: np.ndarray = np.empty(0, dtype=np.int64)
         self.rounds_done = 0
-        self.step = 0  # the runner's iteration (one ask/tell)
         self.phase = "initial"
         self.model = None
         self._decoded: dict[tuple, int | None] = {}
@@ -177,12 +176,8 @@ class SemiNAS(Searcher):
         self.pool_labels += labels[keep].tolist()
         self._note(phase=self.phase, batch=len(ids), discarded=int((~keep).sum()),
                    hidden_queries=self.hidden, authors_count=len(self.pool_ids))
-        self.step += 1
+        self.iteration += 1
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.step:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.step].update(values)
 
     # ------------------------------------------------------------------------------- one round
     def generate_round(self) -> np.ndarray:

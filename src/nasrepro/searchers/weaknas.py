@@ -160,14 +160,6 @@ class WeakNAS(Searcher):
     }
 
     @classmethod
-    def input_needed(cls, options: dict) -> str:
-        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).input
-
-    @classmethod
-    def wants_gpu(cls, options: dict) -> bool:
-        return predictor_class(options.get("predictor", DEFAULT_PREDICTOR)).wants_gpu
-
-    @classmethod
     def check_options(cls, options: dict, space) -> None:
         if options.get("sampling") == "ei" and options.get("keep_old") == "top":
             raise NasReproError("keep_old 'top' needs a Top-N pool; sampling 'ei' has none")
@@ -190,7 +182,6 @@ class WeakNAS(Searcher):
         self.acquisition: np.ndarray | None = None  # EI per architecture (sampling "ei" only)
         self.region: np.ndarray | None = None  # the Top-N stretch of the ranking the next batch comes from
         self._last_predictor = None
-        self.iteration = 0
 
     # ------------------------------------------------------------------------------------ ask
     def ask(self, max_queries: int) -> np.ndarray:
@@ -321,7 +312,3 @@ class WeakNAS(Searcher):
         std = std if std > 0 else 1.0
         return (labels - mean) / std, (mean, std)
 
-    def _note(self, **values) -> None:
-        while len(self.iterations) <= self.iteration:
-            self.iterations.append({"iteration": len(self.iterations)})
-        self.iterations[self.iteration].update(values)

@@ -16,11 +16,15 @@ given benchmark (`CellLookup`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ...errors import NasReproError
+
+if TYPE_CHECKING:
+    from nasbench_pytorch.model import ModelSpec
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output"
 # The reference code's integer codes: INPUT 0, CONV1X1 1, CONV3X3 2, MAXPOOL3X3 3, OUTPUT 4.
@@ -35,7 +39,7 @@ OP_COLUMNS = [f"op{v}" for v in range(MAX_VERTICES)]
 CELL_COLUMNS = ["hash", "num_vertices", "adjacency", "operations", *OP_COLUMNS, "params"]  # what a search method may read
 
 
-def valid_spec(matrix, ops: list[str]) -> "ModelSpec | None":
+def valid_spec(matrix, ops: list[str]) -> ModelSpec | None:
     """The cell as a pruned ModelSpec, or None if it is not a valid NAS-Bench-101 cell
     (input not connected to output, or more than 9 edges after pruning)."""
     matrix = np.asarray(matrix, dtype=np.int64)

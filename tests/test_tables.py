@@ -66,7 +66,14 @@ def test_tables_without_runs_show_the_paper_alone():
     assert (cells["status"] == tables.NOT_RUN).all()
     methods = set(cells["method"])
     assert {"NAO", "Semi-NAS", "Neural Predictor", "Semi-Assessor", "LaNAS", "BONAS", "Arch2vec", "NASBOWLr",
-            "CATE (DNGO-LS)", "WeakNAS", "Random Search", "Reg Evolution"} == methods
+            "CATE (DNGO-LS)", "WeakNAS", "Random Search", "Reg Evolution", "NPENAS-BO", "NPENAS-NP"} == methods
+    # the methods' own papers beside the WeakNAS paper: SemiNAS in both, NPENAS in its authors' paper only
+    cell = cells.set_index(["method", "queries", "metric"])
+    assert cell.loc[("Semi-NAS", 2000, "test_acc"), ["paper", "authors"]].tolist() == [94.02, 94.02]
+    npenas = cell.loc[("NPENAS-BO", 150, "test_acc")]
+    assert np.isnan(npenas["paper"]) and npenas["authors"] == pytest.approx(100 - 5.9)
+    assert "Paper (authors)" in tables.display(cells).columns
+    assert any(line.startswith("Paper (authors), NPENAS-BO: Wei et al.") for line in tables.citation_lines(cells))
     lanas200 = cells[(cells["method"] == "LaNAS") & (cells["queries"] == 200) & (cells["metric"] == "test_acc")]
     assert lanas200["paper"].tolist() == [93.90] and lanas200["paper_sd"].isna().all()  # the paper prints "-"
     # ascending budgets, as the paper's columns

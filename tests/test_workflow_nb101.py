@@ -37,6 +37,12 @@ CONFIG = {
                                                          "tournament": "distinct", "mutation": "colab"}}},
         "random": {"type": "random", "label": "Random Search", "paper_row": "Random Search"},
         "local_search": {"type": "local_search", "label": "Local Search"},
+        # SemiNAS's protocol, tiny: the authors' pre-filter (about half of the synthetic cells pass 87.6%)
+        "seminas_authors_filter": {"type": "seminas", "label": "SemiNAS (authors' filter)", "paper_row": "Semi-NAS",
+                                   "initial": 20, "new_arch": 10, "top_k": 10, "unlabelled": 30, "up_sample_ratio": 2,
+                                   "epochs": 2, "pseudo_epochs": 1, "batch_size": 20, "hidden_size": 8,
+                                   "mlp_hidden_size": 4, "max_step_size": 5, "rounds": None, "device": "cpu",
+                                   "initial_filter": "authors", "filter_threshold": 87.6},
     },
     "experiments": {
         "table4": {"benchmarks": ["nb101-cifar10"], "methods": ["weaknas", "regularized_evolution", "random"],
@@ -45,6 +51,9 @@ CONFIG = {
         "table5_nb101": {"benchmarks": ["nb101-cifar10", "nb101-cifar10-test"], "methods": ["weaknas", "random", "local_search"],
                          "seeds": 2, "budget": {"until_optimum": True}, "outputs": ["table5"],
                          "label_mode": "random_seed_per_arch"},
+        "seminas_protocol": {"benchmarks": ["nb101-cifar10"], "methods": ["seminas_authors_filter", "random"], "seeds": 2,
+                             "budget": {"until_optimum": True}, "budgets": [30, 60], "outputs": ["table5", "fair", "table4"],
+                             "label_mode": "random_seed_per_arch", "report_mode": "test_of_best_single_repeat_valid"},
     },
 }
 
@@ -78,6 +87,7 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     assert (tables / "table4.tex").stat().st_size > 0 and (tables / "fair.md").stat().st_size > 0
     assert (tmp_path / "results" / "table4" / "figures" / "convergence.png").stat().st_size > 0
 
+    check_seminas_protocol(tmp_path / "results")
     table5 = pd.read_csv(tmp_path / "results" / "table5_nb101" / "tables" / "table5.csv")
     ours = table5[table5["status"] == "ran here"]
     assert ours["missing"].sum() == 0 and (ours["mean"] <= 300).all()
@@ -85,8 +95,30 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     metadata = json.loads((tmp_path / "results" / "runs" / "table5_nb101" / "nb101-cifar10" / "random" / "0.json").read_text())
     assert metadata["label_mode"] == "random_seed_per_arch"
     runs = list((tmp_path / "results" / "runs").rglob("*.parquet"))
-    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 3 * 2
+    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 3 * 2 + 2 * 2
     assert "Local Search" in set(ours["method"])  # local search ran to the optimum on NAS-Bench-101
+    assert "Wall time per run, seconds, mean (min-max), device: WeakNAS " in (tables / "table4.md").read_text()
+
+
+def check_seminas_protocol(results: Path) -> None:
+    """SemiNAS's protocol: the authors' count beside ours, its report mode, the authors' published value."""
+    tables = results / "seminas_protocol" / "tables"
+    table5 = pd.read_csv(tables / "table5.csv")
+    semi = table5[table5["method"] == "SemiNAS (authors' filter)"].set_index("metric")
+    hidden = semi.loc["hidden_queries", "mean"]
+    assert hidden > 0 and semi.loc["queries_to_optimum_authors", "mean"] == semi.loc["queries_to_optimum", "mean"] - hidden
+    assert "queries_to_optimum_authors" not in set(table5.loc[table5["method"] == "Random Search", "metric"])
+    assert "were discarded by the authors' filter" in (tables / "table5.md").read_text()
+    fair = pd.read_csv(tables / "fair.csv")  # a run to the optimum also gives what it found within each budget
+    assert set(fair.loc[fair["metric"] == "test_acc", "queries"]) == {30, 60}
+    assert set(fair.loc[fair["metric"] == "queries_to_optimum", "method"]) == {"seminas_authors_filter", "random"}
+    table4 = pd.read_csv(tables / "table4.csv")
+    assert table4.loc[(table4["method"] == "Semi-NAS") & (table4["queries"] == 2000) & (table4["metric"] == "test_acc"),
+                      "authors"].tolist() == [94.02]  # not run at 2000 here: the published values stay beside
+    markdown = (tables / "table4.md").read_text()
+    assert "found = test_of_best_single_repeat_valid" in markdown and "labels: random_seed_per_arch" in markdown
+    assert re.search(r"\| Paper \(WeakNAS\) +\| Paper \(authors\) +\|", markdown)
+    assert "Paper (authors), Semi-NAS: Luo et al." in markdown
 
 
 def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
@@ -99,7 +131,7 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     assert any(config["benchmarks"][bench]["space"] == "nb101" for _, bench, _, _ in cfg.jobs(config))
     encodings = {(bench, cfg.method_encoding(config, method, bench)) for _, bench, method, _ in cfg.jobs(config)
                  if cfg.uses_features(config, method, bench)}
-    assert counts["fetch"] == 5 and counts["convert"] == 5 and counts["encode"] == len(encodings), counts
+    assert counts["fetch"] == 5 and counts["convert"] == 6 and counts["encode"] == len(encodings), counts
     outputs = [o for e in cfg.enabled_experiments(config) for o in config["experiments"][e].get("outputs", [])]
     assert counts["table"] == sum(o.startswith("table") for o in outputs) and counts["fair"] == outputs.count("fair"), counts
     assert re.search(r"resources/raw/nb101-only108\.tfrecord", output)

@@ -19,7 +19,11 @@ REPORT_MODES = {
     "pred1_only": "the latest predictor's top-1 (Eq. 4 of the paper); undefined for methods without a predictor",
     "test_of_best_valid": "the test accuracy of the queried architecture with the best fitting label (the "
                           "convention of the baselines' papers)",
+    "test_of_best_single_repeat_valid": "SemiNAS's report: the mean test accuracy of the queried architecture "
+                                        "ranked best by ONE drawn training repeat's validation accuracy (the run's "
+                                        "fitting label under label_mode random_seed_per_arch)",
 }
+RANKED_BY_FIT = ("test_of_best_valid", "test_of_best_single_repeat_valid")  # modes that never look at test labels
 
 
 def load_run(trajectory_path: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -42,6 +46,7 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
     summaries, trajectories, iterations = [], [], []
     for path, key in zip(run_paths, keys):
         trajectory, meta = load_run(path)
+        fits = pd.read_parquet(iterations_path(path))
         summaries.append({
             **key,
             "queries_to_optimum": meta["queries_to_optimum"],
@@ -64,9 +69,11 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             "label_note": meta["benchmark"]["label_note"],
             "wall_seconds": meta["wall_seconds"],
             "device": meta["environment"]["device"],
+            # charged queries the method's authors leave uncounted (SemiNAS's discarded initial ones)
+            "hidden_queries": int(fits["hidden_queries"].max()) if "hidden_queries" in fits and len(fits) else 0,
         })
         trajectories.append(trajectory.assign(**key))
-        iterations.append(pd.read_parquet(iterations_path(path)).assign(**key))
+        iterations.append(fits.assign(**key))
     iterations = [frame for frame in iterations if not frame.empty]
     return (pd.DataFrame(summaries), pd.concat(trajectories, ignore_index=True),
             pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*keys[0], "iteration"]))
@@ -111,10 +118,10 @@ def found_per_query(trajectory: pd.DataFrame, iterations: pd.DataFrame | None, m
     if mode not in REPORT_MODES:
         raise NasReproError(f"unknown report mode {mode!r}; known: {', '.join(REPORT_MODES)}")
     test, rank = trajectory["test_label"].to_numpy(), trajectory["test_rank"].to_numpy(dtype=float)
-    signal = trajectory["fit_label" if mode == "test_of_best_valid" else "test_label"].to_numpy()
+    signal = trajectory["fit_label" if mode in RANKED_BY_FIT else "test_label"].to_numpy()
     leader = _leaders(signal)
     found_test, found_rank = test[leader], rank[leader]
-    if mode in ("max_queried", "test_of_best_valid"):
+    if mode == "max_queried" or mode in RANKED_BY_FIT:
         return found_test, found_rank
     pred_test, pred_rank = _latest_predictor(trajectory["query"].to_numpy(), iterations)
     if mode == "pred1_only":

@@ -18,6 +18,7 @@ from .spaces import all_spaces, get_space
 
 SCHEMA_FILE = "config.schema.yaml"
 BUDGET_TABLES = ("table1", "table2", "table3", "table4")
+SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
 NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")  # a method's keys that are not its options
 
 
@@ -167,6 +168,10 @@ def _check_experiments(config: dict, source: str) -> None:
             if method not in experiment["methods"]:
                 raise NasReproError(f"{source}: key 'experiments.{name}.report_mode_by_method.{method}': "
                                     f"{method!r} is not one of the experiment's methods")
+        modes = {experiment.get("report_mode"), *experiment.get("report_mode_by_method", {}).values()}
+        if SINGLE_REPEAT_REPORT in modes and experiment.get("label_mode") != "random_seed_per_arch":
+            raise NasReproError(f"{source}: key 'experiments.{name}.label_mode' must be random_seed_per_arch for "
+                                f"report mode {SINGLE_REPEAT_REPORT} (the ranking uses one drawn repeat)")
         outputs = experiment.get("outputs", [])
         if "figure4" in outputs and not experiment.get("record_pools"):
             raise NasReproError(f"{source}: key 'experiments.{name}.record_pools' must be true for output figure4")

@@ -22,6 +22,8 @@ METRICS = {  # metric -> (name in the tables, digits, confidence interval: analy
     "regret": ("Test Regret (%)", 2, "bootstrap"),
     "avg_rank": ("Avg. Rank", 1, "bootstrap"),
     "queries_to_optimum": ("Queries to optimum", 1, "bootstrap"),
+    "queries_to_optimum_authors": ("Queries to optimum, as its authors count", 1, "bootstrap"),
+    "hidden_queries": ("Queries its authors leave uncounted", 1, "bootstrap"),
 }
 MIN_SEEDS_TO_JUDGE = 5  # below this many seeds a verdict against the paper says it cannot judge
 PAPER_SD_OF = {"test_acc": "sd", "regret": "sd"}  # the paper's SD column is the spread of both
@@ -29,11 +31,13 @@ VERDICTS = ("within paper SD and our CI", "within paper SD", "within our CI", "o
 KEYS = ["benchmark", "method", "queries", "metric"]
 
 
-def paper_values(table: str | None = None) -> pd.DataFrame:
-    """The paper's printed values (resources/paper_values.csv): table, row, benchmark, queries, metric,
-    value, note. `queries` is NaN where the table has no budget column (Table 5, the optimum)."""
-    with resources.files("nasrepro").joinpath("resources", "paper_values.csv").open() as handle:
-        values = pd.read_csv(handle, dtype={"note": str}, keep_default_na=False, na_values={"queries": [""]})
+def paper_values(table: str | None = None, source: str = "paper_values.csv") -> pd.DataFrame:
+    """Printed values (resources/): `paper_values.csv`, the WeakNAS paper's (table, row, benchmark, queries,
+    metric, value, note); `authors_values.csv`, each method's own paper's, in the WeakNAS paper's table
+    layout (citation instead of note). `queries` is NaN where the table has no budget column (Table 5)."""
+    with resources.files("nasrepro").joinpath("resources", source).open() as handle:
+        values = pd.read_csv(handle, dtype=str, keep_default_na=False).astype({"value": float})
+    values["queries"] = pd.to_numeric(values["queries"].replace("", np.nan))
     return values if table is None else values[values["table"] == table].reset_index(drop=True)
 
 
@@ -47,9 +51,18 @@ def budget_values(found: pd.DataFrame, test_optimum: dict[str, float]) -> pd.Dat
 
 
 def optimum_values(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per run, the queries it needed to query the global optimum (Table 5); NaN: stopped by the cap first."""
-    return summary.assign(queries=np.nan, metric="queries_to_optimum", value=summary["queries_to_optimum"])[
-        ["benchmark", "method", "seed", "queries", "metric", "value"]]
+    """Per run, the queries it needed to query the global optimum (Table 5); NaN: stopped by the cap first.
+    A method that charged queries its authors leave uncounted (`hidden_queries`) also gets the count its
+    authors would print and the hidden count."""
+    columns = ["benchmark", "method", "seed", "queries", "metric", "value"]
+    cells = [summary.assign(metric="queries_to_optimum", value=summary["queries_to_optimum"])]
+    hidden = summary.get("hidden_queries", pd.Series(0, index=summary.index)).astype(float)
+    hiding = summary["method"].isin(summary.loc[hidden > 0, "method"])
+    if hiding.any():
+        runs, hidden = summary[hiding], hidden[hiding]
+        cells += [runs.assign(metric="queries_to_optimum_authors", value=pd.to_numeric(runs["queries_to_optimum"]) - hidden),
+                  runs.assign(metric="hidden_queries", value=hidden)]
+    return pd.concat(cells, ignore_index=True).assign(queries=np.nan)[columns]
 
 
 def summarize(values: pd.DataFrame) -> pd.DataFrame:
@@ -79,13 +92,13 @@ def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None
     """One line per cell of `table`: ours beside the paper's where the paper has that row (`rows`:
     method -> paper row) on that benchmark (`columns`: benchmark -> paper column), then every paper
     cell of the same columns that we did not run. `summary=None`: nothing ran, the paper's cells only."""
-    paper = _paper_cells(table)
+    paper = _reference_cells(table)
     ours = pd.DataFrame(columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"]) if summary is None else summary
     ours = ours.assign(row=ours["method"].map(rows), paper_column=ours["benchmark"].map(lambda b: columns.get(b, b)),
                        method=ours["method"].map(lambda m: labels.get(m, m)), status="ran here")
     matched = ours.merge(paper.rename(columns={"benchmark": "paper_column", "value": "paper"}),
                          on=["row", "paper_column", "queries", "metric"], how="left")
-    ran = set(_keys(matched.dropna(subset=["paper"]), "paper_column"))
+    ran = set(_keys(matched.dropna(subset=["paper", "authors"], how="all"), "paper_column"))
     only = paper[paper["benchmark"].isin(set(columns.values()) if summary is None else set(ours["paper_column"]))]
     only = only.loc[np.array([key not in ran for key in _keys(only, "benchmark")], bool)]
     only = only.rename(columns={"value": "paper"}).assign(paper_column=only["benchmark"], method=only["row"], status=NOT_RUN)
@@ -97,14 +110,16 @@ def compare(summary: pd.DataFrame | None, table: str, rows: dict[str, str | None
     return _ordered(cells)
 
 
-def _paper_cells(table: str) -> pd.DataFrame:
-    """The paper's cells of `table` (its optimum row aside), each with the SD the paper prints beside it."""
+def _reference_cells(table: str) -> pd.DataFrame:
+    """Every printed cell of `table` (the optimum row aside): the WeakNAS paper's `value` with the SD it
+    prints beside it, and the method's own paper's value (`authors`, with its `citation`), either missing."""
     paper = paper_values(table).drop(columns="table").rename(columns={"note": "paper_note"})
     paper = paper[paper["row"] != "Optimal"]
     sd = paper[paper["metric"] == "sd"][["row", "benchmark", "queries", "value"]].rename(columns={"value": "paper_sd"})
     paper = paper[paper["metric"] != "sd"].merge(sd, on=["row", "benchmark", "queries"], how="left")
     paper.loc[~paper["metric"].isin(PAPER_SD_OF), "paper_sd"] = np.nan
-    return paper
+    authors = paper_values(table, "authors_values.csv").drop(columns="table").rename(columns={"value": "authors"})
+    return paper.merge(authors, on=["row", "benchmark", "queries", "metric"], how="outer")
 
 
 def _keys(frame: pd.DataFrame, column: str) -> list[tuple]:
@@ -161,15 +176,25 @@ def display(cells: pd.DataFrame) -> pd.DataFrame:
             "Mean": _number(row["mean"], digits) if ran else "–",
             "SD": _number(row["sd"], digits) if ran else "–",
             "95% CI": f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]" if ran else "–",
-            "Paper": paper if np.isfinite(row["paper"]) else "–",
+            "Paper (WeakNAS)": paper if np.isfinite(row["paper"]) else "–",
+            "Paper (authors)": _number(row["authors"], digits),
             "Difference": (f"{row['difference']:+.{digits}f}" if np.isfinite(row["difference"]) else "–"),
             "Verdict": row["verdict"] or "no paper value",
         }
-    columns = ["Benchmark", "Method", "Queries", "Metric", "Seeds", "Mean", "SD", "95% CI", "Paper", "Difference", "Verdict"]
+    columns = ["Benchmark", "Method", "Queries", "Metric", "Seeds", "Mean", "SD", "95% CI", "Paper (WeakNAS)", "Paper (authors)",
+               "Difference", "Verdict"]
     shown = pd.DataFrame([fmt(row) for _, row in cells.astype({"queries": float}).iterrows()], columns=columns)
+    if cells["authors"].isna().all():
+        shown = shown.drop(columns=["Paper (authors)"])
     if cells["paper"].isna().all():  # nothing to compare with: no empty comparison columns
-        shown = shown.drop(columns=["Paper", "Difference", "Verdict"])
+        shown = shown.drop(columns=["Paper (WeakNAS)", "Difference", "Verdict"])
     return shown if cells["queries"].notna().any() else shown.drop(columns=["Queries"])  # no rows: no budget column
+
+
+def citation_lines(cells: pd.DataFrame) -> list[str]:
+    """One line per method's own paper whose value a table shows (the 'Paper (authors)' column)."""
+    cited = cells.dropna(subset=["authors"]).drop_duplicates(["row", "citation"])
+    return [f"Paper (authors), {row}: {citation}." for row, citation in zip(cited["row"], cited["citation"])]
 
 
 def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -> pd.DataFrame:

@@ -6,15 +6,16 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 SNAKEMAKE := $(BIN)/snakemake --cores all $(ARGS)
-# The config arguments of the last `make reproduce` / `make quick` / `make nb201-cpu`: `make report` and
+# The config arguments of the last `make reproduce` / `make quick` / `make nb201-cpu` / `make baselines-cpu`: `make report` and
 # `make render` then report on the run just made.
 LAST_RUN := .nasrepro-last-run
 LAST_CONFIG = $(shell cat $(LAST_RUN) 2>/dev/null)
 NB201_CPU := --configfile config.yaml config/offline.yaml config/cpu-ablations.yaml
+BASELINES_CPU := --configfile config.yaml config/offline.yaml config/cpu-baselines.yaml
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
 RENDER_RULES := collect table fair convergence figure1 figure3 figure4 figure5 embed provenance render
 
-.PHONY: install reproduce quick nb201-cpu test test-fast render report lint clean
+.PHONY: install reproduce quick nb201-cpu baselines-cpu test test-fast render report lint clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +37,10 @@ quick: install
 nb201-cpu: install  # NAS-Bench-201 only, sized for a CPU (config/cpu-ablations.yaml states every reduction)
 	echo "$(NB201_CPU)" > $(LAST_RUN)
 	$(SNAKEMAKE) $(NB201_CPU)
+
+baselines-cpu: install  # the paper's comparison on NAS-Bench-201 CIFAR-10, 20 seeds (config/cpu-baselines.yaml states every reduction)
+	echo "$(BASELINES_CPU)" > $(LAST_RUN)
+	$(SNAKEMAKE) $(BASELINES_CPU)
 
 test: install
 	$(BIN)/python -m pytest -ra --durations=10

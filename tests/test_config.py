@@ -238,3 +238,38 @@ def test_cpu_ablations_overlay_keeps_the_protocol_but_the_mlp_width():
         reference = cfg.searcher_spec(full, method, "nb201-cifar10")
         assert {k: v for k, v in options.items() if k != "predictor"} == \
             {k: v for k, v in reference.items() if k != "predictor"}, method
+
+
+def test_single_repeat_report_needs_one_drawn_repeat_as_the_label(quick):
+    quick["experiments"]["table5"]["report_mode"] = "test_of_best_single_repeat_valid"
+    message = error_of(quick)
+    assert "'experiments.table5.label_mode' must be random_seed_per_arch" in message
+    quick["experiments"]["table5"]["label_mode"] = "random_seed_per_arch"
+    cfg.validate(quick)
+
+
+# What config/cpu-baselines.yaml's header says it reduces, per method (every other option is the authors')
+CPU_BASELINE_REDUCTIONS = {
+    "weaknas": {"predictor": {"hidden_layer_sizes": [100] * 4}},
+    "npenas_bo": {"predictor": {"epochs": 100}},
+    "npenas_np": {"predictor": {"epochs": 100}},
+    **{m: {"epochs": 50, "pseudo_epochs": 5} for m in ("seminas", "seminas_authors_filter", "nao")},
+}
+
+
+def test_cpu_baselines_overlay_reduces_only_what_it_states():
+    full = cfg.validate(deep_merge(read("config.yaml"), read("config/offline.yaml")))
+    config = cfg.validate(deep_merge(full, read("config/cpu-baselines.yaml")))
+    jobs = cfg.jobs(config)
+    assert {name for name, *_ in jobs} == {"table5_baselines", "table5_test_oracle"}
+    assert {seed for *_, seed in jobs} == set(range(20)) and {bench for _, bench, *_ in jobs} == {
+        "nb201-cifar10", "nb201-cifar10-test"}
+    for method in {m for _, _, m, _ in jobs}:
+        options, reference = (cfg.searcher_spec(c, method, "nb201-cifar10") for c in (config, full))
+        changed = {k: v for k, v in options.items() if v != reference.get(k)}
+        for key, value in changed.items():
+            if isinstance(value, dict):
+                changed[key] = {k: v for k, v in value.items() if v != reference[key].get(k)}
+        assert changed == CPU_BASELINE_REDUCTIONS.get(method, {}), method
+    authors = cfg.validate(deep_merge(full, read("config/authors-check.yaml")))
+    assert {m for _, _, m, _ in cfg.jobs(authors)} == set(CPU_BASELINE_REDUCTIONS)  # the same methods, unreduced

@@ -34,15 +34,15 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     assert "Using workflow specific profile" in output  # profiles/default is found next to the Snakefile
 
     results = tmp_path / "results" / "table5"
-    figures = {"table5": ["convergence"], "table1_nb201": ["figure1"], "figure3": ["figure3", "figure4"],
-               "figure5": ["figure5"]}
+    figures = {"table5": ["convergence"], "convergence": ["convergence"], "table1_nb201": ["figure1"],
+               "figure3": ["figure3", "figure4"], "figure5": ["figure5"]}
     for experiment, names in figures.items():  # every figure of the quick configuration, non-empty
         for name in names:
             png, pdf = (tmp_path / "results" / experiment / "figures" / f"{name}.{ext}" for ext in ("png", "pdf"))
             assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000, png
             assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1_000, pdf
-    tables = {"table5": ["table5", "fair"], "table1_nb201": ["table1"], "table2_nb201": ["table2"],
-              "table3_nb201": ["table3"]}
+    tables = {"table5": ["table5", "fair"], "convergence": ["table4", "fair"], "table1_nb201": ["table1"],
+              "table2_nb201": ["table2"], "table3_nb201": ["table3"]}
     for experiment, names in tables.items():
         for name in names:
             for ext in ("csv", "md", "tex"):
@@ -65,6 +65,9 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     assert "3 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown and "reported by the paper" in markdown
     fair = pd.read_csv(results / "tables" / "fair.csv")
     assert fair["p_value"].notna().sum() == 9  # R-EA, random and local search vs WeakNAS on 3 benchmarks
+    baselines = pd.read_csv(tmp_path / "results" / "convergence" / "tables" / "fair.csv")  # every method, one oracle
+    assert len(set(baselines["method"])) == 14 and (baselines["n"] == 2).all()
+    assert set(baselines["queries"]) == {100, 150, 200} and baselines["p_value"].notna().sum() == 3 * 13
     provenance = (tmp_path / "results" / "provenance.md").read_text()
     assert "1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827" in provenance  # cifar10_avg.csv
     assert "nasrepro at git commit" in provenance

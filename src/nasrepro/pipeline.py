@@ -151,8 +151,9 @@ PAPER_TABLES = {
     "table4": "Table 4: test accuracy found within fixed query budgets",
     "table5": "Table 5: queries until the global optimum is queried",
 }
-VERDICT_LINE = ("Verdict, against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, 'within our CI' when the paper's "
-                "value lies in our 95% CI, 'too few seeds to judge' below 5 seeds; SD over seeds with ddof=1. 95% CI: a "
+VERDICT_LINE = ("Verdict, against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, "
+                "'within our CI' when the paper's value lies in our 95% CI, 'too few seeds to judge' below 5 seeds; SD "
+                "over seeds with ddof=1. 95% CI: a "
                 "t interval of the mean for test accuracy; for regret, rank and query counts a bootstrap percentile "
                 "interval of the mean (10,000 resamples, seed 0), which never leaves the values' range.")
 

@@ -18,6 +18,9 @@ import yaml
 from nasrepro import config as cfg
 
 from conftest import TINY_MLP
+from test_graph_methods import METHODS as GRAPH_METHODS
+from test_npenas import METHODS as NPENAS_METHODS
+from test_seminas_lanas import METHODS as EPD_AND_LANAS_METHODS
 from test_workflow import job_counts, show
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +46,13 @@ CONFIG = {
                                    "epochs": 2, "pseudo_epochs": 1, "batch_size": 20, "hidden_size": 8,
                                    "mlp_hidden_size": 4, "max_step_size": 5, "rounds": None, "device": "cpu",
                                    "initial_filter": "authors", "filter_threshold": 87.6},
+        # the predictor-based baselines, tiny, each through the whole workflow (encodings included)
+        "bananas": {**GRAPH_METHODS["bananas"], "label": "BANANAS", "encoding": "path364"},
+        "neural_predictor": {**GRAPH_METHODS["neural_predictor"], "label": "Neural Predictor", "paper_row": "Neural Predictor"},
+        "npenas_bo": {**NPENAS_METHODS["npenas_bo"], "label": "NPENAS-BO", "paper_row": "NPENAS-BO"},
+        "npenas_np": {**NPENAS_METHODS["npenas_np"], "label": "NPENAS-NP", "paper_row": "NPENAS-NP"},
+        "nao": {**EPD_AND_LANAS_METHODS["nao"], "label": "NAO", "paper_row": "NAO"},
+        "lanas": {**EPD_AND_LANAS_METHODS["lanas"], "label": "LaNAS", "paper_row": "LaNAS", "encoding": "adj36"},
     },
     "experiments": {
         "table4": {"benchmarks": ["nb101-cifar10"], "methods": ["weaknas", "regularized_evolution", "random"],
@@ -51,6 +61,10 @@ CONFIG = {
         "table5_nb101": {"benchmarks": ["nb101-cifar10", "nb101-cifar10-test"], "methods": ["weaknas", "random", "local_search"],
                          "seeds": 2, "budget": {"until_optimum": True}, "outputs": ["table5"],
                          "label_mode": "random_seed_per_arch"},
+        "baselines": {"benchmarks": ["nb101-cifar10"], "methods": ["weaknas", "bananas", "neural_predictor", "npenas_bo",
+                                                                  "npenas_np", "nao", "lanas"],
+                      "seeds": 1, "budget": {"queries": 150}, "budgets": [150], "outputs": ["table4", "fair"],
+                      "report_mode": "test_of_best_valid"},
         "seminas_protocol": {"benchmarks": ["nb101-cifar10"], "methods": ["seminas_authors_filter", "random"], "seeds": 2,
                              "budget": {"until_optimum": True}, "budgets": [30, 60], "outputs": ["table5", "fair", "table4"],
                              "label_mode": "random_seed_per_arch", "report_mode": "test_of_best_single_repeat_valid"},
@@ -88,6 +102,12 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     assert (tmp_path / "results" / "table4" / "figures" / "convergence.png").stat().st_size > 0
 
     check_seminas_protocol(tmp_path / "results")
+    baselines = pd.read_csv(tmp_path / "results" / "baselines" / "tables" / "table4.csv")
+    ran = baselines[baselines["status"] == "ran here"]
+    assert set(ran["method"]) == {"WeakNAS", "BANANAS", "Neural Predictor", "NPENAS-BO", "NPENAS-NP", "NAO", "LaNAS"}
+    assert (ran["n"] == 1).all() and ran.loc[ran["metric"] == "test_acc", "mean"].notna().all()
+    npenas = ran[(ran["method"] == "NPENAS-BO") & (ran["metric"] == "test_acc")]
+    assert npenas["authors"].tolist() == [94.1]  # NPENAS's own paper, beside ours at its 150 queries
     table5 = pd.read_csv(tmp_path / "results" / "table5_nb101" / "tables" / "table5.csv")
     ours = table5[table5["status"] == "ran here"]
     assert ours["missing"].sum() == 0 and (ours["mean"] <= 300).all()
@@ -95,7 +115,7 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     metadata = json.loads((tmp_path / "results" / "runs" / "table5_nb101" / "nb101-cifar10" / "random" / "0.json").read_text())
     assert metadata["label_mode"] == "random_seed_per_arch"
     runs = list((tmp_path / "results" / "runs").rglob("*.parquet"))
-    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 3 * 2 + 2 * 2
+    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 3 * 2 + 2 * 2 + 7
     assert "Local Search" in set(ours["method"])  # local search ran to the optimum on NAS-Bench-101
     assert "Wall time per run, seconds, mean (min-max), device: WeakNAS " in (tables / "table4.md").read_text()
 

@@ -101,4 +101,4 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
                              *RENDER_RULES, env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=900)
     assert rendered.returncode == 0, rendered.stderr[-5000:]
     counts = job_counts(rendered.stdout + rendered.stderr)
-    assert "search" not in counts and counts["table"] == 4 and counts["figure4"] == 1, counts
+    assert "search" not in counts and counts["table"] == 5 and counts["figure4"] == 1, counts

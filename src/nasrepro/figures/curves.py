@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -15,19 +16,24 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
                        caption: str, png: str | Path, pdf: str | Path, first_query: int = 10,
                        styles: dict[str, dict] | None = None, share_y: bool = False) -> None:
     """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method
-    (`styles`: plot keywords per method, e.g. colour and dash), each panel's legend below it.
+    (`styles`: plot keywords per method, e.g. colour and dash), one legend below the panels that grows
+    the figure with the number of methods (each with its seeds, n).
 
     The axes start at `first_query` (the end of WeakNAS's first batch), where the methods begin to differ.
     """
     benches = list(dict.fromkeys(curves["benchmark"]))
     styles = styles or {}
+    methods = list(dict.fromkeys(curves["method"]))
+    legend_rows = math.ceil(len(methods) / len(benches))
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.2), squeeze=False,
-                                    sharey=share_y)
+        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.6 + 0.16 * legend_rows),
+                                    squeeze=False, sharey=share_y)
+        lines, seeds = {}, {}
         for ax, bench in zip(axes[0], benches):
             for method, curve in curves[curves["benchmark"] == bench].groupby("method", sort=False):
-                line, = ax.plot(curve["queries"], curve["mean"], label=f"{labels.get(method, method)} (n={curve['n'].max()})",
-                                **styles.get(method, {}))
+                line, = ax.plot(curve["queries"], curve["mean"], **styles.get(method, {}))
+                lines.setdefault(method, line)
+                seeds.setdefault(method, set()).add(int(curve["n"].max()))
                 ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
                                 color=line.get_color(), alpha=0.2, linewidth=0)
             ax.set_xscale("log")
@@ -41,10 +47,11 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
             ax.set_xlabel("Number of queries")
             if ax is axes[0][0] or not share_y:
                 ax.set_ylabel("Test accuracy of the found architecture (%)")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=7)  # below: off the data
         if share_y:
             shown = curves[curves["queries"] >= first_query]
             low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
             axes[0][0].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        names = [f"{labels.get(m, m)} (n={'-'.join(map(str, sorted({min(seeds[m]), max(seeds[m])})))})" for m in lines]
+        figure.legend(list(lines.values()), names, loc="outside lower center", ncol=len(benches), fontsize=7)
         figure.suptitle(textwrap.fill(caption, width=75 * len(benches)), fontsize=8)
         save(figure, png, pdf)

@@ -12,7 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..io import atomic_path  # noqa: E402
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-STYLE = {"axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "axes.grid": True, "grid.alpha": 0.3,
+# past eight methods the colours repeat with another dash
+LINE_CYCLE = matplotlib.cycler(linestyle=["-", "--", ":"]) * matplotlib.cycler(color=OKABE_ITO)
+STYLE = {"axes.prop_cycle": LINE_CYCLE, "axes.grid": True, "grid.alpha": 0.3,
          "font.size": 9, "savefig.dpi": 200, "figure.constrained_layout.use": True}
 
 

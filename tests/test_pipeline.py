@@ -97,6 +97,8 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     fair = pd.read_csv(tables_dir / "fair.csv")
     assert set(fair["metric"]) == {"queries_to_optimum"} and fair["p_value"].notna().sum() == 2  # random vs WeakNAS
     assert (tables_dir / "fair.tex").read_text().startswith("\\begin{table*}")
+    fair_md = (tables_dir / "fair.md").read_text()  # the fair companion states every method's options and cost too
+    assert "- WeakNAS: type=weaknas" in fair_md and "Wall time per run, seconds" in fair_md
 
     figures = results / "figures"
     pipeline.render_convergence(config, "t5", results / "trajectories.parquet", results / "iterations.parquet",

@@ -226,13 +226,14 @@ def render_fair(config: dict, experiment: str, runs: dict, csv_out, md_out, tex_
     lines = [f"Fair protocol: {'; '.join(found[shown] for shown in tables_shown)}.",
              f"Two-sided Mann-Whitney U test of {labels[reference]} against each method over seeds "
              "(scipy.stats.mannwhitneyu); runs that never queried the optimum count as worse than every run that did.",
-             *_protocol(config, spec, table, summary)[:1], *_split_lines(summary)]
+             *_protocol(config, spec, table, summary, own_report_modes=False)]
     title = f"Fair-protocol companion of {PAPER_TABLES[table].split(':')[0]} ({experiment})"
     tables.write(tests, tables.display_tests(tests, labels, reference), title, lines, csv_out, md_out, tex_out)
 
 
-def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> list[str]:
-    """What produced a table: seeds, stopping rule, labels, report modes, splits, the optimum, options."""
+def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame, own_report_modes: bool = True) -> list[str]:
+    """What produced a table: seeds, stopping rule, labels, report modes (unless the table has its own, as
+    the fair companion), splits, the optimum, every method's options, precision, hidden queries, cost."""
     seeds = cfg.seeds(spec)
     if table == "table5":
         stop = (f"runs stop once the optimum is queried, capped at {_caps(summary)}; a method that asks for an "
@@ -248,7 +249,7 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame) -> li
         stop = f"one run {length} per seed gives every budget's row"
         optimum = [f"Regret is measured from the best mean test accuracy of {b}: {value:.4f}%"
                    + _paper_optimum(config, b) + "." for b, value in _test_optima(summary).items()]
-        modes_line = [_modes_line(config, report_modes(spec)) + "."]
+        modes_line = [_modes_line(config, report_modes(spec)) + "."] if own_report_modes else []
     return [
         f"Protocol: {len(seeds)} seeds per cell ({_seed_range(seeds)}); {stop}; labels: {spec.get('label_mode', 'avg')}.",
         *modes_line, *_split_lines(summary), *optimum,

@@ -51,7 +51,12 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
             shown = curves[curves["queries"] >= first_query]
             low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
             axes[0][0].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
-        names = [f"{labels.get(m, m)} (n={'-'.join(map(str, sorted({min(seeds[m]), max(seeds[m])})))})" for m in lines]
+        names = [f"{labels.get(m, m)} (n={_span(seeds[m])})" for m in lines]
         figure.legend(list(lines.values()), names, loc="outside lower center", ncol=len(benches), fontsize=7)
         figure.suptitle(textwrap.fill(caption, width=75 * len(benches)), fontsize=8)
         save(figure, png, pdf)
+
+
+def _span(counts: set[int]) -> str:
+    """Seeds per panel as one number, or low-high where the panels differ."""
+    return str(min(counts)) if len(counts) == 1 else f"{min(counts)}-{max(counts)}"

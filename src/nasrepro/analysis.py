@@ -26,6 +26,12 @@ REPORT_MODES = {
 RANKED_BY_FIT = ("test_of_best_valid", "test_of_best_single_repeat_valid")  # modes that never look at test labels
 
 
+def hidden_queries(summary: pd.DataFrame) -> pd.Series:
+    """Per run, the charged queries its method's authors leave uncounted (0 in summaries written before
+    the column existed)."""
+    return summary.get("hidden_queries", pd.Series(0, index=summary.index)).astype(float)
+
+
 def load_run(trajectory_path: str | Path) -> tuple[pd.DataFrame, dict]:
     """A run's trajectory and its metadata (the .json beside the .parquet)."""
     trajectory_path = Path(trajectory_path)

@@ -264,11 +264,13 @@ def _protocol(config: dict, spec: dict, table: str, summary: pd.DataFrame, own_r
 
 def _hidden_lines(config: dict, summary: pd.DataFrame) -> list[str]:
     """The charged queries a method's authors leave uncounted (SemiNAS's pre-filter), per method."""
-    hidden = summary[summary.get("hidden_queries", pd.Series(0, index=summary.index)) > 0]
-    return [f"{cfg.method_label(config, m)}: {runs['hidden_queries'].mean():.1f} queries per run on average "
-            f"({runs['hidden_queries'].min()}-{runs['hidden_queries'].max()}) were discarded by the authors' filter; "
+    from . import analysis
+
+    hidden = analysis.hidden_queries(summary)
+    return [f"{cfg.method_label(config, m)}: {runs.mean():.1f} queries per run on average "
+            f"({runs.min():.0f}-{runs.max():.0f}) were discarded by the authors' filter; "
             "they are charged here and left out of the count its authors print."
-            for m, runs in hidden.groupby("method", sort=False)]
+            for m, runs in hidden[hidden > 0].groupby(summary["method"], sort=False)]
 
 
 def _wall_time_line(config: dict, summary: pd.DataFrame) -> str:

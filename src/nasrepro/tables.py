@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .analysis import describe
+from .analysis import describe, hidden_queries
 from .io import atomic_path, write_text
 
 NOT_RUN = "reported by the paper, not run here"
@@ -56,7 +56,7 @@ def optimum_values(summary: pd.DataFrame) -> pd.DataFrame:
     authors would print and the hidden count."""
     columns = ["benchmark", "method", "seed", "queries", "metric", "value"]
     cells = [summary.assign(metric="queries_to_optimum", value=summary["queries_to_optimum"])]
-    hidden = summary.get("hidden_queries", pd.Series(0, index=summary.index)).astype(float)
+    hidden = hidden_queries(summary)
     hiding = summary["method"].isin(summary.loc[hidden > 0, "method"])
     if hiding.any():
         runs, hidden = summary[hiding], hidden[hiding]

@@ -1,9 +1,11 @@
+import os
 import re
 import sys
 
-from nasrepro import config as nasrepro_config
+from nasrepro import config as nasrepro_config, runs as nasrepro_runs
 from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
+from nasrepro.io import check_intact
 from nasrepro.sources import SOURCES
 from nasrepro.spaces import get_space
 
@@ -12,6 +14,14 @@ try:
     nasrepro_config.validate(nasrepro_config.prepare(config, workflow.basedir, CONFIG_SOURCE), source=CONFIG_SOURCE)
 except NasReproError as error:
     sys.exit(f"Config error: {error}")
+# Each distinct run once (results/runs/{run}/{seed}.*), shared by every experiment that asks for it.
+PLAN = nasrepro_runs.plan(config)
+try:  # a truncated table or encoding stops the workflow here, before any job (or deletion) is planned
+    for path in nasrepro_runs.input_files(PLAN):
+        if os.path.exists(path):
+            check_intact(path)
+except NasReproError as error:
+    sys.exit(f"Input error: {error}")
 
 NASREPRO_THREADS = 1
 
@@ -21,7 +31,7 @@ wildcard_constraints:
     source="|".join(SOURCES),
     ext="csv|tfrecord",
     bench="|".join(config["benchmarks"]),
-    method="|".join(map(re.escape, config["methods"])),
+    run=nasrepro_runs.RUN_ID_PATTERN,
     experiment="|".join(config["experiments"]),
     encoding="[a-z0-9]+",
 
@@ -37,36 +47,18 @@ def source_identity(source):
     return {"url": spec.url, "sha256": spec.sha256, "git_blob": spec.git_blob}
 
 
-def benchmark_identity(bench):
-    """What determines a benchmark's table: its space, dataset, splits and file (not its caption)."""
-    spec = config["benchmarks"][bench]
-    return {key: spec[key] for key in ("space", "dataset", "fit_split", "file", "expected_size") if key in spec}
-
-
 def search_inputs(wildcards):
-    inputs = {"table": f"resources/tables/{wildcards.bench}.parquet"}
-    if nasrepro_config.uses_features(config, wildcards.method, wildcards.bench):
-        encoding = nasrepro_config.method_encoding(config, wildcards.method, wildcards.bench)
-        inputs["features"] = f"resources/encodings/{wildcards.bench}-{encoding}.npy"
-    return inputs
-
-
-def experiment_runs(experiment):
-    spec = config["experiments"][experiment]
-    return [
-        (bench, method, seed)
-        for bench in spec["benchmarks"]
-        for method in spec["methods"]
-        for seed in nasrepro_config.seeds(spec)
-    ]
+    """The table and encoding a run reads; `ancient`: a file re-created or touched with the same content
+    re-runs no search (what determines the content is in the run's identity, `nasrepro.runs`)."""
+    return {name: ancient(path) for name, path in nasrepro_runs.inputs(PLAN.runs[wildcards.run]).items()}
 
 
 def run_files(wildcards):
-    return [f"results/runs/{wildcards.experiment}/{b}/{m}/{s}.parquet" for b, m, s in experiment_runs(wildcards.experiment)]
+    return PLAN.run_files(wildcards.experiment)
 
 
 def search_needs_gpu(wildcards):
-    return int(nasrepro_config.needs_gpu(config, wildcards.method, wildcards.bench))
+    return int(nasrepro_runs.wants_gpu(PLAN.runs[wildcards.run].spec))
 
 
 def unavailable(experiment):

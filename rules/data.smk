@@ -26,7 +26,7 @@ rule convert:
     log:
         "logs/convert/{bench}.log",
     params:
-        bench=lambda wc: benchmark_identity(wc.bench),
+        bench=lambda wc: nasrepro_runs.benchmark_identity(config['benchmarks'][wc.bench]),
     resources:
         mem_mb=3000,
     script:

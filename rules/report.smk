@@ -22,10 +22,7 @@ rule collect:
     log:
         "logs/collect/{experiment}.log",
     params:
-        run_keys=lambda wc: [
-            {"experiment": wc.experiment, "benchmark": b, "method": m, "seed": s}
-            for b, m, s in experiment_runs(wc.experiment)
-        ],
+        run_keys=lambda wc: PLAN.run_keys(wc.experiment),
     resources:
         mem_mb=4000,
     script:

@@ -2,17 +2,17 @@ rule search:
     input:
         unpack(search_inputs),
     output:
-        trajectory="results/runs/{experiment}/{bench}/{method}/{seed}.parquet",
-        iterations="results/runs/{experiment}/{bench}/{method}/{seed}.iterations.parquet",
-        metadata="results/runs/{experiment}/{bench}/{method}/{seed}.json",
+        trajectory="results/runs/{run}/{seed}.parquet",
+        iterations="results/runs/{run}/{seed}.iterations.parquet",
+        metadata="results/runs/{run}/{seed}.json",
     conda:
         "../envs/nasrepro.yaml"
     log:
-        "logs/search/{experiment}/{bench}/{method}/{seed}.log",
+        "logs/search/{run}/{seed}.log",
     benchmark:
-        "logs/benchmark/search/{experiment}/{bench}/{method}/{seed}.tsv"
+        "logs/benchmark/search/{run}/{seed}.tsv"
     params:
-        spec=lambda wc: nasrepro_config.run_spec(config, wc.experiment, wc.bench, wc.method),
+        spec=lambda wc: PLAN.runs[wc.run].spec,
     threads: NASREPRO_THREADS
     resources:
         mem_mb=4000,

@@ -1,6 +1,8 @@
-"""The workflow never redoes finished work: after a finished tiny run on the real NAS-Bench-201 mirror
-(fetched, checksum-verified, converted, encoded, searched), edits that do not change what a search
-computes plan no search job; changing one method option re-runs exactly that method's jobs."""
+"""The workflow never redoes or loses finished work: after a finished tiny run on the real NAS-Bench-201
+mirror (fetched, checksum-verified, converted, encoded, searched), edits that do not change what a search
+computes plan no search job (nor does a table or encoding touched or re-created with the same bytes);
+changing one method option, or its code, re-runs exactly that method's jobs; a truncated table stops the
+workflow in one line before anything is planned or deleted; a run shared by two experiments runs once."""
 
 from __future__ import annotations
 
@@ -20,12 +22,26 @@ CONFIG = {
         "weaknas": {"type": "weaknas", "label": "WeakNAS", "init_sample": 10, "predictor": TINY_MLP},
         "regularized_evolution": {"type": "regularized_evolution", "label": "Reg Evolution"},
         "random": {"type": "random", "label": "Random Search"},
+        "mine": {"type": "my_search:MySearch", "label": "Mine"},
     },
     "experiments": {
         "short": {"description": "A short run.", "benchmarks": ["c10"],
-                  "methods": ["weaknas", "regularized_evolution", "random"], "seeds": 2, "budget": {"queries": 30}},
+                  "methods": ["weaknas", "regularized_evolution", "random", "mine"], "seeds": 2,
+                  "budget": {"queries": 30}},
     },
 }
+
+
+MY_SEARCH = """from nasrepro.searchers.random_search import RandomSearch
+
+
+class MySearch(RandomSearch):
+    \"\"\"Random search under another name: a method of one's own, in one's own module.\"\"\"
+"""
+
+
+def searches_of(output: str) -> list[str]:
+    return job_blocks(output, "search")
 
 
 def planned(snakemake_run, workdir: Path, config: dict) -> str:
@@ -41,6 +57,7 @@ def finished(tmp_path_factory, snakemake_run):
     if not (MIRROR / "nb201" / "cifar10_avg.csv").is_file():
         pytest.skip(f"benchmark mirror not found at {MIRROR} (set NASREPRO_MIRROR)")
     workdir = tmp_path_factory.mktemp("incremental")
+    (workdir / "my_search.py").write_text(MY_SEARCH)
     (workdir / "base.yaml").write_text(yaml.safe_dump(CONFIG))
     result = snakemake_run(workdir, "--cores", "2", "--configfile", str(workdir / "base.yaml"), timeout=900)
     assert result.returncode == 0, show(result)
@@ -71,17 +88,64 @@ def test_a_new_method_and_experiment_plan_only_their_own_jobs(finished, snakemak
     config["experiments"]["more"] = {"benchmarks": ["c10"], "methods": ["local_search", "random"], "seeds": 2,
                                      "budget": {"queries": 20}}
     output = planned(snakemake_run, finished, config)
-    searches = job_blocks(output, "search")
-    assert len(searches) == 4 and all("experiment=more" in block for block in searches), output[-3000:]
+    # random search at 20 queries is the prefix of the finished 30-query run: only local search runs
+    searches = searches_of(output)
+    assert len(searches) == 2 and all("run=local_search-" in block for block in searches), output[-3000:]
     assert not {"fetch", "convert", "encode"} & set(job_counts(output))
+
+
+def test_a_longer_budget_extends_only_the_runs_that_need_it(finished, snakemake_run):
+    config = copy.deepcopy(CONFIG)
+    config["experiments"]["longer"] = {"benchmarks": ["c10"], "methods": ["regularized_evolution"], "seeds": 2,
+                                       "budget": {"queries": 40}}
+    searches = searches_of(planned(snakemake_run, finished, config))
+    assert len(searches) == 2 and all("run=regularized_evolution-" in block for block in searches)
 
 
 def test_one_changed_option_reruns_exactly_that_methods_jobs(finished, snakemake_run):
     config = copy.deepcopy(CONFIG)
     config["methods"]["regularized_evolution"]["population_size"] = 5
-    searches = job_blocks(planned(snakemake_run, finished, config), "search")
-    assert len(searches) == 2 and all("method=regularized_evolution" in block for block in searches)
+    searches = searches_of(planned(snakemake_run, finished, config))
+    assert len(searches) == 2 and all("run=regularized_evolution-" in block for block in searches)
     config = copy.deepcopy(CONFIG)
     config["methods"]["weaknas"]["predictor"] = {**TINY_MLP, "alpha": 1e-3}  # a predictor option counts too
-    searches = job_blocks(planned(snakemake_run, finished, config), "search")
-    assert len(searches) == 2 and all("method=weaknas" in block for block in searches)
+    searches = searches_of(planned(snakemake_run, finished, config))
+    assert len(searches) == 2 and all("run=weaknas-" in block for block in searches)
+
+
+def test_editing_a_methods_module_reruns_exactly_its_jobs(finished, snakemake_run):
+    module = finished / "my_search.py"
+    try:
+        module.write_text(MY_SEARCH + "# an edit\n")
+        searches = searches_of(planned(snakemake_run, finished, CONFIG))
+        assert len(searches) == 2 and all("run=my_search_mysearch-" in block for block in searches)
+    finally:
+        module.write_text(MY_SEARCH)
+
+
+@pytest.mark.parametrize("how", ["touch", "re-create"])
+def test_inputs_touched_or_recreated_with_the_same_bytes_rerun_nothing(finished, snakemake_run, how):
+    for path in [finished / "resources/tables/c10.parquet", finished / "resources/encodings/c10-onehot30.npy"]:
+        if how == "touch":
+            path.touch()
+        else:
+            data = path.read_bytes()
+            path.unlink()
+            path.write_bytes(data)
+    counts = job_counts(planned(snakemake_run, finished, CONFIG))
+    assert not {"search", "collect"} & set(counts), counts
+
+
+def test_a_truncated_table_stops_in_one_line_and_deletes_no_run(finished, snakemake_run):
+    table = finished / "resources/tables/c10.parquet"
+    runs = sorted((finished / "results/runs").rglob("*"))
+    data = table.read_bytes()
+    try:
+        table.write_bytes(data[: len(data) // 2])
+        result = snakemake_run(finished, "--cores", "1", "--configfile", str(finished / "base.yaml"))
+        assert result.returncode != 0
+        error = [line for line in (result.stdout + result.stderr).splitlines() if "truncated or corrupt" in line]
+        assert len(error) == 1 and "resources/tables/c10.parquet" in error[0] and "delete it" in error[0], show(result)
+        assert sorted((finished / "results/runs").rglob("*")) == runs
+    finally:
+        table.write_bytes(data)

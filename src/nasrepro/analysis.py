@@ -46,34 +46,64 @@ def iterations_path(trajectory_path: str | Path) -> Path:
     return Path(trajectory_path).with_suffix(".iterations.parquet")
 
 
+def view(trajectory: pd.DataFrame, iterations: pd.DataFrame, meta: dict, budget: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """One experiment's view of a (possibly shared, longer) run: its trajectory and predictor fits cut
+    where a run under the experiment's own `budget` would have stopped, and that run's stopping numbers.
+    A run stops after the batch (iteration) that reaches the query budget or queries the optimum."""
+    ends = trajectory.groupby("iteration")["query"].max()  # queries used after each batch
+    found = {target: _queries_at(trajectory, ends, arch_id) for target, arch_id in meta["optimum_arch_ids"].items()}
+    cap = budget.get("queries") or (meta["budget"]["queries"] if budget.get("until_optimum") else None)
+    target = budget.get("optimum", "fit")
+    cutoff, stopped_by = meta["queries_used"], meta["stopped_by"]
+    if budget.get("until_optimum") and found[target] is not None and found[target] <= cap:
+        cutoff, stopped_by = found[target], "optimum"
+    elif cap is not None and cap <= cutoff:
+        cutoff, stopped_by = cap, "budget"
+    last = int(ends.index[ends >= cutoff][0]) if len(ends) and (ends >= cutoff).any() else None
+    kept_fits = iterations
+    if "iteration" in iterations and last is not None:
+        # a run stopped by the optimum is never told its last batch: no fit after it
+        kept_fits = iterations[iterations["iteration"] < last + (stopped_by != "optimum")]
+    within = {t: q if q is not None and q <= cutoff else None for t, q in found.items()}
+    numbers = {
+        "queries_used": cutoff,
+        "queries_to_optimum": within[target],
+        "queries_to_fit_optimum": within["fit"],
+        "queries_to_test_optimum": within["test"],
+        "queries_to_fit_optimum_censored": within["fit"] is None,
+        "queries_to_test_optimum_censored": within["test"] is None,
+        "stopped_by": stopped_by,
+        "budget_queries": cap,
+        "optimum_target": target,
+    }
+    return trajectory[trajectory["query"] <= cutoff], kept_fits, numbers
+
+
+def _queries_at(trajectory: pd.DataFrame, ends: pd.Series, arch_id: int) -> int | None:
+    """Queries used after the batch that first queried `arch_id` (None: never queried)."""
+    hits = trajectory.loc[trajectory["arch_id"] == arch_id, "iteration"]
+    return None if hits.empty else int(ends[hits.iloc[0]])
+
+
 def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per run (summary), per query (trajectories) and per predictor fit (iterations), each
-    tagged with its run's keys."""
+    tagged with its run's keys; each run seen through its experiment's budget (`view`, the key `view`)."""
     summaries, trajectories, iterations = [], [], []
     for path, key in zip(run_paths, keys):
+        key = dict(key)
+        budget = key.pop("view")
         trajectory, meta = load_run(path)
-        fits = pd.read_parquet(iterations_path(path))
+        trajectory, fits, numbers = view(trajectory, pd.read_parquet(iterations_path(path)), meta, budget)
         summaries.append({
             **key,
-            "queries_to_optimum": meta["queries_to_optimum"],
-            "queries_to_fit_optimum": meta["queries_to_fit_optimum"],
-            "queries_to_test_optimum": meta["queries_to_test_optimum"],
-            # runs written before the flags existed: a missing value is censored all the same
-            "queries_to_fit_optimum_censored": meta.get("queries_to_fit_optimum_censored",
-                                                        meta["queries_to_fit_optimum"] is None),
-            "queries_to_test_optimum_censored": meta.get("queries_to_test_optimum_censored",
-                                                         meta["queries_to_test_optimum"] is None),
-            "stopped_by": meta.get("stopped_by"),
+            **numbers,
             "label_mode": meta["label_mode"],
-            "queries_used": meta["queries_used"],
-            "budget_queries": meta["budget"]["queries"],
-            "optimum_target": meta["budget"]["optimum"],
             "test_optimum": meta["test_optimum"],
             "fit_split": meta["benchmark"]["fit_split"],
             "test_split": meta["benchmark"]["test_split"],
             "fit_is_test": meta["benchmark"]["fit_is_test"],
             "label_note": meta["benchmark"]["label_note"],
-            "wall_seconds": meta["wall_seconds"],
+            "wall_seconds": meta["wall_seconds"],  # of the whole (possibly shared) run
             "device": meta["environment"]["device"],
             # charged queries the method's authors leave uncounted (SemiNAS's discarded initial ones)
             "hidden_queries": int(fits["hidden_queries"].max()) if "hidden_queries" in fits and len(fits) else 0,
@@ -81,8 +111,9 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
         trajectories.append(trajectory.assign(**key))
         iterations.append(fits.assign(**key))
     iterations = [frame for frame in iterations if not frame.empty]
+    columns = [k for k in keys[0] if k != "view"] if keys else []
     return (pd.DataFrame(summaries), pd.concat(trajectories, ignore_index=True),
-            pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*keys[0], "iteration"]))
+            pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*columns, "iteration"]))
 
 
 BOOTSTRAP_RESAMPLES = 10_000

@@ -47,3 +47,21 @@ def write_json(obj, path: str | os.PathLike) -> None:
 def write_text(text: str, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def check_intact(path: str | os.PathLike) -> None:
+    """NasReproError naming `path` when a parquet table or .npy matrix is truncated or corrupt (its footer
+    or header and size are read, not its data: cheap enough to run over every input at workflow start)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from .errors import NasReproError
+
+    try:
+        if str(path).endswith(".npy"):
+            np.load(path, mmap_mode="r", allow_pickle=False)
+        else:
+            pq.read_metadata(path)
+    except (OSError, ValueError, EOFError) as error:
+        raise NasReproError(f"{path} is truncated or corrupt ({' '.join(str(error).split())}): delete it and rerun "
+                            "to re-make it; no finished run is touched") from None

@@ -61,6 +61,10 @@ class Searcher(Configurable):
     """
 
     spaces: ClassVar[tuple[str, ...] | None] = None
+    # True: the first q queries of a run do not depend on its budget, so one run to the largest budget
+    # serves every shorter one (`shares_prefix`; proved for every built-in by tests/test_prefix_contract.py).
+    # False, the safe default: a run per distinct budget.
+    prefix_stable: ClassVar[bool] = False
 
     def __init__(self, space: SearchSpace, seed: int, budget: int | None = None, **options):
         self.space = space
@@ -77,6 +81,11 @@ class Searcher(Configurable):
         A method with a `predictor` option reads what its predictor reads."""
         predictor = cls._predictor_class(options)
         return predictor.input if predictor else None
+
+    @classmethod
+    def shares_prefix(cls, options: dict) -> bool:
+        """Whether, with these resolved options, a run at budget b is the prefix of a run at any larger budget."""
+        return cls.prefix_stable
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:

@@ -64,6 +64,7 @@ LABEL_SCALE = 0.01  # percent -> the authors' fractions
 
 
 class LaNAS(Searcher):
+    prefix_stable = True
     options = {
         "tree_height": option(5, "Levels of the tree (5: 15 regressors, 16 leaves).", type="integer", minimum=1),
         "cp": option(0.1, "UCT exploration constant Cp.", type="number", minimum=0),

@@ -21,6 +21,7 @@ from .base import Searcher, SearchSpace
 
 
 class LocalSearch(Searcher):
+    prefix_stable = True
     options = {
         "num_init": option(10, "Uniform samples at each (re)start.", type="integer", minimum=1),
         "query_full_nbhd": option(True, "Query the whole neighbourhood and move to its best (true), or move to the "

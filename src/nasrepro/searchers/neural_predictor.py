@@ -33,6 +33,7 @@ DEFAULT_PREDICTOR = {"type": "gcn"}
 
 
 class NeuralPredictor(Searcher):
+    prefix_stable = True
     options = {
         "num_train": option(172, "Uniform random architectures the predictor is fitted on (N; the paper's "
                             "NAS-Bench-101 number).", type="integer", minimum=1),

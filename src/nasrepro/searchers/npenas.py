@@ -60,6 +60,7 @@ def _options(predictor: dict, description: str) -> dict:
 
 class NPENAS(Searcher):
     """The common loop; the variants set the predictor and the acquisition."""
+    prefix_stable = True
 
     acquisition: ClassVar[str] = "greedy"
     default_predictor: ClassVar[dict] = {"type": "gin"}

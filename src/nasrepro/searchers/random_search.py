@@ -9,6 +9,7 @@ from .base import Searcher, SearchSpace
 
 
 class RandomSearch(Searcher):
+    prefix_stable = True
     options = {"batch_size": option(1, "Architectures asked per step.", type="integer", minimum=1)}
 
     def __init__(self, space: SearchSpace, seed: int, **options):

@@ -83,6 +83,7 @@ def _seed(*parts: int) -> int:
 
 
 class SemiNAS(Searcher):
+    prefix_stable = True
     options = {
         "initial": option(1100, "Labelled architectures before the first round (the authors' n).", type="integer",
                           minimum=1, by_space={"nb201": 100}),

@@ -15,6 +15,11 @@ SHARED_OPTIONS = ("init_sample", "sample_each_iter", "max_sample", "predictor", 
 
 class StrongPredictor(WeakNAS):
     options = {name: WeakNAS.options[name] for name in SHARED_OPTIONS}
+    prefix_stable = True  # uniform batches: no Top-N schedule over the budget
+
+    @classmethod
+    def shares_prefix(cls, options: dict) -> bool:
+        return cls.prefix_stable
 
     def __init__(self, space, seed: int, **options):
         for name in set(WeakNAS.options) - set(self.options):  # the sampling options it does not use

@@ -160,6 +160,11 @@ class WeakNAS(Searcher):
     }
 
     @classmethod
+    def shares_prefix(cls, options: dict) -> bool:
+        """A Top-N that decays over the budget (max_sample: null) makes every draw depend on the budget."""
+        return options["max_sample"] is not None or options["top_start"] == options["top_end"]
+
+    @classmethod
     def check_options(cls, options: dict, space) -> None:
         if options.get("sampling") == "ei" and options.get("keep_old") == "top":
             raise NasReproError("keep_old 'top' needs a Top-N pool; sampling 'ei' has none")

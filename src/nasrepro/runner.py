@@ -26,11 +26,19 @@ LABEL_MODES = ("avg", "random_seed_per_arch")
 
 @dataclass(frozen=True)
 class Budget:
-    """Stop after `queries`, or once the optimum is queried (`until_optimum`), whichever is first."""
+    """Stop after `queries`, or once every optimum of `optima` is queried (`until_optimum`) and at least
+    `min_queries` are used, whichever is first. A shared run (`nasrepro.runs.covering_budget`) may go on
+    past one experiment's optimum to another's fixed budget, or to the optima of both targets."""
 
     queries: int
     until_optimum: bool = False
-    optimum: str = "fit"  # which label's argmax is "the global optimum"
+    optima: tuple[str, ...] = ("fit",)  # which labels' argmax is "the global optimum"
+    min_queries: int = 0
+
+    @property
+    def optimum(self) -> str:
+        """The target the run's `queries_to_optimum` refers to (the first of `optima`)."""
+        return self.optima[0]
 
     @classmethod
     def from_config(cls, spec: dict, space_size: int) -> "Budget":
@@ -38,10 +46,12 @@ class Budget:
         queries = int(spec.get("queries", space_size if until else 0))
         if queries < 1:
             raise NasReproError("budget.queries must be a positive number of queries")
-        optimum = spec.get("optimum", "fit")
-        if optimum not in OPTIMUM_TARGETS:
-            raise NasReproError(f"budget.optimum {optimum!r} is not one of {', '.join(OPTIMUM_TARGETS)}")
-        return cls(queries=queries, until_optimum=until, optimum=optimum)
+        optima = spec.get("optimum", "fit")
+        optima = tuple([optima] if isinstance(optima, str) else optima)
+        unknown = [target for target in optima if target not in OPTIMUM_TARGETS]
+        if unknown or not optima:
+            raise NasReproError(f"budget.optimum {unknown or optima!r} is not one of {', '.join(OPTIMUM_TARGETS)}")
+        return cls(queries=queries, until_optimum=until, optima=optima, min_queries=int(spec.get("min_queries", 0)))
 
 
 @dataclass
@@ -120,7 +130,8 @@ def run_search(
             for target, arch_id in optima.items():
                 if found_at[target] is None and oracle.has_queried(arch_id):
                     found_at[target] = oracle.used
-            if budget.until_optimum and found_at[budget.optimum] is not None:
+            if (budget.until_optimum and oracle.used >= budget.min_queries
+                    and all(found_at[target] is not None for target in budget.optima)):
                 stopped_by = "optimum"
                 break
             searcher.tell(ids, labels)
@@ -139,6 +150,7 @@ def run_search(
         "label_mode": label_mode,
         "benchmark": benchmark.meta,
         "optimum_arch_id": optima[budget.optimum],
+        "optimum_arch_ids": optima,
         "test_optimum": float(benchmark.test_labels.max()),
         "queries_used": oracle.used,
         "queries_to_optimum": found_at[budget.optimum],

@@ -119,7 +119,7 @@ def test_run_metadata_records_the_setup(make_benchmark):
     result = run_search(benchmark, None, method, 7, Budget(4), charge_repeats=False, progress=False)
     meta = result.metadata
     assert meta["seed"] == 7 and meta["method"] == method
-    assert meta["budget"] == {"queries": 4, "until_optimum": False, "optimum": "fit"}
+    assert meta["budget"] == {"queries": 4, "until_optimum": False, "optima": ("fit",), "min_queries": 0}
     assert meta["charge_repeats"] is False
     assert meta["benchmark"] == benchmark.meta
     assert meta["wall_seconds"] >= 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nasrepro import config as cfg
+from nasrepro import config as cfg, runs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,10 +48,12 @@ def test_quick_dry_run_plans_exactly_the_overlays_jobs(tmp_path, snakemake_run):
     assert result.returncode == 0, show(result)
     output = result.stdout + result.stderr
     quick = cfg.load(REPO / "config" / "quick.yaml")
-    planned = {tuple(re.search(rf"{key}=([^,\s]+)", block).group(1) for key in ("experiment", "bench", "method", "seed"))
+    planned = {tuple(re.search(rf"{key}=([^,\s]+)", block).group(1) for key in ("run", "seed"))
                for block in job_blocks(output, "search")}
-    assert planned == {(e, b, m, str(s)) for e, b, m, s in cfg.jobs(quick)}
-    assert {e for e, *_ in planned} == set(quick["run"])  # the overlay's experiments only
+    plan = runs.plan(quick)
+    # the overlay's experiments only, each distinct run once
+    assert planned == {(run, str(seed)) for run, seed in plan.jobs(quick["run"])}
+    assert len(planned) < sum(len(use.seeds) for name in quick["run"] for use in plan.uses[name])
     counts = job_counts(output)
     assert counts["fetch"] == 2, counts  # cifar10_avg.csv and nats_bench.csv: CIFAR-100 / ImageNet16-120 fit on test
     assert not list(tmp_path.glob("results/**/*.parquet"))  # a dry run writes no results
@@ -68,7 +70,9 @@ def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(t
     output = result.stdout + result.stderr
     counts = job_counts(output)
     config = cfg.load(REPO / "config.yaml", REPO / "config" / "offline.yaml")
-    nb201_jobs = [job for job in cfg.jobs(config) if config["benchmarks"][job[1]]["space"] == "nb201"]
+    plan = runs.plan(config)
+    nb201_jobs = [job for job in plan.jobs(cfg.enabled_experiments(config))
+                  if plan.runs[job[0]].spec["benchmark"]["space"] == "nb201"]
     assert counts["fetch"] == 2 and counts["search"] == len(nb201_jobs), counts
     # the NAS-Bench-101 tables are still rendered, from the paper's values alone; no fair companion for them
     enabled = [config["experiments"][e] for e in cfg.enabled_experiments(config)]
@@ -90,11 +94,12 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     counts = job_counts(output)
     config = cfg.load(REPO / "config.yaml")
     # 5 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord)
-    assert counts["search"] == len(cfg.jobs(config)) and counts["fetch"] == 5, counts
+    plan = runs.plan(config)
+    assert counts["search"] == len(plan.jobs(cfg.enabled_experiments(config))) and counts["fetch"] == 5, counts
     for block in job_blocks(output, "search"):
-        method, bench = (re.search(rf"{key}=([^,\s]+)", block).group(1) for key in ("method", "bench"))
+        run = re.search(r"run=([^,\s]+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)
-        assert gpus == str(int(cfg.needs_gpu(config, method, bench))), block
+        assert gpus == str(int(runs.wants_gpu(plan.runs[run].spec))), block
 
 
 def test_malformed_config_fails_the_dry_run_with_one_line_naming_the_key(tmp_path, snakemake_run):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from nasrepro import config as cfg
+from nasrepro import config as cfg, runs
 
 from conftest import TINY_MLP
 from test_graph_methods import METHODS as GRAPH_METHODS
@@ -147,7 +147,7 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     output = result.stdout + result.stderr
     counts = job_counts(output)
     config = cfg.load(REPO / "config.yaml")
-    assert counts["search"] == len(cfg.jobs(config)), counts
+    assert counts["search"] == len(runs.plan(config).jobs(cfg.enabled_experiments(config))), counts
     assert any(config["benchmarks"][bench]["space"] == "nb101" for _, bench, _, _ in cfg.jobs(config))
     encodings = {(bench, cfg.method_encoding(config, method, bench)) for _, bench, method, _ in cfg.jobs(config)
                  if cfg.uses_features(config, method, bench)}

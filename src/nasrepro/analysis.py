@@ -54,7 +54,7 @@ def view(trajectory: pd.DataFrame, iterations: pd.DataFrame, meta: dict, budget:
     found = {target: _queries_at(trajectory, ends, arch_id) for target, arch_id in meta["optimum_arch_ids"].items()}
     cap = budget.get("queries") or (meta["budget"]["queries"] if budget.get("until_optimum") else None)
     target = budget.get("optimum", "fit")
-    cutoff, stopped_by = meta["queries_used"], meta["stopped_by"]
+    cutoff, stopped_by = meta["queries_used"], meta.get("stopped_by")
     if budget.get("until_optimum") and found[target] is not None and found[target] <= cap:
         cutoff, stopped_by = found[target], "optimum"
     elif cap is not None and cap <= cutoff:
@@ -79,6 +79,12 @@ def view(trajectory: pd.DataFrame, iterations: pd.DataFrame, meta: dict, budget:
     return trajectory[trajectory["query"] <= cutoff], kept_fits, numbers
 
 
+def own_budget(meta: dict) -> dict:
+    """The budget a run was made with, as an experiment's budget (the view of the whole run)."""
+    made = meta["budget"]
+    return {"queries": made["queries"], "until_optimum": made["until_optimum"], "optimum": made["optima"][0]}
+
+
 def _queries_at(trajectory: pd.DataFrame, ends: pd.Series, arch_id: int) -> int | None:
     """Queries used after the batch that first queried `arch_id` (None: never queried)."""
     hits = trajectory.loc[trajectory["arch_id"] == arch_id, "iteration"]
@@ -91,8 +97,8 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
     summaries, trajectories, iterations = [], [], []
     for path, key in zip(run_paths, keys):
         key = dict(key)
-        budget = key.pop("view")
         trajectory, meta = load_run(path)
+        budget = key.pop("view", None) or own_budget(meta)
         trajectory, fits, numbers = view(trajectory, pd.read_parquet(iterations_path(path)), meta, budget)
         summaries.append({
             **key,

@@ -35,6 +35,10 @@ class Budget:
     optima: tuple[str, ...] = ("fit",)  # which labels' argmax is "the global optimum"
     min_queries: int = 0
 
+    def __post_init__(self) -> None:
+        if isinstance(self.optima, str):  # Budget(100, True, "fit")
+            object.__setattr__(self, "optima", (self.optima,))
+
     @property
     def optimum(self) -> str:
         """The target the run's `queries_to_optimum` refers to (the first of `optima`)."""

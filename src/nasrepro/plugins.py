@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
-from .errors import NasReproError
+from .errors import NasReproError, raised
 
 METHODS = {
     "random": "nasrepro.searchers.random_search:RandomSearch",
@@ -108,12 +109,40 @@ def load(kind: str, name: str) -> type:
     if str(Path.cwd()) not in sys.path:  # a user's module next to their config
         sys.path.append(str(Path.cwd()))
     try:
-        found = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if not f"{module_name}.".startswith(f"{error.name}."):  # the module exists; something it imports does not
+            raise NasReproError(f"your {kind} {name!r} raised {raised(error)} while {module_name} was imported") from error
         raise NasReproError(f"{kind} type {name!r}: cannot load {target} ({error})") from None
+    except Exception as error:  # a user's module that does not import: a SyntaxError, an ImportError, ...
+        if not is_users(module_name):
+            raise
+        raise NasReproError(f"your {kind} {name!r} raised {raised(error)} while {module_name} was imported") from error
+    found = getattr(module, class_name, None)
+    if found is None:
+        raise NasReproError(f"{kind} type {name!r}: cannot load {target} ({module_name} has no {class_name!r})")
     if not isinstance(found, type) or not issubclass(found, Configurable):
         raise NasReproError(f"{kind} type {name!r}: {target} is not a class declaring its options")
     return found
+
+
+def is_users(module: str) -> bool:
+    """Whether a module is the user's own (their file, or an installed plugin package), not nasrepro's."""
+    return module.partition(".")[0] != "nasrepro"
+
+
+@contextmanager
+def users_code(cls: type, kind: str, name: str, doing: str):
+    """An error the code of a user's class raises in `doing` is theirs: one line naming it, the error, its file
+    and line (never 'likely a bug'); errors of nasrepro's own classes pass unchanged."""
+    try:
+        yield
+    except NasReproError:
+        raise
+    except Exception as error:
+        if not is_users(cls.__module__):
+            raise
+        raise NasReproError(f"your {kind} {name!r} raised {raised(error)} in {doing}") from error
 
 
 def _entry_point(kind: str, name: str) -> str | None:

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from . import metrics
 from .benchmark import Benchmark
+from .contract import Contract
 from .errors import NasReproError
 from .oracle import Oracle
 from .searchers import SearchSpace, make_searcher
@@ -109,7 +110,9 @@ def run_search(
     next batch is drawn from (`pool_ids`; Figure 4 plots them), off by default as they are large."""
     started = time.perf_counter()
     fit_labels = run_fit_labels(benchmark, label_mode, seed)
-    searcher = make_searcher(method, search_space(benchmark, features, fit_labels), seed, budget=budget.queries)
+    contract = Contract(method.get("type"), seed, benchmark.size)  # checks every ask; a user's errors are theirs
+    searcher = contract.build(lambda: make_searcher(method, search_space(benchmark, features, fit_labels), seed,
+                                                    budget=budget.queries))
     oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
     optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
     found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
@@ -122,12 +125,13 @@ def run_search(
     with tqdm(total=None if budget.until_optimum else budget.queries, desc=f"{method.get('type')} seed {seed}",
               unit="query", disable=not progress, file=sys.stderr, mininterval=5) as bar:
         while oracle.used < budget.queries:
-            ids = searcher.ask(budget.queries - oracle.used)
+            ids = contract.ask(searcher, budget.queries - oracle.used, step)
             if len(ids) == 0:
                 stopped_by = "searcher"
                 break
             before = oracle.used
             labels = oracle.query(ids, iteration=step)
+            contract.charged(oracle.used - before, ids, step)
             bar.update(oracle.used - before)
             best_fit = max(best_fit, float(labels.max()))
             bar.set_postfix(best_fit_label=f"{best_fit:.2f}", refresh=False)
@@ -138,7 +142,7 @@ def run_search(
                     and all(found_at[target] is not None for target in budget.optima)):
                 stopped_by = "optimum"
                 break
-            searcher.tell(ids, labels)
+            contract.tell(searcher, ids, labels, step)
             state = searcher.predictor_state
             if state is not None:
                 row = {"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(state, truth)}

@@ -105,3 +105,13 @@ def test_iterations_table_keeps_the_searchers_pool_size(nb201_synthetic, nb201_f
     assert isinstance(iterations, pd.DataFrame)
     # row z: the pool batch z was drawn from (the searcher's) and the pool for batch z+1 (the runner's)
     assert iterations["pool_size"].iloc[1:].tolist() == iterations["next_pool_size"].iloc[:-1].tolist()
+
+
+def test_kendall_tau_b_matches_scipy_with_ties_and_constant_sides():
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        n = int(rng.integers(2, 60))
+        x = rng.integers(0, 5, n).astype(float)
+        y = rng.normal(size=n) if trial % 2 else rng.integers(0, 3, n).astype(float)
+        ours, theirs = metrics.kendall_tau_b(x, y), stats.kendalltau(x, y).statistic
+        assert (np.isnan(ours) and np.isnan(theirs)) or ours == pytest.approx(theirs, abs=1e-12)

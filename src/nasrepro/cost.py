@@ -1,0 +1,131 @@
+"""What a config costs before it runs: per experiment and method, the search jobs it asks for, the distinct
+jobs left once runs are shared (`nasrepro.runs`), the jobs saved, and the estimated core-hours.
+
+The cost model (`resources/cost_model.yaml`, written by `benchmarks/cost_calibration.py`) was measured on
+one CPU core: a process startup (imports, table load) per job, and per method type CPU seconds
+a·q + b·q² for a run of q queries on NAS-Bench-201 (b: training sets grow with q), measured at two
+budgets. A run's estimate scales a and b by its training work relative to the calibrated settings (epochs,
+ensemble size, MLP width: the per-epoch cost is taken as constant), adds the ranking of the extra
+architectures of a larger space per predictor fit, and takes the expected queries of an until-optimum run
+from the model's `queries_to_optimum`. GPU-hours are printed only where the model holds a GPU measurement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from . import runs as nasrepro_runs
+from .searchers import searcher_class
+from .spaces import get_space
+
+MODEL_FILE = "cost_model.yaml"
+SPACE_SIZE = {"nb201": 15_625, "nb101": 423_624}
+CALIBRATION_SPACE = "nb201"
+WORK_OPTIONS = ("epochs", "max_epochs", "pseudo_epochs", "epochs_first", "num_ensemble", "ensemble")
+
+
+@cache
+def model() -> dict:
+    return yaml.safe_load(resources.files("nasrepro").joinpath("resources", MODEL_FILE).read_text())
+
+
+@dataclass
+class Row:
+    experiment: str
+    method: str
+    asked: int  # search jobs the experiment asks for
+    distinct: int  # of those, jobs no earlier experiment (in config order) already plans
+    core_hours: float  # of the distinct jobs
+    asked_hours: float  # of every asked job, each run on its own (no sharing)
+
+    @property
+    def saved(self) -> int:
+        return self.asked - self.distinct
+
+
+def estimate(config: dict) -> list[Row]:
+    """One row per (experiment, method) of the enabled experiments; a shared job is counted (and costed)
+    once, for the first experiment that needs it."""
+    plan = nasrepro_runs.plan(config, nasrepro_runs.cfg.enabled_experiments(config))
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for experiment, uses in plan.uses.items():
+        for method in dict.fromkeys(use.method for use in uses):
+            asked, asked_seconds, new = 0, 0.0, []
+            for use in (u for u in uses if u.method == method):
+                asked += len(use.seeds)
+                own = nasrepro_runs.run_spec(config, experiment, use.bench, method)
+                asked_seconds += len(use.seeds) * run_seconds(own)
+                new += [(use.run_id, seed) for seed in use.seeds if (use.run_id, seed) not in seen]
+                seen.update(new)
+            hours = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in new) / 3600
+            rows.append(Row(experiment, method, asked, len(new), hours, asked_seconds / 3600))
+    return rows
+
+
+def run_seconds(spec: dict) -> float:
+    """Estimated CPU seconds of one search job (one core)."""
+    method = spec["method"]
+    kind = method["type"]
+    calibrated = model()["methods"].get(kind) or model()["methods"]["default"]
+    space = spec["benchmark"]["space"]
+    queries = expected_queries(spec, kind, space)
+    scale = work(method) / work(calibrated["options"]) if calibrated.get("options") else 1.0
+    seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
+    startup = model()["startup_seconds"]["torch" if searcher_class(kind).wants_gpu(method) else "light"]
+    extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
+    ranked = calibrated.get("fits_per_query", 0) * queries * extra * model()["rank_seconds_per_architecture"]
+    return startup + seconds + ranked * mlp_size(method) / mlp_size(calibrated.get("options") or method)
+
+
+def expected_queries(spec: dict, kind: str, space: str) -> int:
+    budget = spec["budget"]
+    if not budget.get("until_optimum"):
+        return budget["queries"]
+    typical = model()["queries_to_optimum"].get(space, {})
+    expected = typical.get(kind, typical.get("default", SPACE_SIZE.get(space, 15_625) // 2))
+    return min(max(expected, budget.get("min_queries", 0)), budget.get("queries") or math.inf)
+
+
+def work(options: dict) -> float:
+    """Training work relative to other settings of the same method: epochs x ensemble x MLP width."""
+    product = 1.0
+    for block in (options, options.get("predictor") if isinstance(options.get("predictor"), dict) else {}):
+        for name in WORK_OPTIONS:
+            if isinstance(block.get(name), (int, float)) and block[name]:
+                product *= block[name]
+    return product * mlp_size(options)
+
+
+def mlp_size(options: dict) -> float:
+    """Multiply-adds per architecture of the options' MLP predictor between its hidden layers (1: no MLP)."""
+    predictor = options.get("predictor")
+    if not isinstance(predictor, dict) or predictor.get("type") != "mlp":
+        return 1.0
+    sizes = predictor.get("hidden_layer_sizes") or [1000] * 4
+    return float(sum(a * b for a, b in zip(sizes, sizes[1:])) + sizes[0] * 30)
+
+
+def render(rows: list[Row], config: dict) -> str:
+    """The table `nasrepro cost` prints: per experiment and method, then totals per search space."""
+    spaces = {name: get_space(bench["space"]).name for name, bench in config["benchmarks"].items()}
+    lines = [f"Cost model: {model()['measured_on']} (benchmarks/cost_calibration.py); "
+             f"GPU-hours: {model().get('gpu', 'not measured')}",
+             f"{'experiment':<26}{'method':<28}{'asked':>8}{'distinct':>10}{'saved':>8}{'core-h':>10}{'saved core-h':>14}"]
+    for row in rows:
+        lines.append(f"{row.experiment:<26}{row.method:<28}{row.asked:>8}{row.distinct:>10}{row.saved:>8}"
+                     f"{row.core_hours:>10.1f}{row.asked_hours - row.core_hours:>14.1f}")
+    by_space: dict[str, list[Row]] = {}
+    for row in rows:
+        bench = config["experiments"][row.experiment]["benchmarks"][0]
+        by_space.setdefault(spaces[bench], []).append(row)
+    for space, group in [*by_space.items(), ("all", rows)]:
+        lines.append(f"{'total ' + space:<54}{sum(r.asked for r in group):>8}{sum(r.distinct for r in group):>10}"
+                     f"{sum(r.saved for r in group):>8}{sum(r.core_hours for r in group):>10.1f}"
+                     f"{sum(r.asked_hours - r.core_hours for r in group):>14.1f}")
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import plugins, threads
+from . import contract, plugins, threads
 from .errors import NasReproError, one_line
 
 
@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("validate", help="check a config (and overlays laid over it, in order)")
     check.add_argument("config", nargs="+", help="config.yaml, then overlays such as config/offline.yaml")
+    estimate = commands.add_parser("cost", help="what a config's search jobs cost before they run (distinct jobs, "
+                               "jobs saved by sharing, estimated core-hours)")
+    estimate.add_argument("config", nargs="+", help="config.yaml, then overlays such as config/offline.yaml")
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
     describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
     prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
@@ -46,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs)")
             return 0
+        if args.command == "cost":
+            from . import cost
+
+            print(cost.render(cost.estimate(config), config))
+            return 0
         if args.command == "prepare":
             prepare_benchmark(config, args.bench, " + ".join(args.config))
             return 0
@@ -59,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
             if given is None and not Path(default).is_file():  # a path given explicitly is read as it is
                 raise NasReproError(f"{default} does not exist: make it with `nasrepro prepare {args.bench}`")
         table, features = args.table or defaults[0], (args.features or defaults[1]) if len(defaults) > 1 else None
+        if args.threads < 1:
+            raise NasReproError(f"--threads {args.threads}: give a number of threads >= 1")
+        check_out_folder(Path(args.out))
         threads.limit(args.threads)
+        contract.limit_time(*contract.job_time_limit(config))
         from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
 
         out = Path(args.out)
@@ -84,6 +96,17 @@ def main(argv: list[str] | None = None) -> int:
 
 TABLE = "resources/tables/{bench}.parquet"
 ENCODING = "resources/encodings/{bench}-{encoding}.npy"
+
+
+def check_out_folder(out: Path) -> None:
+    """Before a search starts: `--out` is a folder, or can be made, where this process may write."""
+    if out.exists() and not out.is_dir():
+        raise NasReproError(f"--out {out}: is a file, not a folder; give a folder for the run's files")
+    existing = next(folder for folder in [out, *out.parents] if folder.exists())
+    if not existing.is_dir():
+        raise NasReproError(f"--out {out}: {existing} is a file, so the folder cannot be made there")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NasReproError(f"--out {out}: {existing} is not writable (read-only or no permission); give another folder")
 
 
 def prepare_benchmark(config: dict, bench: str, source: str) -> None:

@@ -7,6 +7,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from . import contract, plugins, threads
@@ -105,8 +106,10 @@ def check_out_folder(out: Path) -> None:
     existing = next(folder for folder in [out, *out.parents] if folder.exists())
     if not existing.is_dir():
         raise NasReproError(f"--out {out}: {existing} is a file, so the folder cannot be made there")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise NasReproError(f"--out {out}: {existing} is not writable (read-only or no permission); give another folder")
+    try:  # a file made and removed at once: permissions, a read-only file system, /proc, ...
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as error:
+        raise NasReproError(f"--out {out}: cannot write in {existing} ({error.strerror}); give another folder") from None
 
 
 def prepare_benchmark(config: dict, bench: str, source: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +22,13 @@ SCHEMA_FILE = "config.schema.yaml"
 BUDGET_TABLES = ("table1", "table2", "table3", "table4")
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
 NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")  # a method's keys that are not its options
+MAX_SEEDS = 10_000  # seeds per experiment (the paper runs 100); more is refused before any list is made
+MAX_SEED = 2**32 - 1  # a seed every random generator the methods use accepts
+MAX_GRID_MEMBERS = 1_000  # methods one grid may stand for
+# Options that are a number of architectures a method queries before anything else: more than the
+# benchmark holds, or than the run's budget, would cut the method short without a word.
+INITIAL_SAMPLE_OPTIONS = ("init_sample", "num_init", "init_samples", "initial", "num_train", "population_size")
+RAW_FILE = "resources/raw/{filename}"  # where `fetch` places a benchmark file (rules/common.smk, cli)
 
 
 def load_schema() -> dict:
@@ -80,13 +89,15 @@ def _check_seeds(config: dict, source: str) -> None:
         if isinstance(value, list):
             if not value:
                 raise NasReproError(f"{key}: the seed list is empty; give at least one seed")
+            if len(value) > MAX_SEEDS:
+                raise NasReproError(f"{key}: {len(value)} seeds, more than the {MAX_SEEDS} an experiment may run")
             for position, seed in enumerate(value):
                 if not whole(seed):
                     raise NasReproError(f"{key}: seed {seed!r} (item {position}) is not an integer; seeds are "
                                         "integers >= 0, e.g. [0, 1, 2]")
-                if seed < 0:
-                    raise NasReproError(f"{key}: seed {seed} (item {position}) is negative; seeds are integers >= 0")
-            repeated = sorted({seed for seed in value if value.count(seed) > 1})
+                if not 0 <= seed <= MAX_SEED:
+                    raise NasReproError(f"{key}: seed {seed} (item {position}) is not in 0..{MAX_SEED}")
+            repeated = [seed for seed, count in Counter(value).items() if count > 1]
             if repeated:
                 raise NasReproError(f"{key}: seed {repeated[0]} is listed more than once; each seed runs once")
         elif not whole(value):
@@ -94,6 +105,8 @@ def _check_seeds(config: dict, source: str) -> None:
                                 "0..2) nor a list of integer seeds")
         elif value < 1:
             raise NasReproError(f"{key}: {value} seeds would run nothing; give an integer >= 1 (or a list of seeds)")
+        elif value > MAX_SEEDS:
+            raise NasReproError(f"{key}: {value} seeds, more than the {MAX_SEEDS} an experiment may run")
 
 
 def _check_predictor_defaults(config: dict, source: str) -> None:
@@ -162,6 +175,7 @@ def _check_experiments(config: dict, source: str) -> None:
         for bench in experiment["benchmarks"]:
             for method in experiment["methods"]:
                 _check_run(config, bench, method, source)
+                _check_initial_sample(config, name, bench, method, source)
         if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
             raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
         for method in experiment.get("report_mode_by_method", {}):
@@ -192,25 +206,79 @@ def _check_run(config: dict, bench: str, method: str, source: str) -> None:
                             f"{space.name} (benchmark {bench!r}); it supports {', '.join(cls.spaces)}")
     options = resolved_options(config, method, bench)
     try:
-        cls.check_options(options, space)
+        with _methods_code(config, method, "check_options()"):
+            cls.check_options(options, space)
     except NasReproError as error:
         raise NasReproError(f"{source}: key 'methods.{method}' on {space.name}: {error}") from None
     encoding = method_encoding(config, method, bench)
-    if cls.input_needed(options) == "features" and encoding not in space.encodings:
+    needs = input_needed(config, method, bench)
+    if needs != "features" and "encoding" in method_options(config, method, bench):
+        raise NasReproError(f"{source}: key 'methods.{method}.encoding': {encoding!r} would be ignored: method type "
+                            f"{config['methods'][method]['type']!r} reads {needs or 'no encoding'} on {space.name} "
+                            f"(benchmark {bench!r}); remove the key")
+    if needs == "features" and encoding not in space.encodings:
         key = (f"methods.{method}" if "encoding" in method_options(config, method, bench)
                else f"benchmarks.{bench}") + ".encoding"
         raise NasReproError(f"{source}: key '{key}': {encoding!r} is not an encoding of the {space.name} "
                             f"space (benchmark {bench!r}); known: {', '.join(space.encodings)}")
 
 
+def _check_initial_sample(config: dict, experiment: str, bench: str, method: str, source: str) -> None:
+    """A method's initial sample (WeakNAS's init_sample, R-EA's population, ...) fits the benchmark and the budget."""
+    spec = config["benchmarks"][bench]
+    architectures = spec.get("expected_size") or get_space(spec["space"]).size
+    queries = config["experiments"][experiment]["budget"].get("queries")
+    given = method_options(config, method, bench)
+    for option, value in resolved_options(config, method, bench).items():
+        if option not in INITIAL_SAMPLE_OPTIONS or not isinstance(value, int):
+            continue
+        key = f"{source}: key 'methods.{method}.{option}'" + ("" if option in given else " (its default)")
+        if value > architectures:
+            raise NasReproError(f"{key}: {value} is more than the {architectures} architectures of benchmark {bench!r}")
+        if queries is not None and value > queries:
+            raise NasReproError(f"{key}: {value} is more than the {queries} queries of experiment {experiment!r} "
+                                "(budget.queries): the run would end inside its initial sample")
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first on line {first_line[key]})", key_node.start_mark)
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> dict:
+    """A config file: YAML whose top level is a mapping; every fault in one line naming the file (and for
+    YAML faults, the line and column)."""
     try:
-        with open(path) as handle:
-            return yaml.safe_load(handle) or {}
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=StrictLoader)
+    except IsADirectoryError:
+        raise NasReproError(f"{path}: is a folder, not a config file") from None
     except OSError as error:
         raise NasReproError(f"{path}: cannot read ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise NasReproError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    except UnicodeDecodeError as error:
+        raise NasReproError(f"{path}: not a text file (byte {error.object[error.start]:#04x} at offset {error.start} "
+                            "is not UTF-8); a config is a YAML file") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise NasReproError(f"{path}: not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+                            f"{' (' + error.context + ')' if error.context else ''}") from None
+    except yaml.YAMLError as error:  # e.g. a control character: the reader's error has a position, no mark
+        raise NasReproError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise NasReproError(f"{path}: the top level is a {type(data).__name__}, not a mapping of keys "
+                            "(data:, benchmarks:, methods:, experiments:, ...)")
+    return data
 
 
 def merge(base: dict, overlay: dict) -> dict:
@@ -234,13 +302,26 @@ def load(*paths: str | Path) -> dict:
 def prepare(config: dict, roots: str | Path | list, source: str = "config") -> dict:
     """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names,
     relative to the first of `roots` (the repository; for the CLI also the overlay's folders) that holds
-    it. Returns the config."""
-    if "extends" in config:
-        candidates = [Path(root) / config["extends"] for root in (roots if isinstance(roots, list) else [roots])]
-        base_path = next((path for path in candidates if path.is_file()), None)
+    it, and so on while the file laid under has an `extends` of its own (relative to the roots, then its
+    own folder). A cycle or a folder is refused, naming the chain. Returns the config."""
+    roots = [Path(root) for root in (roots if isinstance(roots, list) else [roots])]
+    merged, chain = config, [source]
+    while "extends" in merged:
+        name, where = merged["extends"], " -> ".join(map(str, chain))
+        if not isinstance(name, str) or not name:
+            raise NasReproError(f"{where}: key 'extends': {name!r} is not the name of a config file")
+        candidates = [root / name for root in roots]
+        base_path = next((path for path in candidates if path.exists()), None)
         if base_path is None:
-            raise NasReproError(f"{source}: key 'extends': {config['extends']} is not in {candidates[0].parent}")
-        merged = merge(read_yaml(base_path), {k: v for k, v in config.items() if k != "extends"})
+            raise NasReproError(f"{where}: key 'extends': {name} is not in {candidates[0].parent}")
+        if base_path.is_dir():
+            raise NasReproError(f"{where}: key 'extends': {base_path} is a folder, not a config file")
+        if any(isinstance(p, Path) and p.resolve() == base_path.resolve() for p in chain):
+            raise NasReproError(f"{where} -> {base_path}: key 'extends': a cycle ({name} is already in the chain)")
+        chain.append(base_path)
+        roots.append(base_path.parent)
+        merged = merge(read_yaml(base_path), {k: v for k, v in merged.items() if k != "extends"})
+    if merged is not config:
         config.clear()
         config.update(merged)
     return config
@@ -258,12 +339,20 @@ def _expand_grids(config: dict, source: str) -> None:
         grid = entry.pop("grid")
         if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
             raise NasReproError(f"{source}: key 'methods.{name}.grid' must map each field to a non-empty list")
+        members = math.prod(map(len, grid.values()))
+        if members > MAX_GRID_MEMBERS:
+            raise NasReproError(f"{source}: key 'methods.{name}.grid': {members} combinations, more than the "
+                                f"{MAX_GRID_MEMBERS} methods a grid may stand for")
         for values in itertools.product(*grid.values()):
             fields = dict(zip(grid, values))
             try:
                 member = name.format(**fields)
             except KeyError as error:
                 raise NasReproError(f"{source}: key 'methods.{name}': {{{error.args[0]}}} is not a field of its grid") from None
+            if member in methods:
+                what = "of this grid" if member in expanded.get(name, []) else "defined under 'methods'"
+                raise NasReproError(f"{source}: key 'methods.{name}': its grid member {member!r} ({fields}) has the name "
+                                    f"of another method {what}; rename one")
             methods[member] = {**entry, **fields, "label": entry.get("label", name).format(**fields)}
             expanded.setdefault(name, []).append(member)
     for experiment in (config.get("experiments") or {}).values():
@@ -276,9 +365,17 @@ def seeds(experiment: dict) -> list[int]:
     return list(range(value)) if isinstance(value, int) else list(value)
 
 
+def _methods_code(config: dict, method: str, doing: str):
+    """Around a call into a method's class: an error of a user's own class is reported as theirs."""
+    kind = config["methods"][method]["type"]
+    return plugins.users_code(searcher_class(kind), "method", kind, doing)
+
+
 def input_needed(config: dict, method: str, bench: str) -> str | None:
     """What the method reads besides cell descriptions on this benchmark: "features", "graph" or None."""
-    return searcher_class(config["methods"][method]["type"]).input_needed(resolved_options(config, method, bench))
+    options = resolved_options(config, method, bench)
+    with _methods_code(config, method, "input_needed()"):
+        return searcher_class(config["methods"][method]["type"]).input_needed(options)
 
 
 def uses_features(config: dict, method: str, bench: str) -> bool:
@@ -287,7 +384,9 @@ def uses_features(config: dict, method: str, bench: str) -> bool:
 
 def needs_gpu(config: dict, method: str, bench: str) -> bool:
     """Whether the method's jobs train a torch model (which runs on a GPU when one is present)."""
-    return searcher_class(config["methods"][method]["type"]).wants_gpu(resolved_options(config, method, bench))
+    options = resolved_options(config, method, bench)
+    with _methods_code(config, method, "wants_gpu()"):
+        return searcher_class(config["methods"][method]["type"]).wants_gpu(options)
 
 
 def method_options(config: dict, method: str, bench: str) -> dict:
@@ -312,7 +411,8 @@ def searcher_spec(config: dict, method: str, bench: str) -> dict:
 def resolved_options(config: dict, method: str, bench: str) -> dict:
     given = {k: v for k, v in method_options(config, method, bench).items() if k not in ("type", *NON_SEARCHER_KEYS)}
     space = config["benchmarks"][bench]["space"]
-    options = searcher_class(config["methods"][method]["type"]).resolve(given, space)
+    with _methods_code(config, method, "resolve()"):
+        options = searcher_class(config["methods"][method]["type"]).resolve(given, space)
     if "predictor" in options:
         predictor = predictor_spec(options["predictor"])
         defaults = config.get("predictor_defaults", {}).get(predictor["type"], {})
@@ -358,3 +458,32 @@ def jobs(config: dict) -> list[tuple[str, str, str, int]]:
         for method in experiment["methods"]
         for seed in seeds(experiment)
     ]
+
+
+def offline_notices(config: dict) -> list[str]:
+    """One line per experiment of the default target that a benchmark file keeps from running as configured:
+    the file is neither in resources/raw/ nor in the mirror (with a mirror configured, or downloads off).
+    For the terminal at workflow start (`rules/common.smk`), so that nothing is skipped unannounced."""
+    from .download import resolve_mirror
+    from .sources import get_source
+
+    data = config.get("data", {})
+    mirror, downloads = resolve_mirror(data.get("mirror")), data.get("allow_download", True)
+    if mirror is None and downloads:
+        return []  # online without a mirror: every file is downloaded
+    lines = []
+    for name in enabled_experiments(config):
+        for bench in config["experiments"][name]["benchmarks"]:
+            spec = config["benchmarks"][bench]
+            sources = [get_source(s) for s in get_space(spec["space"]).required_sources(spec)]
+            missing = [s for s in sources if not Path(RAW_FILE.format(filename=s.filename)).is_file()
+                       and not (mirror is not None and (mirror / s.mirror_path).is_file())]
+            if not missing:
+                continue
+            where = f"not in the mirror {mirror}" if mirror is not None else "not here (no mirror is configured)"
+            then = (f"it will be downloaded from {missing[0].url} (without internet its fetch fails)" if downloads
+                    else "downloads are off, so its tables show the paper's values alone")
+            lines.append(f"nasrepro: experiment {name!r}: benchmark {bench!r} needs {missing[0].mirror_path}, {where}; "
+                         f"{then}; the overlay config/offline.yaml is for a mirror without it")
+            break
+    return lines

@@ -1,12 +1,29 @@
 # Reproduce "Stronger NAS with Weaker Predictors" (WeakNAS, NeurIPS 2021) from raw benchmark data.
 #   snakemake --cores all                                  the full reproduction (config.yaml)
 #   snakemake --cores all --configfile config/quick.yaml   a few minutes on a laptop
+import sys
+
 from snakemake.utils import min_version
+
+from nasrepro.config import read_yaml
+from nasrepro.errors import NasReproError
 
 min_version("8.20")
 
 
-configfile: "config.yaml"
+# A --configfile REPLACES config.yaml (an overlay that lays itself over it says so: `extends: config.yaml`),
+# in the main process and in every cluster job alike: a job gets the same --configfiles but not
+# --replace-workflow-config, so config.yaml is read only when no --configfile is given.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+try:  # Snakemake's YAML reader keeps the last of a key given twice; nasrepro's refuses it, naming the line
+    for path in workflow.configfiles:
+        read_yaml(path)
+except NasReproError as error:
+    sys.exit(f"Config error: {error}")
 
 
 report: "report/workflow.rst"

@@ -480,10 +480,10 @@ def offline_notices(config: dict) -> list[str]:
                        and not (mirror is not None and (mirror / s.mirror_path).is_file())]
             if not missing:
                 continue
-            where = f"not in the mirror {mirror}" if mirror is not None else "not here (no mirror is configured)"
-            then = (f"it will be downloaded from {missing[0].url} (without internet its fetch fails)" if downloads
-                    else "downloads are off, so its tables show the paper's values alone")
-            lines.append(f"nasrepro: experiment {name!r}: benchmark {bench!r} needs {missing[0].mirror_path}, {where}; "
-                         f"{then}; the overlay config/offline.yaml is for a mirror without it")
+            where = f"which is not in the mirror {mirror}" if mirror is not None else "and no mirror is configured"
+            lines.append(f"nasrepro: experiment {name!r}: {bench} needs {missing[0].mirror_path}, {where}: " + (
+                "it will be downloaded (offline, add the overlay config/offline.yaml)" if downloads else
+                "downloads are off, so it is not run and its tables show the paper's values alone (overlay: "
+                "config/offline.yaml)"))
             break
     return lines

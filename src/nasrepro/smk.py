@@ -1,11 +1,12 @@
-"""What every Snakemake script does first: send logging and stderr to the rule's log file."""
+"""What every Snakemake script does first: send logging and stderr to the rule's log file, limit the job's
+threads and its wall-clock time (`max_job_seconds`, or SLURM's runtime)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from . import threads
+from . import contract, threads
 
 
 def start(snakemake) -> None:
@@ -16,6 +17,9 @@ def start(snakemake) -> None:
                         force=True)
     if getattr(snakemake, "threads", None):
         threads.limit(snakemake.threads)  # imports no torch: a job that trains no torch model never loads it
+    runtime = getattr(getattr(snakemake, "resources", None), "runtime", None)  # minutes; SLURM's --time
+    contract.limit_time(*contract.job_time_limit(getattr(snakemake, "config", None) or {},
+                                                 runtime if isinstance(runtime, (int, float)) else None))
 
 
 def _one_line_failure(snakemake, log_file):

@@ -204,14 +204,14 @@ def _check_run(config: dict, bench: str, method: str, source: str) -> None:
     if cls.spaces is not None and space.name not in cls.spaces:
         raise NasReproError(f"{source}: method {method!r} ({config['methods'][method]['type']}) does not run on "
                             f"{space.name} (benchmark {bench!r}); it supports {', '.join(cls.spaces)}")
-    options = resolved_options(config, method, bench)
     try:
+        options, needs = resolved_options(config, method, bench), input_needed(config, method, bench)
+        needs_gpu(config, method, bench)  # a user's declaration that raises fails here, not when jobs are planned
         with _methods_code(config, method, "check_options()"):
             cls.check_options(options, space)
     except NasReproError as error:
         raise NasReproError(f"{source}: key 'methods.{method}' on {space.name}: {error}") from None
     encoding = method_encoding(config, method, bench)
-    needs = input_needed(config, method, bench)
     if needs != "features" and "encoding" in method_options(config, method, bench):
         raise NasReproError(f"{source}: key 'methods.{method}.encoding': {encoding!r} would be ignored: method type "
                             f"{config['methods'][method]['type']!r} reads {needs or 'no encoding'} on {space.name} "

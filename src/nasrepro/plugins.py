@@ -123,6 +123,10 @@ def load(kind: str, name: str) -> type:
         raise NasReproError(f"{kind} type {name!r}: cannot load {target} ({module_name} has no {class_name!r})")
     if not isinstance(found, type) or not issubclass(found, Configurable):
         raise NasReproError(f"{kind} type {name!r}: {target} is not a class declaring its options")
+    for option_name, declared in found.options.items():
+        if not isinstance(declared, Option):
+            raise NasReproError(f"{kind} type {name!r}: {target} declares option {option_name!r} as {declared!r}, not "
+                                "with nasrepro.plugins.option(default, description, ...)")
     return found
 
 

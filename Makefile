@@ -15,7 +15,7 @@ BASELINES_CPU := --configfile config.yaml config/offline.yaml config/cpu-baselin
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
 RENDER_RULES := collect table fair convergence figure1 figure3 figure4 figure5 embed provenance render
 
-.PHONY: install reproduce quick nb201-cpu baselines-cpu test test-fast render report lint clean
+.PHONY: install cost reproduce quick nb201-cpu baselines-cpu test test-fast render report lint clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[workflow,test]"
 	touch $@
+
+cost: install  # what a config's search jobs cost before they run: make cost ARGS="config.yaml config/offline.yaml"
+	$(BIN)/nasrepro cost $(or $(ARGS),config.yaml)
 
 reproduce: install
 	echo "" > $(LAST_RUN)

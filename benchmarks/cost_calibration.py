@@ -15,6 +15,7 @@ NAS-Bench-101) where it has the method, else the measured mean of `make baseline
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import resource
 import subprocess
@@ -103,7 +104,7 @@ def main() -> None:
         print(f"{name}: {t_low:.1f} s at {low} queries, {t_high:.1f} s at {high}", flush=True)
     model["methods"]["default"] = model["methods"]["weaknas"]
     Path(args.out).write_text("# Written by benchmarks/cost_calibration.py: the cost model of `nasrepro cost`.\n"
-                              + yaml.safe_dump(model, sort_keys=False))
+                              + yaml.safe_dump(json.loads(json.dumps(model, default=float)), sort_keys=False))
     print(f"wrote {args.out}")
 
 

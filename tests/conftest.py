@@ -274,3 +274,12 @@ def assert_search_contract(run, benchmark: Benchmark, method: dict, queries: int
     altered = Benchmark(table=table, meta=benchmark.meta)
     assert run(altered, method, 5, queries).trajectory["arch_id"].tolist() == ids, \
         f"{method['type']} changed its trajectory when the test labels were permuted"
+
+
+def experiment_run_files(workdir: Path, config: dict, experiment: str) -> dict[tuple[str, str, int], Path]:
+    """Where the workflow keeps each (benchmark, method, seed) run of an experiment (runs are shared)."""
+    from nasrepro import runs
+
+    plan = runs.plan(config)
+    return {(key["benchmark"], key["method"], key["seed"]): workdir / path
+            for key, path in zip(plan.run_keys(experiment), plan.run_files(experiment))}

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from nasrepro import config as cfg, runs
+from nasrepro import config as cfg, runs as runs_plan
 
-from conftest import TINY_MLP
+from conftest import TINY_MLP, experiment_run_files
 from test_graph_methods import METHODS as GRAPH_METHODS
 from test_npenas import METHODS as NPENAS_METHODS
 from test_seminas_lanas import METHODS as EPD_AND_LANAS_METHODS
@@ -112,10 +112,13 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     ours = table5[table5["status"] == "ran here"]
     assert ours["missing"].sum() == 0 and (ours["mean"] <= 300).all()
     assert set(ours["paper"].dropna().round(1)) == {195.2, 188139.8}  # both protocols sit under the paper's NB101 column
-    metadata = json.loads((tmp_path / "results" / "runs" / "table5_nb101" / "nb101-cifar10" / "random" / "0.json").read_text())
+    random_run = experiment_run_files(tmp_path, cfg.load(config), "table5_nb101")[("nb101-cifar10", "random", 0)]
+    metadata = json.loads(random_run.with_suffix(".json").read_text())
     assert metadata["label_mode"] == "random_seed_per_arch"
     runs = list((tmp_path / "results" / "runs").rglob("*.parquet"))
-    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == 3 * 2 + 2 * 3 * 2 + 2 * 2 + 7
+    loaded = cfg.load(config)
+    assert len([p for p in runs if not p.name.endswith(".iterations.parquet")]) == len(
+        runs_plan.plan(loaded).jobs(cfg.enabled_experiments(loaded)))
     assert "Local Search" in set(ours["method"])  # local search ran to the optimum on NAS-Bench-101
     assert "Wall time per run, seconds, mean (min-max), device: WeakNAS " in (tables / "table4.md").read_text()
 
@@ -147,7 +150,7 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     output = result.stdout + result.stderr
     counts = job_counts(output)
     config = cfg.load(REPO / "config.yaml")
-    assert counts["search"] == len(runs.plan(config).jobs(cfg.enabled_experiments(config))), counts
+    assert counts["search"] == len(runs_plan.plan(config).jobs(cfg.enabled_experiments(config))), counts
     assert any(config["benchmarks"][bench]["space"] == "nb101" for _, bench, _, _ in cfg.jobs(config))
     encodings = {(bench, cfg.method_encoding(config, method, bench)) for _, bench, method, _ in cfg.jobs(config)
                  if cfg.uses_features(config, method, bench)}

@@ -33,7 +33,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import TINY_MLP
+from conftest import TINY_MLP, experiment_run_files
+from nasrepro import config as cfg
 
 REPO = Path(__file__).resolve().parents[1]
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
@@ -353,11 +354,10 @@ def test_tiny_experiment_through_both_slurm_profiles(slurm_cluster, snakemake_ru
 
 def check_run(profile: str, workdir: Path, output: str, watcher: JobWatcher, cluster: Cluster) -> None:
     # the outputs: every run and the collected summary
-    runs = workdir / "results" / "runs" / EXPERIMENT / "nb201-cifar10"
-    for method in METHODS:
-        for seed in range(SEEDS):
-            assert (runs / method / f"{seed}.parquet").is_file(), (profile, method, seed)
-            assert json.loads((runs / method / f"{seed}.json").read_text())["queries_used"] == 30
+    runs = experiment_run_files(workdir, cfg.load(workdir / "experiment.yaml"), EXPERIMENT)
+    assert len(runs) == len(METHODS) * SEEDS
+    for run in runs.values():
+        assert run.is_file() and json.loads(run.with_suffix(".json").read_text())["queries_used"] == 30, (profile, run)
     summary = pd.read_parquet(workdir / "results" / EXPERIMENT / "summary.parquet")
     assert len(summary) == len(METHODS) * SEEDS
     assert (workdir / "results" / "provenance.md").is_file()

@@ -95,8 +95,10 @@ def _check_seeds(config: dict, source: str) -> None:
                 if not whole(seed):
                     raise NasReproError(f"{key}: seed {seed!r} (item {position}) is not an integer; seeds are "
                                         "integers >= 0, e.g. [0, 1, 2]")
-                if not 0 <= seed <= MAX_SEED:
-                    raise NasReproError(f"{key}: seed {seed} (item {position}) is not in 0..{MAX_SEED}")
+                if seed < 0:
+                    raise NasReproError(f"{key}: seed {seed} (item {position}) is negative; seeds are integers >= 0")
+                if seed > MAX_SEED:
+                    raise NasReproError(f"{key}: seed {seed} (item {position}) is more than {MAX_SEED}, the largest seed")
             repeated = [seed for seed, count in Counter(value).items() if count > 1]
             if repeated:
                 raise NasReproError(f"{key}: seed {repeated[0]} is listed more than once; each seed runs once")
@@ -306,25 +308,35 @@ def prepare(config: dict, roots: str | Path | list, source: str = "config") -> d
     own folder). A cycle or a folder is refused, naming the chain. Returns the config."""
     roots = [Path(root) for root in (roots if isinstance(roots, list) else [roots])]
     merged, chain = config, [source]
+    seen = {Path(source).resolve()} if Path(source).is_file() else set()  # one file given: it is in the chain
     while "extends" in merged:
-        name, where = merged["extends"], " -> ".join(map(str, chain))
+        name, where = merged["extends"], " -> ".join(chain)
         if not isinstance(name, str) or not name:
             raise NasReproError(f"{where}: key 'extends': {name!r} is not the name of a config file")
         candidates = [root / name for root in roots]
         base_path = next((path for path in candidates if path.exists()), None)
         if base_path is None:
             raise NasReproError(f"{where}: key 'extends': {name} is not in {candidates[0].parent}")
+        chain.append(_shown(base_path))
         if base_path.is_dir():
-            raise NasReproError(f"{where}: key 'extends': {base_path} is a folder, not a config file")
-        if any(isinstance(p, Path) and p.resolve() == base_path.resolve() for p in chain):
-            raise NasReproError(f"{where} -> {base_path}: key 'extends': a cycle ({name} is already in the chain)")
-        chain.append(base_path)
+            raise NasReproError(f"{where}: key 'extends': {chain[-1]} is a folder, not a config file")
+        if base_path.resolve() in seen:
+            raise NasReproError(f"{' -> '.join(chain)}: key 'extends': a cycle ({chain[-1]} is already in the chain)")
+        seen.add(base_path.resolve())
         roots.append(base_path.parent)
         merged = merge(read_yaml(base_path), {k: v for k, v in merged.items() if k != "extends"})
     if merged is not config:
         config.clear()
         config.update(merged)
     return config
+
+
+def _shown(path: Path) -> str:
+    """A path as the user wrote it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _expand_grids(config: dict, source: str) -> None:

@@ -102,7 +102,9 @@ def shown(asked) -> str:
         items = asked[:SHOWN_IDS].tolist()
         more = f", ... ({asked.size} ids)" if asked.size > SHOWN_IDS else ""
         return f"[{', '.join(map(repr, items))}{more}]"
-    text = repr(asked)
+    if isinstance(asked, np.ndarray):
+        return f"an array of shape {asked.shape}"
+    text = " ".join(repr(asked).split())
     return text if len(text) <= 80 else text[:77] + "..."
 
 

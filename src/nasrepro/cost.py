@@ -26,7 +26,8 @@ from .spaces import get_space
 MODEL_FILE = "cost_model.yaml"
 SPACE_SIZE = {"nb201": 15_625, "nb101": 423_624}
 CALIBRATION_SPACE = "nb201"
-WORK_OPTIONS = ("epochs", "max_epochs", "pseudo_epochs", "epochs_first", "num_ensemble", "ensemble")
+EPOCH_OPTIONS = ("epochs", "max_epochs", "pseudo_epochs", "epochs_first")  # alternative phases: the largest counts
+ENSEMBLE_OPTIONS = ("num_ensemble", "ensemble")  # models trained per fit: they multiply
 
 
 @cache
@@ -75,7 +76,7 @@ def run_seconds(spec: dict) -> float:
     calibrated = model()["methods"].get(kind) or model()["methods"]["default"]
     space = spec["benchmark"]["space"]
     queries = expected_queries(spec, kind, space)
-    scale = work(method) / work(calibrated["options"]) if calibrated.get("options") else 1.0
+    scale = work(method, calibrated["options"]) if calibrated.get("options") else 1.0
     seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
     startup = model()["startup_seconds"]["torch" if searcher_class(kind).wants_gpu(method) else "light"]
     extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
@@ -92,14 +93,18 @@ def expected_queries(spec: dict, kind: str, space: str) -> int:
     return min(max(expected, budget.get("min_queries", 0)), budget.get("queries") or math.inf)
 
 
-def work(options: dict) -> float:
-    """Training work relative to other settings of the same method: epochs x ensemble x MLP width."""
-    product = 1.0
-    for block in (options, options.get("predictor") if isinstance(options.get("predictor"), dict) else {}):
-        for name in WORK_OPTIONS:
-            if isinstance(block.get(name), (int, float)) and block[name]:
-                product *= block[name]
-    return product * mlp_size(options)
+def work(options: dict, calibrated: dict) -> float:
+    """Training work of `options` relative to the calibrated settings of the same method: the largest ratio
+    of an epoch count, times the ratio of models per fit, times the ratio of MLP width."""
+    def values(block: dict, names) -> dict:
+        blocks = [block, block.get("predictor") if isinstance(block.get("predictor"), dict) else {}]
+        return {n: b[n] for b in blocks for n in names if isinstance(b.get(n), (int, float)) and b[n]}
+
+    ours, theirs = values(options, EPOCH_OPTIONS), values(calibrated, EPOCH_OPTIONS)
+    epochs = max([ours[n] / theirs[n] for n in ours if n in theirs], default=1.0)
+    ours, theirs = values(options, ENSEMBLE_OPTIONS), values(calibrated, ENSEMBLE_OPTIONS)
+    models = math.prod(ours[n] / theirs[n] for n in ours if n in theirs)
+    return epochs * models * mlp_size(options) / mlp_size(calibrated)
 
 
 def mlp_size(options: dict) -> float:

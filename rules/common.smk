@@ -14,6 +14,8 @@ try:
     nasrepro_config.validate(nasrepro_config.prepare(config, workflow.basedir, CONFIG_SOURCE), source=CONFIG_SOURCE)
 except NasReproError as error:
     sys.exit(f"Config error: {error}")
+for notice in nasrepro_config.offline_notices(config):  # skipped experiments are named at the start
+    print(notice, file=sys.stderr)
 # Each distinct run once (results/runs/{run}/{seed}.*), shared by every experiment that asks for it.
 PLAN = nasrepro_runs.plan(config)
 try:  # a truncated table or encoding stops the workflow here, before any job (or deletion) is planned

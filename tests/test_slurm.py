@@ -1,6 +1,9 @@
 """A real one-node SLURM cluster on this machine, and a tiny experiment through profiles/slurm and
 profiles/slurm-cpu end to end (`snakemake --profile ... --workflow-profile none`), both at once.
 
+Both runs are given a standalone config (no `extends`) with a decoy config.yaml beside it: every job must
+run exactly what the main process planned from the standalone file.
+
 The cluster: Debian's slurm-wlm and munge (.ci/run installs them), slurmctld and slurmd as background
 processes of this test, a private munged socket, free TCP ports, every file in a temporary folder; no
 accounting database (sacct answers "accounting storage is disabled", so the profiles are run with
@@ -34,7 +37,7 @@ import pytest
 import yaml
 
 from conftest import TINY_MLP, experiment_run_files
-from nasrepro import config as cfg
+from nasrepro import config as cfg, runs as nasrepro_runs
 
 REPO = Path(__file__).resolve().parents[1]
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
@@ -63,6 +66,17 @@ def experiment_config() -> dict:
         "experiments": {EXPERIMENT: {"benchmarks": ["nb201-cifar10"], "methods": list(METHODS), "seeds": SEEDS,
                                      "budget": {"queries": 30}}},
     }
+
+
+def decoy_config() -> dict:
+    """A config.yaml beside the standalone experiment.yaml, as the repository's is when the workflow runs there.
+    Laid under the standalone config (what Snakemake does in a cluster job when the Snakefile names config.yaml),
+    it would change random search's batch and add an experiment: every job must see neither."""
+    config = experiment_config()
+    config["methods"]["random"]["batch_size"] = 3
+    config["experiments"]["decoy"] = {"benchmarks": ["nb201-cifar10"], "methods": ["random"], "seeds": 3,
+                                      "budget": {"queries": 9}}
+    return config
 
 
 # ------------------------------------------------------------------------------------------- cluster
@@ -323,7 +337,8 @@ def test_tiny_experiment_through_both_slurm_profiles(slurm_cluster, snakemake_ru
         for source, path in raw_files.items():  # where `fetch` puts the checksum-verified files (test_download.py)
             shutil.copyfile(path, raw / f"{source}{path.suffix}")
         config = workdir / "experiment.yaml"
-        config.write_text(yaml.safe_dump(experiment_config()))
+        config.write_text(yaml.safe_dump(experiment_config()))  # standalone: no `extends`
+        (workdir / "config.yaml").write_text(yaml.safe_dump(decoy_config()))
         profile_dir = profile_for_test_cluster(profile, tmp_path / "profiles" / profile)
         if profile == "slurm-cpu":
             local = snakemake_run(workdir, "resources/encodings/nb201-cifar10-onehot30.npy", "--cores", "2",
@@ -354,10 +369,16 @@ def test_tiny_experiment_through_both_slurm_profiles(slurm_cluster, snakemake_ru
 
 def check_run(profile: str, workdir: Path, output: str, watcher: JobWatcher, cluster: Cluster) -> None:
     # the outputs: every run and the collected summary
-    runs = experiment_run_files(workdir, cfg.load(workdir / "experiment.yaml"), EXPERIMENT)
+    config = cfg.load(workdir / "experiment.yaml")
+    runs, plan = experiment_run_files(workdir, config, EXPERIMENT), nasrepro_runs.plan(config)
     assert len(runs) == len(METHODS) * SEEDS
     for run in runs.values():
-        assert run.is_file() and json.loads(run.with_suffix(".json").read_text())["queries_used"] == 30, (profile, run)
+        assert run.is_file(), (profile, run)
+        meta = json.loads(run.with_suffix(".json").read_text())
+        assert meta["queries_used"] == 30, (profile, run)
+        # each job ran exactly the run the main process planned from the standalone config (config.yaml unread)
+        assert meta["config"] == json.loads(json.dumps(plan.runs[run.parent.name].spec)), (profile, run, meta["config"])
+    assert not (workdir / "results" / "decoy").exists()
     summary = pd.read_parquet(workdir / "results" / EXPERIMENT / "summary.parquet")
     assert len(summary) == len(METHODS) * SEEDS
     assert (workdir / "results" / "provenance.md").is_file()

@@ -410,7 +410,7 @@ def check_run(profile: str, workdir: Path, output: str, watcher: JobWatcher, clu
         assert re.search(r"\bmem=800[01]M", allocated[job]["tres"]), (profile, job, allocated[job])
     if profile == "slurm":
         # one GPU (and cpus_per_gpu=4 CPUs) per MLP-training search, none for the others; no arrays
-        weaknas = {job for job in searches if "_weaknas_" in watcher.comments[job]}
+        weaknas = {job for job in searches if "_wildcards_weaknas-" in watcher.comments[job]}
         assert len(searches) == len(METHODS) * SEEDS and len(weaknas) == SEEDS, (profile, states)
         assert gpu_jobs == weaknas, (profile, allocated)
         for job in weaknas:

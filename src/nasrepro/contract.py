@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -33,36 +34,39 @@ class Contract:
         self.free_asks = 0
         _running = self
 
+    @contextmanager
     def calling(self, doing: str, step: int | None = None):
-        """Around one call to the searcher: its errors are the user's when the method is theirs."""
+        """Around one call to the searcher: its errors are the user's when the method is theirs, and the time
+        limit's message says where the run was."""
         from .plugins import users_code
         from .searchers import searcher_class
 
         self.doing = doing + (f" at iteration {step}, seed {self.seed}" if step is not None else f", seed {self.seed}")
-        return users_code(searcher_class(self.method), "method", self.method, self.doing)
+        with users_code(searcher_class(self.method), "method", self.method, self.doing):
+            yield
+        self.doing = None
 
     def build(self, make):
         with self.calling("its constructor"):
-            searcher = make()
-        self.doing = None
-        return searcher
+            return make()
 
     def ask(self, searcher, remaining: int, step: int) -> np.ndarray:
         """The ids the searcher asks for, checked against the contract (empty: it has nothing left to ask)."""
         with self.calling(f"ask({remaining})", step):
             asked = searcher.ask(remaining)
-        self.doing = None
         return self.checked(asked, remaining, step)
 
     def tell(self, searcher, ids: np.ndarray, labels: np.ndarray, step: int) -> None:
         with self.calling(f"tell() of {len(ids)} ids", step):
             searcher.tell(ids, labels)
-        self.doing = None
+
+    def broken(self, step: int, what: str) -> NasReproError:
+        return NasReproError(f"method {self.method!r} broke the search contract at iteration {step}, seed {self.seed}: "
+                             f"{what}")
 
     def checked(self, asked, remaining: int, step: int) -> np.ndarray:
         def broken(why: str) -> NasReproError:
-            return NasReproError(f"method {self.method!r} broke the search contract at iteration {step}, seed "
-                                 f"{self.seed}: ask({remaining}) returned {shown(asked)}: {why}")
+            return self.broken(step, f"ask({remaining}) returned {shown(asked)}: {why}")
 
         if asked is None:
             raise broken("None is no batch (an empty array says there is nothing left to ask)")
@@ -90,10 +94,9 @@ class Contract:
         """After the oracle answered `ids` for `queries` queries: stop a method that keeps asking for free."""
         self.free_asks = 0 if queries else self.free_asks + 1
         if self.free_asks >= FREE_ASKS_IN_A_ROW:
-            raise NasReproError(f"method {self.method!r} broke the search contract at iteration {step}, seed "
-                                f"{self.seed}: {self.free_asks} asks in a row charged nothing (only architectures "
-                                f"already queried, with charge_repeats: false; the last asked {shown(ids)}), so the "
-                                "run would never end")
+            raise self.broken(step, f"{self.free_asks} asks in a row charged nothing (only architectures already "
+                                    f"queried, with charge_repeats: false; the last asked {shown(ids)}), so the run "
+                                    "would never end")
 
 
 def shown(asked) -> str:

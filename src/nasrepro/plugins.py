@@ -34,6 +34,7 @@ METHODS = {
     "seminas": "nasrepro.searchers.seminas:SemiNAS", "nao": "nasrepro.searchers.seminas:NAO",
     "lanas": "nasrepro.searchers.lanas:LaNAS",
     "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
+    "mcts": "nasrepro.searchers.mcts:MCTS",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from nasrepro import analysis
 from nasrepro.errors import NasReproError
@@ -15,17 +14,29 @@ from nasrepro.errors import NasReproError
 
 # ------------------------------------------------------------------------------------- describe
 def test_describe_exact_values():
-    result = analysis.describe(np.array([1, 2, 3, 4, 10]))
+    values = np.array([1, 2, 3, 4, 10])
+    result = analysis.describe(values)
     # mean 4; deviations -3 -2 -1 0 6 -> sum of squares 50 -> variance 50 / 4 = 12.5
-    sd = math.sqrt(12.5)
-    half = stats.t.ppf(0.975, 4) * sd / math.sqrt(5)
-    assert stats.t.ppf(0.975, 4) == pytest.approx(2.776445, abs=1e-6)
-    assert result["n"] == 5
-    assert result["mean"] == pytest.approx(4.0)
-    assert result["sd"] == pytest.approx(sd)
-    assert result["ci_low"] == pytest.approx(4.0 - half)
-    assert result["ci_high"] == pytest.approx(4.0 + half)
-    assert result["ci_high"] - result["ci_low"] == pytest.approx(2 * 4.3898, abs=1e-3)
+    assert result["n"] == 5 and result["mean"] == pytest.approx(4.0) and result["sd"] == pytest.approx(math.sqrt(12.5))
+    # the bootstrap percentile interval of the mean: seeded, so exact; inside the values' range
+    means = np.random.default_rng(0).choice(values, size=(analysis.BOOTSTRAP_RESAMPLES, 5)).mean(axis=1)
+    assert [result["ci_low"], result["ci_high"]] == pytest.approx(np.quantile(means, [0.025, 0.975]).tolist())
+    assert 1 <= result["ci_low"] < 4 < result["ci_high"] <= 10
+    assert analysis.describe(values) == result  # the same interval every time
+
+
+def test_describe_never_leaves_the_attainable_range():
+    """Accuracies just under a benchmark's optimum (91.52): the interval stays at or below it (a t interval
+    of these five runs would reach 92.1)."""
+    result = analysis.describe(np.array([91.52, 91.52, 91.52, 91.52, 89.0]))
+    assert 89.0 <= result["ci_low"] <= result["ci_high"] <= 91.52
+
+
+def test_describe_gives_no_interval_below_the_seed_threshold():
+    few = analysis.describe(np.arange(analysis.MIN_SEEDS - 1, dtype=float))
+    assert few["n"] == analysis.MIN_SEEDS - 1 and np.isfinite(few["sd"])
+    assert math.isnan(few["ci_low"]) and math.isnan(few["ci_high"])
+    assert np.isfinite(analysis.describe(np.arange(analysis.MIN_SEEDS, dtype=float))["ci_low"])
 
 
 def test_describe_single_and_empty():
@@ -76,6 +87,9 @@ def test_convergence_on_two_tiny_runs():
     np.testing.assert_allclose(curves["mean"], (expected0 + expected1) / 2)
     np.testing.assert_allclose(curves["sd"], np.abs(expected0 - expected1) / math.sqrt(2))
     assert (curves["n"] == 2).all()
+    # the band is mean ± SD cut to the seeds' range: with two seeds, exactly that range
+    np.testing.assert_allclose(curves["band_low"], np.minimum(expected0, expected1))
+    np.testing.assert_allclose(curves["band_high"], np.maximum(expected0, expected1))
 
     curves = analysis.convergence(trajectories, None, "test_of_best_valid", grid)
     # run0 leaders: 0, 1, 1, 3 -> 10 12 12 11 11; run1 leader stays 0 -> 20 20 20 20 20

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import NasReproError
 
@@ -123,27 +122,24 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
 
 
 BOOTSTRAP_RESAMPLES = 10_000
-CI_METHODS = {
-    "t": "95% t interval of the mean",
-    "bootstrap": f"95% bootstrap percentile interval of the mean ({BOOTSTRAP_RESAMPLES:,} resamples, seed 0), "
-                 "which stays within the values' range (a query count or rank is never negative)",
-}
+MIN_SEEDS = 5  # below this many values no interval is given (and no verdict): it would be the values' range
+INTERVAL = (f"95% CI: a bootstrap percentile interval of the mean ({BOOTSTRAP_RESAMPLES:,} resamples, seed 0) for every "
+            "quantity; it stays within the seeds' values, so within what the benchmark allows (an accuracy never "
+            f"above its optimum, a regret, rank or query count never below its floor); below {MIN_SEEDS} seeds no "
+            "interval ('too few seeds')")
 
 
-def describe(values: np.ndarray, interval: str = "t") -> dict:
-    """Mean, sample SD (ddof=1) and a two-sided 95% confidence interval of the mean (`CI_METHODS`)."""
+def describe(values: np.ndarray) -> dict:
+    """Mean, sample SD (ddof=1) and the two-sided 95% interval of the mean (`INTERVAL`); the interval is
+    NaN below MIN_SEEDS values."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     mean = float(values.mean()) if n else np.nan
     sd = float(values.std(ddof=1)) if n > 1 else np.nan
-    if n < 2:
-        low = high = np.nan
-    elif interval == "bootstrap":
+    low = high = np.nan
+    if n >= MIN_SEEDS:
         resampled = np.random.default_rng(0).choice(values, size=(BOOTSTRAP_RESAMPLES, n)).mean(axis=1)
         low, high = (float(q) for q in np.quantile(resampled, [0.025, 0.975]))
-    else:
-        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n))
-        low, high = mean - half, mean + half
     return {"n": n, "mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
 
 
@@ -224,7 +220,8 @@ def found_at_budgets(trajectories: pd.DataFrame, iterations: pd.DataFrame | None
 def convergence(trajectories: pd.DataFrame, iterations: pd.DataFrame | None, modes: str | dict[str, str],
                 grid: np.ndarray) -> pd.DataFrame:
     """Mean and SD over seeds of the found test accuracy at each query count of `grid` (`modes`: one
-    report mode, or one per method).
+    report mode, or one per method), and the band a figure draws: mean ± SD clipped to the seeds' own
+    range (`band_low`, `band_high`), so never above the benchmark's optimum.
 
     A run that stopped early (optimum queried, or budget spent) keeps its last value.
     """
@@ -238,6 +235,8 @@ def convergence(trajectories: pd.DataFrame, iterations: pd.DataFrame | None, mod
         runs = np.vstack(runs)
         for q, column in zip(grid, runs.T):
             column = column[np.isfinite(column)]
-            rows.append({"benchmark": bench, "method": method, "queries": int(q), "mean": column.mean() if len(column) else np.nan,
-                         "sd": column.std(ddof=1) if len(column) > 1 else 0.0, "n": len(column)})
+            mean, sd = (column.mean(), column.std(ddof=1) if len(column) > 1 else 0.0) if len(column) else (np.nan, 0.0)
+            low, high = (column.min(), column.max()) if len(column) else (np.nan, np.nan)
+            rows.append({"benchmark": bench, "method": method, "queries": int(q), "mean": mean, "sd": sd,
+                         "n": len(column), "band_low": max(mean - sd, low), "band_high": min(mean + sd, high)})
     return pd.DataFrame(rows)

@@ -8,24 +8,30 @@ and a verdict; every cell the paper reports that we did not run is kept, marked 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .analysis import describe, hidden_queries
+from .analysis import INTERVAL, MIN_SEEDS, describe, hidden_queries
 from .io import atomic_path, write_text
 
 NOT_RUN = "reported by the paper, not run here"
-METRICS = {  # metric -> (name in the tables, digits, confidence interval: analysis.CI_METHODS)
-    "test_acc": ("Test Acc (%)", 2, "t"),
-    "regret": ("Test Regret (%)", 2, "bootstrap"),
-    "avg_rank": ("Avg. Rank", 1, "bootstrap"),
-    "queries_to_optimum": ("Queries to optimum", 1, "bootstrap"),
-    "queries_to_optimum_authors": ("Queries to optimum, as its authors count", 1, "bootstrap"),
-    "hidden_queries": ("Queries its authors leave uncounted", 1, "bootstrap"),
+METRICS = {  # metric -> (name in the tables, digits)
+    "test_acc": ("Test Acc (%)", 2),
+    "regret": ("Test Regret (%)", 2),
+    "avg_rank": ("Avg. Rank", 1),
+    "queries_to_optimum": ("Queries to optimum", 1),
+    "queries_to_optimum_authors": ("Queries to optimum, as its authors count", 1),
+    "hidden_queries": ("Queries its authors leave uncounted", 1),
 }
-MIN_SEEDS_TO_JUDGE = 5  # below this many seeds a verdict against the paper says it cannot judge
+MIN_SEEDS_TO_JUDGE = MIN_SEEDS  # below this many seeds no interval, and a verdict says it cannot judge
+# The statistics every table states once (its protocol lines): verdicts, SD, the interval, p-values.
+STATISTICS_LINE = (f"Verdict against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, "
+                   f"'within our CI' when the paper's value lies in our 95% CI, 'too few seeds to judge' below "
+                   f"{MIN_SEEDS} seeds. SD over seeds with ddof=1. {INTERVAL}. p-values: two significant digits, "
+                   "'< 0.001' below 0.001.")
 PAPER_SD_OF = {"test_acc": "sd", "regret": "sd"}  # the paper's SD column is the spread of both
 VERDICTS = ("within paper SD and our CI", "within paper SD", "within our CI", "outside both")
 KEYS = ["benchmark", "method", "queries", "metric"]
@@ -70,8 +76,7 @@ def summarize(values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, runs in values.groupby(KEYS, sort=False, dropna=False):
         present = runs["value"].dropna().to_numpy()
-        interval = METRICS[key[KEYS.index("metric")]][2]
-        rows.append({**dict(zip(KEYS, key)), **describe(present, interval), "missing": len(runs) - len(present)})
+        rows.append({**dict(zip(KEYS, key)), **describe(present), "missing": len(runs) - len(present)})
     return pd.DataFrame(rows, columns=[*KEYS, "n", "mean", "sd", "ci_low", "ci_high", "missing"])
 
 
@@ -148,7 +153,7 @@ def mann_whitney(values: pd.DataFrame, reference: str) -> pd.DataFrame:
         runs = {m: part["value"].fillna(worst).to_numpy(float) for m, part in cell.groupby("method", sort=False)}
         for method, ours in runs.items():
             row = {"benchmark": bench, "queries": queries, "metric": metric, "method": method,
-                   **describe(ours[np.isfinite(ours)], METRICS[metric][2]), "missing": int((~np.isfinite(ours)).sum())}
+                   **describe(ours[np.isfinite(ours)]), "missing": int((~np.isfinite(ours)).sum())}
             if method != reference and reference in runs:
                 test = stats.mannwhitneyu(runs[reference], ours, alternative="two-sided")
                 row.update(u_statistic=float(test.statistic), p_value=float(test.pvalue))
@@ -158,6 +163,20 @@ def mann_whitney(values: pd.DataFrame, reference: str) -> pd.DataFrame:
 
 def _number(value: float, digits: int) -> str:
     return f"{value:.{digits}f}" if np.isfinite(value) else "–"
+
+
+def interval_text(row, digits: int) -> str:
+    """A cell's 95% CI, or why there is none (fewer than MIN_SEEDS seeds)."""
+    if np.isfinite(row["ci_low"]):
+        return f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]"
+    return f"too few seeds (n < {MIN_SEEDS})" if row["n"] > 0 else "–"
+
+
+def p_value_text(p: float) -> str:
+    """Every p-value in one form: two significant digits, '< 0.001' below 0.001."""
+    if not np.isfinite(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:#.2g}"
 
 
 def display(cells: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +194,7 @@ def display(cells: pd.DataFrame) -> pd.DataFrame:
             "Seeds": "–" if not ran else f"{seeds}" + (f" (+{int(row['missing'])} not found)" if row["missing"] else ""),
             "Mean": _number(row["mean"], digits) if ran else "–",
             "SD": _number(row["sd"], digits) if ran else "–",
-            "95% CI": f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]" if ran else "–",
+            "95% CI": interval_text(row, digits) if ran else "–",
             "Paper (WeakNAS)": paper if np.isfinite(row["paper"]) else "–",
             "Paper (authors)": _number(row["authors"], digits),
             "Difference": (f"{row['difference']:+.{digits}f}" if np.isfinite(row["difference"]) else "–"),
@@ -211,9 +230,9 @@ def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -
             "Seeds": f"{row['n']}" + (f" (+{row['missing']} not found)" if row["missing"] else ""),
             "Mean": _number(row["mean"], digits),
             "SD": _number(row["sd"], digits),
-            "95% CI": f"[{_number(row['ci_low'], digits)}, {_number(row['ci_high'], digits)}]",
+            "95% CI": interval_text(row, digits),
             f"U vs {labels.get(reference, reference)}": _number(row.get("u_statistic", np.nan), 1),
-            "p (two-sided)": f"{p:.3g}" if np.isfinite(p) else "–",
+            "p (two-sided)": p_value_text(p),
         })
     shown = pd.DataFrame(rows)
     if shown.empty:
@@ -221,19 +240,44 @@ def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -
     return shown if tests["queries"].notna().any() else shown.drop(columns=["Queries"])
 
 
+def paper_layout(shown: pd.DataFrame) -> pd.DataFrame:
+    """The paper's own layout of a display frame: one row per method, one column per benchmark, budget
+    and metric (a level with a single value is left out), each cell our mean ± SD over seeds."""
+    ran = shown[shown["Mean"] != "–"]
+    cells = ran["Mean"].where(ran["SD"] == "–", ran["Mean"] + " ± " + ran["SD"])
+    levels = [c for c in ("Benchmark", "Queries", "Metric") if c in ran and ran[c].nunique() > 1] or ["Metric"]
+    wide = ran.assign(cell=cells).pivot_table(index="Method", columns=levels, values="cell", aggfunc="first",
+                                              sort=False)
+    return wide.reindex(list(dict.fromkeys(ran["Method"]))).fillna("–")
+
+
+def paper_tex_path(tex) -> Path:
+    """Where write() puts the paper-layout LaTeX: `table1.tex` -> `table1.paper.tex`."""
+    return Path(tex).with_suffix(".paper.tex")
+
+
 def write(frame: pd.DataFrame, shown: pd.DataFrame, title: str, lines: list[str], csv, md, tex) -> None:
     """The long frame as CSV; its display form as Markdown (one section per benchmark) and LaTeX,
-    each headed by the title and the protocol lines."""
+    each headed by the title and the protocol lines; and the paper's layout (`paper_layout`) as LaTeX
+    beside it (`paper_tex_path`)."""
     with atomic_path(csv) as tmp:
         frame.to_csv(tmp, index=False)
     parts = [f"# {title}", "", *[f"- {line}" for line in lines], ""]
     for bench, part in shown.groupby("Benchmark", sort=False):
         parts += [f"## {bench}", "", part.drop(columns=["Benchmark"]).to_markdown(index=False, disable_numparse=True), ""]
     write_text("\n".join(parts), md)
-    caption = title + ". " + " ".join(lines)
-    latex = shown.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1).to_latex(
-        hrules=True, caption=_latex_escape(caption), environment="table*")
-    write_text(latex, tex)
+    write_text(_latex(shown, title + ". " + " ".join(lines), hide_index=True), tex)
+    caption = (f"{title}. Mean ± SD over seeds; the seeds, 95% CIs, the paper's values and verdicts of every cell are in "
+               f"{Path(tex).name}.")
+    write_text(_latex(paper_layout(shown), caption, hide_index=False), paper_tex_path(tex))
+
+
+def _latex(table: pd.DataFrame, caption: str, hide_index: bool) -> str:
+    styled = table.style.format(escape="latex").format_index(escape="latex", axis=0).format_index(escape="latex", axis=1)
+    styled = styled.hide(axis="index") if hide_index else styled.hide(axis="index", names=True)
+    latex = styled.to_latex(hrules=True, caption=_latex_escape(caption), environment="table*", multicol_align="c",
+                            column_format=None if hide_index else "l" + "c" * table.shape[1])
+    return latex.replace("±", r"$\pm$")
 
 
 LATEX_SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",

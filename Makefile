@@ -13,7 +13,7 @@ LAST_CONFIG = $(shell cat $(LAST_RUN) 2>/dev/null)
 NB201_CPU := --configfile config.yaml config/offline.yaml config/cpu-ablations.yaml
 BASELINES_CPU := --configfile config.yaml config/offline.yaml config/cpu-baselines.yaml
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
-RENDER_RULES := collect table fair convergence figure1 figure3 figure4 figure5 embed provenance render
+RENDER_RULES = collect embed provenance render $(shell $(BIN)/python -c "from nasrepro.render import OUTPUTS; print(*('render_' + name for name in OUTPUTS))")
 
 .PHONY: install cost reproduce quick nb201-cpu baselines-cpu test test-fast render report lint clean
 

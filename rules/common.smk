@@ -5,6 +5,7 @@ import sys
 from nasrepro import config as nasrepro_config, runs as nasrepro_runs
 from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
+from nasrepro.render import OUTPUTS, view as render_view
 from nasrepro.io import check_intact
 from nasrepro.sources import SOURCES
 from nasrepro.spaces import get_space
@@ -100,17 +101,13 @@ def protocol_caption(experiment):
             f"report modes and every method's options.")
 
 
-TABLE_OUTPUTS = ["table1", "table2", "table3", "table4", "table5", "fair"]
-FIGURE_OUTPUTS = ["convergence", "figure1", "figure3", "figure4", "figure5"]
-
-
 def output_files(experiment):
-    """The files the experiment's `outputs` name; only its tables when it cannot run here."""
-    requested = config["experiments"][experiment].get("outputs", [])
+    """The files the experiment's `outputs` name (`nasrepro.render.OUTPUTS`); where it cannot run here, only
+    the tables the paper's values fill alone."""
+    requested = [OUTPUTS[name] for name in config["experiments"][experiment].get("outputs", [])]
     if unavailable(experiment):
-        requested = [o for o in requested if o != "fair" and o in TABLE_OUTPUTS]
-    files = [f"results/{experiment}/tables/{o}.{ext}" for o in requested if o in TABLE_OUTPUTS for ext in ("csv", "md", "tex")]
-    files += [f"results/{experiment}/figures/{o}.{ext}" for o in requested if o in FIGURE_OUTPUTS for ext in ("png", "pdf")]
+        requested = [output for output in requested if output.paper_only]
+    files = [path for output in requested for path in output.files(experiment).values()]
     return files or [f"results/{experiment}/summary.parquet"]
 
 
@@ -119,18 +116,29 @@ def all_outputs():
     return [f for name in enabled for f in output_files(name)] + ["results/provenance.md"]
 
 
-def figure4_inputs(wildcards):
-    """The t-SNE of the encoding the experiment's first method reads, and the benchmark's table (true ranks)."""
-    spec = config["experiments"][wildcards.experiment]
-    bench, method = spec["benchmarks"][0], spec["methods"][0]
-    encoding = nasrepro_config.method_encoding(config, method, bench)
+def embedding_inputs(wildcards):
+    """The t-SNE of the encoding the experiment's first run reads, and the benchmark's table (true ranks)."""
+    first = PLAN.uses[wildcards.experiment][0]
+    bench, encoding = first.bench, PLAN.runs[first.run_id].spec["encoding"]
     return {"embedding": f"resources/tsne/{bench}-{encoding}.npy", "table": f"resources/tables/{bench}.parquet"}
 
 
-def figure_outputs(figure):
-    """A figure rule's outputs: the PNG (in the report), the PDF and the plotted numbers as CSV."""
-    return {
-        "png": report(f"results/{{experiment}}/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures", subcategory=figure, labels={"experiment": "{experiment}", "figure": figure}),
-        "pdf": f"results/{{experiment}}/figures/{figure}.pdf",
-        "csv": f"results/{{experiment}}/figures/{figure}.csv",
-    }
+def render_inputs(output):
+    """A rendering rule's inputs: the collected runs (none where a paper table is rendered alone), the
+    output's own extra inputs, and its code."""
+    extra = {"embedding": embedding_inputs}.get(output.inputs)
+
+    def inputs(wildcards):
+        runs = {} if output.paper_only and unavailable(wildcards.experiment) else collected(wildcards.experiment)
+        return {**runs, **(extra(wildcards) if extra else {})}
+
+    return inputs
+
+
+def render_outputs(output):
+    """A rendering rule's files; the report shows a table's Markdown and CSV, a figure's PNG."""
+    shown = {"table": ("csv", "md"), "figure": ("png",)}[output.kind]
+    return {ext: report(path, caption="../report/output.rst", category=output.kind.capitalize() + "s",
+                        subcategory=output.name, labels={"experiment": "{experiment}", "output": output.name, "format": ext})
+            if ext in shown else path
+            for ext, path in output.files("{experiment}").items()}

@@ -1,5 +1,5 @@
-from nasrepro import pipeline, smk
+from nasrepro import smk
+from nasrepro.render.provenance import render_provenance
 
 smk.start(snakemake)
-pipeline.render_provenance(snakemake.params.config, snakemake.params.configfiles, snakemake.input.tables,
-                           snakemake.params.unavailable, snakemake.output[0])
+render_provenance(snakemake.params.configfiles, snakemake.input.tables, snakemake.params.unavailable, snakemake.output[0])

@@ -283,3 +283,13 @@ def experiment_run_files(workdir: Path, config: dict, experiment: str) -> dict[t
     plan = runs.plan(config)
     return {(key["benchmark"], key["method"], key["seed"]): workdir / path
             for key, path in zip(plan.run_keys(experiment), plan.run_files(experiment))}
+
+
+def render_to(name: str, config: dict, experiment: str, runs: dict | None, folder: Path, **inputs) -> dict[str, Path]:
+    """Render registry output `name` of an experiment into `folder` (`{name}.{ext}`); its files by extension."""
+    from nasrepro import render
+    from nasrepro.render.outputs import FILES
+
+    files = {ext: Path(folder) / f"{name}.{ext}" for ext in FILES[render.OUTPUTS[name].kind]}
+    render.render(name, render.view(config, experiment), runs, files, **inputs)
+    return files

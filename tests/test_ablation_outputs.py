@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY_MLP
+from conftest import TINY_MLP, render_to
 from nasrepro import config as cfg
 from nasrepro import pipeline
 from nasrepro.benchmark import write_table
@@ -61,10 +61,13 @@ def collected(tmp_path, config, nb201_synthetic):
     return out
 
 
+def runs_of(collected) -> dict:
+    return {kind: collected / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+
+
 def test_budget_table_names_modes_variants_and_the_approximation(config, collected):
     runs = {kind: collected / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
-    pipeline.render_table(config, "ablation", "table2", runs, collected / "table2.csv", collected / "table2.md",
-                          collected / "table2.tex")
+    render_to("table2", config, "ablation", runs, collected)
     table = pd.read_csv(collected / "table2.csv")
     assert len(table) == 5 * 2 * 3 and set(table["queries"]) == {20, 100}  # methods x budgets x metrics
     at100 = table[table["queries"] == 100].pivot(index="method", columns="metric", values="mean")
@@ -79,8 +82,8 @@ def test_budget_table_names_modes_variants_and_the_approximation(config, collect
 
 def test_fair_companion_scores_every_method_by_best_valid(config, collected):
     runs = {kind: collected / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
-    pipeline.render_fair(config, "ablation", runs, collected / "f.csv", collected / "f.md", collected / "f.tex")
-    fair = pd.read_csv(collected / "f.csv")
+    render_to("fair", config, "ablation", runs, collected)
+    fair = pd.read_csv(collected / "fair.csv")
     assert len(fair) == 5 * 2 and set(fair["metric"]) == {"test_acc"}
     assert fair.loc[fair["method"] == "weaknas", "p_value"].isna().all()
     assert fair.loc[fair["method"] != "weaknas", "p_value"].between(0, 1).all()
@@ -92,15 +95,14 @@ def test_fair_companion_scores_every_method_by_best_valid(config, collected):
     means = [g.sort_values("query")["test_label"].to_numpy()[g.sort_values("query")["fit_label"].to_numpy().argmax()]
              for _, g in seeds]
     assert expected in means and row["mean"] == pytest.approx(np.mean(means))
-    assert "Mann-Whitney" in (collected / "f.md").read_text()
+    assert "Mann-Whitney" in (collected / "fair.md").read_text()
 
 
 def test_figure5_has_one_panel_per_predictor_and_a_line_per_encoding(config, collected):
     figures = collected / "figures"
-    pipeline.render_convergence(config, "ablation", collected / "trajectories.parquet", collected / "iterations.parquet",
-                                figures / "f5.png", figures / "f5.pdf", figures / "f5.csv", panels="predictor")
-    assert (figures / "f5.png").read_bytes()[:4] == b"\x89PNG"
-    curves = pd.read_csv(figures / "f5.csv")
+    render_to("figure5", config, "ablation", runs_of(collected), figures)
+    assert (figures / "figure5.png").read_bytes()[:4] == b"\x89PNG"
+    curves = pd.read_csv(figures / "figure5.csv")
     # panels by predictor type; lines by encoding, or by label where one panel has two methods on one encoding
     assert set(zip(curves["benchmark"], curves["method"])) == {
         ("syn10, mlp", "weaknas"), ("syn10, mlp", "weaknas_exp"), ("syn10, mlp", "weaknas_ei"),
@@ -109,9 +111,8 @@ def test_figure5_has_one_panel_per_predictor_and_a_line_per_encoding(config, col
 
 def test_dynamics_figure_summarises_every_fit(config, collected):
     figures = collected / "figures"
-    pipeline.render_dynamics(config, "ablation", collected / "iterations.parquet", figures / "d.png",
-                             figures / "d.pdf", figures / "d.csv")
-    summary = pd.read_csv(figures / "d.csv")
+    render_to("figure3", config, "ablation", runs_of(collected), figures)
+    summary = pd.read_csv(figures / "figure3.csv")
     assert set(summary["method"]) == {"weaknas", "weaknas_exp", "weaknas_ei", "weaknas_gbrt_ops6"}  # random has no fits
     assert summary["iteration"].max() == 4 and (summary["pred_top1_rank"] >= 1).all()
-    assert (figures / "d.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (figures / "figure3.pdf").read_bytes()[:5] == b"%PDF-"

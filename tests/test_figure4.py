@@ -12,12 +12,12 @@ import pytest
 from nasrepro import encodings
 from nasrepro.benchmark import write_table
 from nasrepro.errors import NasReproError
-from nasrepro.figures.embedding import embed_space, figure4, render_figure4, tsne_embedding
+from nasrepro.figures.embedding import embed_space, figure4, tsne_embedding
 from nasrepro.io import write_parquet
 from nasrepro.metrics import competition_ranks
 from nasrepro.runner import Budget, run_search
 
-from conftest import smooth_score
+from conftest import render_to, smooth_score
 
 # 10 per batch from the predicted Top-60: 50 queries leave >= 20 unqueried in the pool, so no batch
 # falls back to the greedy pick and every batch is a draw from the pool recorded before it.
@@ -104,22 +104,22 @@ def test_render_figure4_takes_the_smallest_seed_and_needs_recorded_pools(small, 
     trajectory, iterations = run
     write_table(benchmark.table, benchmark.meta, tmp_path / "table.parquet")
     np.save(tmp_path / "embedding.npy", tsne_embedding(features, 0))
-    config = {"experiments": {"figure3": {"benchmarks": ["b"], "methods": ["m"], "seeds": [7, 3]}},
+    config = {"experiments": {"figure3": {"benchmarks": ["b"], "methods": ["m"], "seeds": [7, 3], "budget": {"queries": 9}}},
               "methods": {"m": {"type": "weaknas", "label": "WeakNAS"}}}
     other = trajectory.assign(iteration=trajectory["iteration"] + 1)  # seed 7: shifted, so it would show
     write_parquet(pd.concat([other.assign(benchmark="b", method="m", seed=7),
                              trajectory.assign(benchmark="b", method="m", seed=3)]), tmp_path / "traj.parquet")
     write_parquet(pd.concat([iterations.assign(benchmark="b", method="m", seed=s) for s in (7, 3)]),
                   tmp_path / "iters.parquet")
-    outputs = [tmp_path / name for name in ("f.png", "f.pdf", "f.csv")]
-    render_figure4(config, "figure3", tmp_path / "traj.parquet", tmp_path / "iters.parquet",
-                   tmp_path / "embedding.npy", tmp_path / "table.parquet", *outputs)
-    sampled = pd.read_csv(outputs[2]).query("panel == 'e'")
+    config["benchmarks"] = {"b": {"dataset": "cifar10-valid"}}
+    inputs = {"embedding": tmp_path / "embedding.npy", "table": tmp_path / "table.parquet"}
+    runs = {"trajectories": tmp_path / "traj.parquet", "iterations": tmp_path / "iters.parquet"}
+    files = render_to("figure4", config, "figure3", runs, tmp_path, **inputs)
+    sampled = pd.read_csv(files["csv"]).query("panel == 'e'")
     assert sorted(sampled["arch_id"]) == sorted(trajectory.loc[trajectory["iteration"] == 1, "arch_id"])
 
     write_parquet(iterations.drop(columns="pool_ids").assign(benchmark="b", method="m", seed=3),
                   tmp_path / "plain.parquet")
     with pytest.raises(NasReproError, match="plain.parquet: no sampling pools recorded; set "
                                             "experiments.figure3.record_pools: true"):
-        render_figure4(config, "figure3", tmp_path / "traj.parquet", tmp_path / "plain.parquet",
-                       tmp_path / "embedding.npy", tmp_path / "table.parquet", *outputs)
+        render_to("figure4", config, "figure3", {**runs, "iterations": tmp_path / "plain.parquet"}, tmp_path, **inputs)

@@ -14,7 +14,7 @@ from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError
 
-from conftest import TINY_MLP
+from conftest import TINY_MLP, render_to
 
 
 @pytest.fixture
@@ -83,8 +83,7 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
 
     runs_of = {kind: results / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
     tables_dir = results / "tables"
-    pipeline.render_table(config, "t5", "table5", runs_of, tables_dir / "table5.csv", tables_dir / "table5.md",
-                          tables_dir / "table5.tex")
+    render_to("table5", config, "t5", runs_of, tables_dir)
     table = pd.read_csv(tables_dir / "table5.csv")
     ours = table[table["status"] == "ran here"]
     assert len(ours) == 4 and (ours["n"] == 2).all() and (ours["missing"] == 0).all()
@@ -93,7 +92,7 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     markdown = (tables_dir / "table5.md").read_text()
     assert "2 seeds per cell" in markdown and "NO VALIDATION SPLIT" in markdown
     assert "reported by the paper, not run here" in markdown  # R-EA, MCTS, LaNAS on nb201-cifar10
-    pipeline.render_fair(config, "t5", runs_of, tables_dir / "fair.csv", tables_dir / "fair.md", tables_dir / "fair.tex")
+    render_to("fair", config, "t5", runs_of, tables_dir)
     fair = pd.read_csv(tables_dir / "fair.csv")
     assert set(fair["metric"]) == {"queries_to_optimum"} and fair["p_value"].notna().sum() == 2  # random vs WeakNAS
     assert (tables_dir / "fair.tex").read_text().startswith("\\begin{table*}")
@@ -101,17 +100,16 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     assert "- WeakNAS: type=weaknas" in fair_md and "Wall time per run, seconds" in fair_md
 
     figures = results / "figures"
-    pipeline.render_convergence(config, "t5", results / "trajectories.parquet", results / "iterations.parquet",
-                                figures / "c.png", figures / "c.pdf", figures / "c.csv")
-    assert (figures / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (figures / "c.pdf").read_bytes()[:5] == b"%PDF-"
-    curves = pd.read_csv(figures / "c.csv")
+    render_to("convergence", config, "t5", runs_of, figures)
+    assert (figures / "convergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (figures / "convergence.pdf").read_bytes()[:5] == b"%PDF-"
+    curves = pd.read_csv(figures / "convergence.csv")
     assert set(curves["method"]) == {"weaknas", "random"} and set(curves["benchmark"]) == {"syn10", "syn100"}
     for (_, method), curve in curves.groupby(["benchmark", "method"]):
         # best-so-far never decreases; WeakNAS's default report mode adds its latest predictor's top-1, which may
         if method == "random":
             assert curve["mean"].is_monotonic_increasing
-    assert sorted(p.name for p in figures.iterdir()) == ["c.csv", "c.pdf", "c.png"]  # no .part files
+    assert sorted(p.name for p in figures.iterdir()) == ["convergence.csv", "convergence.pdf", "convergence.png"]  # no .part files
 
 
 def test_cli_search_runs_one_job(tmp_path, config, make_benchmark, capsys):

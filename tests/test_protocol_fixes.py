@@ -14,6 +14,7 @@ import pandas as pd
 
 from conftest import TINY_MLP
 from nasrepro import analysis, pipeline
+from nasrepro.render import protocol
 from nasrepro.io import write_json, write_parquet
 from nasrepro.runner import Budget, run_search, search_space
 from nasrepro.searchers import make_searcher
@@ -94,7 +95,7 @@ def test_queries_to_the_other_optimum_is_flagged_censored(make_benchmark, tmp_pa
     write_json(meta, tmp_path / "0.json")
     summary = analysis.collect([tmp_path / "0.parquet"], [{"benchmark": "b", "method": "random", "seed": seed}])[0]
     assert bool(summary["queries_to_test_optimum_censored"].iloc[0]) and summary["stopped_by"].iloc[0] == "optimum"
-    lines = pipeline._censored_lines(summary)
+    lines = protocol.censored_lines(summary)
     assert len(lines) == 1 and lines[0].startswith("Censored: queries_to_test_optimum is unknown")
     assert "1 stopped at the other optimum" in lines[0]
 

@@ -109,6 +109,9 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             "fit_is_test": meta["benchmark"]["fit_is_test"],
             "label_note": meta["benchmark"]["label_note"],
             "wall_seconds": meta["wall_seconds"],  # of the whole (possibly shared) run
+            # what ran, for the renderers' protocol lines
+            "spec": json.dumps({"method": meta["method"], "encoding": meta.get("encoding"),
+                                "charge_repeats": meta["charge_repeats"]}),
             "device": meta["environment"]["device"],
             # charged queries the method's authors leave uncounted (SemiNAS's discarded initial ones)
             "hidden_queries": int(fits["hidden_queries"].max()) if "hidden_queries" in fits and len(fits) else 0,

@@ -19,7 +19,6 @@ from .searchers import searcher_class
 from .spaces import all_spaces, get_space
 
 SCHEMA_FILE = "config.schema.yaml"
-BUDGET_TABLES = ("table1", "table2", "table3", "table4")
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
 NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")  # a method's keys that are not its options
 MAX_SEEDS = 10_000  # seeds per experiment (the paper runs 100); more is refused before any list is made
@@ -34,6 +33,8 @@ RAW_FILE = "resources/raw/{filename}"  # where `fetch` places a benchmark file (
 def load_schema() -> dict:
     """The config schema, its enums filled from the search-space registry (methods' and predictors'
     option blocks are checked against their own declarations, `_check_methods`)."""
+    from .render.outputs import OUTPUTS
+
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
     spaces = all_spaces()
     enums = {
@@ -41,6 +42,7 @@ def load_schema() -> dict:
         "DATASETS": list(dict.fromkeys(d for space in spaces for d in space.datasets)),
         "FIT_SPLITS": list(dict.fromkeys(f for space in spaces for f in space.fit_splits)),
         "ENCODINGS": [e for space in spaces for e in space.encodings],
+        "OUTPUTS": list(OUTPUTS),
     }
     for name, values in enums.items():
         text = text.replace(f"enum: {name}", f"enum: {json.dumps(values)}")
@@ -178,8 +180,6 @@ def _check_experiments(config: dict, source: str) -> None:
             for method in experiment["methods"]:
                 _check_run(config, bench, method, source)
                 _check_initial_sample(config, name, bench, method, source)
-        if "table5" in experiment.get("outputs", []) and not experiment["budget"].get("until_optimum"):
-            raise NasReproError(f"{source}: key 'experiments.{name}.budget.until_optimum' must be true for output table5")
         for method in experiment.get("report_mode_by_method", {}):
             if method not in experiment["methods"]:
                 raise NasReproError(f"{source}: key 'experiments.{name}.report_mode_by_method.{method}': "
@@ -188,15 +188,25 @@ def _check_experiments(config: dict, source: str) -> None:
         if SINGLE_REPEAT_REPORT in modes and experiment.get("label_mode") != "random_seed_per_arch":
             raise NasReproError(f"{source}: key 'experiments.{name}.label_mode' must be random_seed_per_arch for "
                                 f"report mode {SINGLE_REPEAT_REPORT} (the ranking uses one drawn repeat)")
-        outputs = experiment.get("outputs", [])
-        if "figure4" in outputs and not experiment.get("record_pools"):
-            raise NasReproError(f"{source}: key 'experiments.{name}.record_pools' must be true for output figure4")
-        budget_tables = [o for o in outputs if o in BUDGET_TABLES or (o == "fair" and not experiment["budget"].get("until_optimum"))]
-        if budget_tables and not experiment.get("budgets"):
-            raise NasReproError(f"{source}: key 'experiments.{name}.budgets' is needed for output {budget_tables[0]}")
+        _check_outputs(name, experiment, source)
         over = [b for b in experiment.get("budgets", []) if b > experiment["budget"].get("queries", b)]
         if over:
             raise NasReproError(f"{source}: key 'experiments.{name}.budgets': {over} exceed budget.queries")
+
+
+def _check_outputs(name: str, experiment: dict, source: str) -> None:
+    """Each output gets what its registry entry needs of the experiment (`nasrepro.render.outputs`)."""
+    from .render.outputs import OUTPUTS
+
+    for output in experiment.get("outputs", []):
+        missing = OUTPUTS[output].needs(experiment)
+        if missing:
+            what = "must be true" if missing in ("budget.until_optimum", "record_pools") else "is needed"
+            raise NasReproError(f"{source}: key 'experiments.{name}.{missing}' {what} for output {output}")
+    reference = experiment.get("reference")
+    if reference is not None and reference not in experiment["methods"]:
+        raise NasReproError(f"{source}: key 'experiments.{name}.reference': {reference!r} is not one of the "
+                            f"experiment's methods ({', '.join(experiment['methods'])})")
 
 
 def _check_run(config: dict, bench: str, method: str, source: str) -> None:

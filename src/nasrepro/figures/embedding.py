@@ -21,11 +21,8 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
-from ..benchmark import Benchmark
-from ..config import method_label, seeds
 from ..errors import NasReproError
 from ..io import atomic_path
-from ..metrics import competition_ranks
 from .style import STYLE, save
 
 BACKGROUND = "#d0d0d0"
@@ -145,28 +142,3 @@ def figure4(embedding: np.ndarray, test_ranks: np.ndarray, trajectory: pd.DataFr
     with atomic_path(csv) as tmp:
         table.to_csv(tmp, index=False)
     return table
-
-
-def render_figure4(config: dict, experiment: str, trajectories_path, iterations_path, embedding_path, table_path,
-                   png, pdf, csv) -> None:
-    """Figure 4 from an experiment's collected runs: its first benchmark and method, smallest seed."""
-    spec = config["experiments"][experiment]
-    iterations = pd.read_parquet(iterations_path)
-    if "pool_ids" not in iterations:
-        raise NasReproError(f"{iterations_path}: no sampling pools recorded; "
-                            f"set experiments.{experiment}.record_pools: true")
-    bench, method, seed = spec["benchmarks"][0], spec["methods"][0], min(seeds(spec))
-    trajectories = pd.read_parquet(trajectories_path)
-
-    def one_run(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[(frame["benchmark"] == bench) & (frame["method"] == method) & (frame["seed"] == seed)]
-
-    trajectory = one_run(trajectories)
-    if trajectory.empty:
-        raise NasReproError(f"{trajectories_path}: no run of {bench}, {method}, seed {seed}")
-    embedding = np.load(embedding_path)
-    test_ranks = competition_ranks(Benchmark.load(table_path).test_labels)
-    if len(embedding) != len(test_ranks):
-        raise NasReproError(f"{embedding_path}: {len(embedding)} rows, the benchmark has {len(test_ranks)}")
-    figure4(embedding, test_ranks, trajectory, one_run(iterations),
-            f"{experiment}, {bench}, {method_label(config, method)}, seed {seed}", png, pdf, csv)

@@ -83,6 +83,20 @@ class Searcher(Configurable):
         return predictor.input if predictor else None
 
     @classmethod
+    def protocol_notes(cls, options: dict) -> list[str]:
+        """Lines every table states about runs of this method with these options (e.g. that a variant is
+        an approximate reproduction): a method contributes its own notes, no renderer names a method."""
+        return []
+
+    @classmethod
+    def precision(cls, options: dict) -> str | None:
+        """The arithmetic precision of the torch model the method trains (None: it trains none)."""
+        if not cls.wants_gpu(options):
+            return None
+        predictor = options.get("predictor")
+        return (predictor.get("precision") if isinstance(predictor, dict) else None) or "fp32"
+
+    @classmethod
     def shares_prefix(cls, options: dict) -> bool:
         """Whether, with these resolved options, a run at budget b is the prefix of a run at any larger budget."""
         return cls.prefix_stable

@@ -160,6 +160,13 @@ class WeakNAS(Searcher):
     }
 
     @classmethod
+    def protocol_notes(cls, options: dict) -> list[str]:
+        if options.get("sampling") not in APPROXIMATE_SAMPLING:
+            return []
+        return ["Linear- and exponential-decay sampling exist in no released code: their rows are approximate "
+                "reproductions (rank-weighted draws, reference protocol §1.7)."]
+
+    @classmethod
     def shares_prefix(cls, options: dict) -> bool:
         """A Top-N that decays over the budget (max_sample: null) makes every draw depend on the budget."""
         return options["max_sample"] is not None or options["top_start"] == options["top_end"]

@@ -1,0 +1,145 @@
+"""The figures (convergence curves, Figures 1, 3, 4 and 5) from an experiment's collected runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import analysis
+from ..benchmark import Benchmark
+from ..errors import NasReproError
+from ..io import atomic_path
+from ..metrics import competition_ranks
+from .outputs import Output
+from .protocol import recorded_specs
+
+
+def render_convergence(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """Best test accuracy found vs queries: one panel per benchmark, one line per method."""
+    _curves_figure(view, runs, files, panels="benchmark")
+
+
+def render_figure1(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """Per method, the best queried architecture (monotone) and, dashed, its latest predictor's top-1."""
+    _curves_figure(view, runs, files, panels="figure1")
+
+
+def render_figure5(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """One panel per predictor type, one line per encoding."""
+    _curves_figure(view, runs, files, panels="predictor")
+
+
+def _curves_figure(view: dict, runs: dict, files: dict, panels: str) -> None:
+    from ..figures import curves as curve_plots
+
+    trajectories = pd.read_parquet(runs["trajectories"])
+    iterations = pd.read_parquet(runs["iterations"])
+    summary = pd.read_parquet(runs["summary"])
+    modes = view["report_modes"]
+    grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
+    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    fit_splits = summary.groupby("benchmark")["fit_split"].first()
+    titles = {b: f"{b}\n({entry['dataset']}, "
+                 f"{'fit on test: no validation split' if fit_splits.get(b) == 'test' else 'fit on validation'})"
+              for b, entry in view["benchmarks"].items()}
+    styles = {}
+    if panels == "figure1":
+        curves, labels, styles = _best_and_top1(trajectories, iterations, labels, grid)
+        modes = {m: "max_queried, pred1_only" for m in modes}
+    else:
+        curves = analysis.convergence(trajectories, iterations, modes, grid)
+    if panels == "predictor":
+        curves, labels, titles = _by_predictor(curves, recorded_specs(summary), labels)
+    with atomic_path(files["csv"]) as tmp:
+        curves.to_csv(tmp, index=False)
+    budget = view["budget"]
+    stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
+    found = ", ".join(sorted(set(modes.values())))
+    caption = (f"{view['experiment']}: runs {stop}; found = {found} (see the table's protocol lines); runs that "
+               f"stopped keep their last value; mean ± SD over seeds")
+    curve_plots.convergence_figure(curves, labels, titles, caption, files["png"], files["pdf"], styles=styles,
+                                   share_y=panels == "predictor")
+
+
+def _best_and_top1(trajectories: pd.DataFrame, iterations: pd.DataFrame, labels: dict, grid: np.ndarray):
+    """Figure 1's lines: per method the best queried architecture and, where the method fits a predictor,
+    the latest predictor's top-1 (one colour per method, dashed for the top-1)."""
+    best = analysis.convergence(trajectories, iterations, "max_queried", grid)
+    top1 = analysis.convergence(trajectories, iterations, "pred1_only", grid).dropna(subset=["mean"])
+    methods = list(dict.fromkeys(best["method"]))
+    keyed = pd.concat([best.assign(line=best["method"] + ":best", kind="best queried"),
+                       top1.assign(line=top1["method"] + ":top1", kind="predicted top-1")])
+    curves = keyed.assign(run_method=keyed["method"], method=keyed["line"]).drop(columns="line")
+    names, styles = {}, {}
+    for line, method, kind in curves[["method", "run_method", "kind"]].drop_duplicates().itertuples(index=False):
+        names[line] = f"{labels.get(method, method)}: {kind}"
+        styles[line] = {"color": f"C{methods.index(method)}", "linestyle": "--" if kind == "predicted top-1" else "-"}
+    return curves, names, styles
+
+
+def _by_predictor(curves: pd.DataFrame, specs: dict[str, dict], labels: dict) -> tuple[pd.DataFrame, dict, dict]:
+    """Curves re-keyed for Figure 5: panel = one predictor type on one benchmark, line = encoding (the
+    method's label where two methods of a panel share an encoding; methods without a predictor get their
+    own panel), from each method's recorded specification. Returns the curves, line labels and titles."""
+    from ..predictors import predictor_class
+
+    keys, titles = {}, {}
+    for bench, method in curves[["benchmark", "method"]].drop_duplicates().itertuples(index=False):
+        spec = specs[method]
+        if spec["encoding"]:
+            predictor = spec["method"]["predictor"]["type"]
+            panel = f"{bench}, {predictor}"
+            titles[panel] = f"{predictor_class(predictor).title or predictor} predictor\n({bench})"
+            keys[bench, method] = (panel, spec["encoding"])
+        else:
+            panel = f"{bench}, no predictor"
+            titles[panel] = f"No predictor\n({bench})"
+            keys[bench, method] = (panel, labels[method])
+    shared = pd.Series(list(keys.values())).duplicated(keep=False).to_numpy()
+    for (bench, method), clash in zip(list(keys), shared):
+        if clash:
+            keys[bench, method] = (keys[bench, method][0], labels[method])
+    rows = [keys[bench, method] for bench, method in zip(curves["benchmark"], curves["method"])]
+    keyed = curves.assign(run_benchmark=curves["benchmark"], run_method=curves["method"],
+                          benchmark=[r[0] for r in rows], method=[r[1] for r in rows])
+    return keyed, {}, titles
+
+
+def render_dynamics(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """Figure 3: search dynamics per iteration (predicted top-1 rank, error EDF of the predicted top-200,
+    P(top-50 in the pool), Kendall tau on the true top-50)."""
+    from ..figures import dynamics as dynamics_plots
+
+    iterations = pd.read_parquet(runs["iterations"])
+    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    summary = dynamics_plots.dynamics_figure(iterations, labels, f"{view['experiment']}: mean over seeds per iteration",
+                                             files["png"], files["pdf"])
+    with atomic_path(files["csv"]) as tmp:
+        summary.to_csv(tmp, index=False)
+
+
+def render_embedding(output: Output, view: dict, runs: dict, files: dict, embedding: str, table: str) -> None:
+    """Figure 4 from the experiment's first benchmark and method, smallest seed."""
+    from ..figures.embedding import figure4
+
+    iterations = pd.read_parquet(runs["iterations"])
+    if "pool_ids" not in iterations:
+        raise NasReproError(f"{runs['iterations']}: no sampling pools recorded; "
+                            f"set experiments.{view['experiment']}.record_pools: true")
+    bench, method = next(iter(view["benchmarks"])), next(iter(view["methods"]))
+    trajectories = pd.read_parquet(runs["trajectories"])
+    seed = trajectories.loc[(trajectories["benchmark"] == bench) & (trajectories["method"] == method), "seed"].min()
+
+    def one_run(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[(frame["benchmark"] == bench) & (frame["method"] == method) & (frame["seed"] == seed)]
+
+    trajectory = one_run(trajectories)
+    if trajectory.empty:
+        raise NasReproError(f"{runs['trajectories']}: no run of {bench}, {method}")
+    coordinates = np.load(embedding)
+    test_ranks = competition_ranks(Benchmark.load(table).test_labels)
+    if len(coordinates) != len(test_ranks):
+        raise NasReproError(f"{embedding}: {len(coordinates)} rows, the benchmark has {len(test_ranks)}")
+    figure4(coordinates, test_ranks, trajectory, one_run(iterations),
+            f"{view['experiment']}, {bench}, {view['methods'][method]['label']}, seed {seed}",
+            files["png"], files["pdf"], files["csv"])

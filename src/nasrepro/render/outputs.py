@@ -1,0 +1,105 @@
+"""The output registry: every table and figure an experiment can render, declared once.
+
+An output's name is what an experiment's `outputs:` lists (the config schema's enum is read from here);
+its kind says which files it writes (`FILES`); its title heads it; its caption describes it in the report;
+its renderer draws it from the experiment's collected runs; `code` lists the modules whose edit re-renders
+it; `needs` says what it requires of the experiment (checked when the config is validated). The workflow's
+rendering rules are generated from this registry (rules/report.smk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+FILES = {"table": ("csv", "md", "tex"), "figure": ("png", "pdf", "csv")}
+FOLDERS = {"table": "tables", "figure": "figures"}
+SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",
+               "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
+TABLE_CODE = ("src/nasrepro/render/tables.py", "src/nasrepro/tables.py")
+CURVE_CODE = ("src/nasrepro/render/figures.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py")
+
+
+def _budgets(experiment: dict) -> str | None:
+    return None if experiment.get("budgets") else "budgets"
+
+
+def _budgets_unless_optimum(experiment: dict) -> str | None:
+    return None if experiment["budget"].get("until_optimum") else _budgets(experiment)
+
+
+def _until_optimum(experiment: dict) -> str | None:
+    return None if experiment["budget"].get("until_optimum") else "budget.until_optimum"
+
+
+def _record_pools(experiment: dict) -> str | None:
+    return None if experiment.get("record_pools") else "record_pools"
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    kind: str  # "table" or "figure"
+    title: str
+    caption: str
+    renderer: str  # "module:function" of nasrepro.render, called as renderer(view, runs, files)
+    code: tuple[str, ...]
+    needs: Callable[[dict], str | None] = lambda experiment: None  # the experiment key it lacks, or None
+    inputs: str | None = None  # extra inputs beyond the collected runs (rules/report.smk knows each kind)
+    paper_only: bool = False  # rendered from the paper's values alone where the experiment cannot run here
+
+    def files(self, experiment: str) -> dict[str, str]:
+        return {ext: f"results/{experiment}/{FOLDERS[self.kind]}/{self.name}.{ext}" for ext in FILES[self.kind]}
+
+
+PAPER_TABLE_CAPTION = (
+    "One line per cell: our mean, SD (ddof=1), confidence interval and number of seeds, the paper's value (± its "
+    "SD where it prints one), the difference, and a verdict (within the paper's SD, within our CI, both, or "
+    "outside both). Cells the paper reports for methods or budgets this suite does not run are kept and marked "
+    "\"reported by the paper, not run here\"; their values are transcribed in nasrepro/resources/paper_values.csv.")
+
+
+def _paper_table(number: int, subject: str, needs) -> Output:
+    return Output(f"table{number}", "table", f"Table {number}: {subject}", f"The paper's Table {number}. "
+                  + PAPER_TABLE_CAPTION, "tables:render_paper_table", TABLE_CODE, needs, paper_only=True)
+
+
+OUTPUTS: dict[str, Output] = {output.name: output for output in [
+    _paper_table(1, "one strong predictor vs iterated weak predictors", _budgets),
+    _paper_table(2, "exploration vs exploitation inside the Top-N", _budgets),
+    _paper_table(3, "WeakNAS vs its BO variant (EI)", _budgets),
+    _paper_table(4, "test accuracy found within fixed query budgets", _budgets),
+    _paper_table(5, "queries until the global optimum is queried", _until_optimum),
+    Output("fair", "table", "Fair-protocol companion",
+           "Every method scored the same way (the test accuracy of its queried architecture with the best fitting "
+           "label, test_of_best_valid; for a run to the optimum, queries until the optimum is first queried), and "
+           "the experiment's reference method compared with each other method by a two-sided Mann-Whitney U test "
+           "over seeds, with its p-value.", "tables:render_fair", TABLE_CODE, _budgets_unless_optimum),
+    Output("convergence", "figure", "Best test accuracy found vs queries",
+           "Best test accuracy found versus the number of queries (log scale): one panel per benchmark, one line "
+           "per method, mean and SD over seeds. What counts as found is the experiment's report mode per method. "
+           "Runs that stopped early (optimum queried) keep their last value.",
+           "figures:render_convergence", CURVE_CODE),
+    Output("figure1", "figure", "Figure 1: iterated weak predictors vs one strong predictor",
+           "Figure 1 of the paper: a set of iterated weak predictors (WeakNAS) against one strong predictor fitted "
+           "on uniformly sampled architectures, versus the number of queries; per method the best queried "
+           "architecture (solid) and the latest predictor's top-1 (dashed); mean and SD over seeds.",
+           "figures:render_figure1", CURVE_CODE),
+    Output("figure3", "figure", "Figure 3: search dynamics per iteration",
+           "Figure 3 of the paper: (a) the true test rank of the predictor's top-1; (b) the empirical distribution "
+           "of the test errors of the predicted top-200, one curve per iteration; (c) the probability that one "
+           "draw from the sampling pool is a true top-50 architecture, and Kendall's tau of the predictor on the "
+           "true top-50 (by fitting and by test label).", "figures:render_dynamics",
+           ("src/nasrepro/render/figures.py", "src/nasrepro/figures/dynamics.py", "src/nasrepro/figures/style.py")),
+    Output("figure4", "figure", "Figure 4: t-SNE of the sampling pools",
+           "Figure 4 of the paper: t-SNE of the encoded space. Top row: the Top-N sampling pool after each of the "
+           "first iterations; bottom row: the architectures drawn from it at the next iteration. Colour is the true "
+           "test rank (1 = best); grey points are not in the pool or not drawn. One run (the experiment's smallest "
+           "seed) is shown.", "figures:render_embedding",
+           ("src/nasrepro/render/figures.py", "src/nasrepro/figures/embedding.py", "src/nasrepro/figures/style.py"),
+           _record_pools, inputs="embedding"),
+    Output("figure5", "figure", "Figure 5: WeakNAS across predictors and encodings",
+           "Figure 5 of the paper: robustness of WeakNAS across predictors. One panel per predictor type, one line "
+           "per architecture encoding; best test accuracy found against queries, mean and SD over seeds.",
+           "figures:render_figure5", CURVE_CODE),
+]}

@@ -1,0 +1,78 @@
+"""The paper's Tables 1-5 and their fair-protocol companion, from an experiment's collected runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import analysis, tables
+from . import protocol
+from .outputs import Output
+
+VERDICT_LINE = ("Verdict, against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, "
+                "'within our CI' when the paper's value lies in our 95% CI, 'too few seeds to judge' below 5 seeds; SD "
+                "over seeds with ddof=1. 95% CI: a "
+                "t interval of the mean for test accuracy; for regret, rank and query counts a bootstrap percentile "
+                "interval of the mean (10,000 resamples, seed 0), which never leaves the values' range.")
+
+
+def render_paper_table(output: Output, view: dict, runs: dict | None, files: dict, unavailable: str | None = None) -> None:
+    """One of the paper's Tables 1-5 beside the paper's values. `unavailable`: why nothing could run (e.g.
+    no NAS-Bench-101 data); the table then holds the paper's values and says so in one line."""
+    table = output.name
+    rows = {m: entry["paper_row"] for m, entry in view["methods"].items()}
+    columns = {b: entry["paper_column"] for b, entry in view["benchmarks"].items()}
+    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    number = output.title.split(":")[0]
+    if unavailable:
+        cells = tables.compare(None, table, rows, columns, labels)
+        lines = [f"Not run here: {unavailable}; only the paper's values are shown."]
+        if cells.empty:
+            lines.append(f"The paper prints {number} for other benchmarks only: there is no cell to show.")
+    else:
+        summary = pd.read_parquet(runs["summary"])
+        values = cell_values(view, table, summary, runs, view["report_modes"])
+        cells = tables.compare(tables.summarize(values), table, rows, columns, labels)
+        lines = protocol.lines(view, summary, table) + [VERDICT_LINE]
+        if cells["paper"].isna().all():
+            lines.append(f"The paper prints {number} for other benchmarks only: no cell here has a paper value.")
+    lines += tables.citation_lines(cells)
+    tables.write(cells, tables.display(cells), f"{output.title} ({view['experiment']})", lines,
+                 files["csv"], files["md"], files["tex"])
+
+
+def cell_values(view: dict, table: str, summary: pd.DataFrame, runs: dict, modes) -> pd.DataFrame:
+    """Per run, the values of the table's cells: queries to the optimum (Table 5), or test accuracy,
+    regret and rank of the architecture found at each budget (Tables 1-4)."""
+    if table == "table5":
+        return tables.optimum_values(summary)
+    found = analysis.found_at_budgets(pd.read_parquet(runs["trajectories"]), pd.read_parquet(runs["iterations"]),
+                                      modes, view["budgets"])
+    return tables.budget_values(found, protocol.test_optima(summary))
+
+
+def render_fair(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """Every method reports the test accuracy of its best queried architecture by fitting label
+    (`test_of_best_valid`), and the reference method is tested against each other method with a
+    two-sided Mann-Whitney U test over seeds."""
+    from . import OUTPUTS
+
+    summary = pd.read_parquet(runs["summary"])
+    table = "table5" if view["budget"].get("until_optimum") else "table4"
+    # a run to the optimum also gives the accuracy found within each budget of `budgets`, if any
+    shown_tables = [table, "table4"] if table == "table5" and view.get("budgets") else [table]
+    values = pd.concat([cell_values(view, shown, summary, runs, "test_of_best_valid") for shown in shown_tables],
+                       ignore_index=True)
+    values = values[values["metric"].isin(["test_acc", "queries_to_optimum"])]
+    reference = view["reference"]
+    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    tests = tables.mann_whitney(values, reference)
+    found = {"table5": "every method: queries are counted until the optimum is first queried (no predictor peek)",
+             "table4": f"found = test_of_best_valid for every method ({analysis.REPORT_MODES['test_of_best_valid']}"
+                       "; a run that stopped at the optimum keeps it)"}
+    lines = [f"Fair protocol: {'; '.join(found[shown] for shown in shown_tables)}.",
+             f"Two-sided Mann-Whitney U test of {labels[reference]} against each method over seeds "
+             "(scipy.stats.mannwhitneyu); runs that never queried the optimum count as worse than every run that did.",
+             *protocol.lines(view, summary, table, own_report_modes=False)]
+    title = f"{output.title} of {OUTPUTS[table].title.split(':')[0]} ({view['experiment']})"
+    tables.write(tests, tables.display_tests(tests, labels, reference), title, lines,
+                 files["csv"], files["md"], files["tex"])

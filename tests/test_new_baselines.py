@@ -5,6 +5,8 @@ the pretrained embeddings) are checked against their definitions."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the syntheti
 
 METHODS = {
     "mcts": {"type": "mcts", "rollout_attempts": 50},
+    "nasbowl": {"type": "nasbowl", "pool_size": 40},
 }
 
 
@@ -79,3 +82,46 @@ def test_mcts_finds_better_than_its_first_rollouts(nb201_synthetic):
     result = run(nb201_synthetic, {"type": "mcts"}, 0, 300)
     found = result.trajectory["fit_label"].to_numpy()
     assert found[150:].max() > found[:20].max()
+
+
+# ----------------------------------------------------------------------------------------- NASBOWL
+def wl_kernel_by_definition(graph_a, graph_b, h: int) -> float:
+    """The WL subtree kernel, computed the textbook way: relabel both graphs together with one compressed
+    label map per iteration, then sum over iterations the dot products of the label histograms."""
+    (adj_a, lab_a), (adj_b, lab_b) = graph_a, graph_b
+    total = 0.0
+    for iteration in range(h + 1):
+        hist_a, hist_b = Counter(lab_a), Counter(lab_b)
+        total += sum(hist_a[k] * hist_b[k] for k in hist_a)
+        signatures = sorted({(lab[v], tuple(sorted(lab[u] for u in range(len(lab)) if adj[v, u])))
+                             for adj, lab in ((adj_a, lab_a), (adj_b, lab_b)) for v in range(len(lab))})
+        compressed = {s: k for k, s in enumerate(signatures)}
+        lab_a = [compressed[(lab_a[v], tuple(sorted(lab_a[u] for u in range(len(lab_a)) if adj_a[v, u])))]
+                 for v in range(len(lab_a))]
+        lab_b = [compressed[(lab_b[v], tuple(sorted(lab_b[u] for u in range(len(lab_b)) if adj_b[v, u])))]
+                 for v in range(len(lab_b))]
+    return total
+
+
+def test_wl_feature_map_is_the_wl_subtree_kernel():
+    from nasrepro.searchers.nasbowl import wl_features
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        graphs = []
+        for _ in range(2):
+            n = int(rng.integers(3, 8))
+            adjacency = np.triu(rng.integers(0, 2, (n, n)), k=1)
+            graphs.append((adjacency, [int(x) for x in rng.integers(0, 3, n)]))
+        for h in (0, 1, 2, 3):
+            fa, fb = (wl_features(adj, labels, h) for adj, labels in graphs)
+            assert sum(fa[k] * fb[k] for k in fa) == wl_kernel_by_definition(*graphs, h)
+
+
+def test_nasbowl_chooses_h_and_finds_better_than_its_random_start(nb201_synthetic):
+    result = run(nb201_synthetic, {"type": "nasbowl"}, 0, 60)
+    iterations = result.iterations.dropna(subset=["wl_h"])
+    assert set(iterations["wl_h"]) <= {1, 2, 3} and (iterations["pool"] == 200).all()
+    assert (iterations["noise"] <= 0.01 + 1e-12).all()
+    found = result.trajectory["fit_label"].to_numpy()
+    assert found[10:].max() > found[:10].max()

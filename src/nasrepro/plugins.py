@@ -34,7 +34,7 @@ METHODS = {
     "seminas": "nasrepro.searchers.seminas:SemiNAS", "nao": "nasrepro.searchers.seminas:NAO",
     "lanas": "nasrepro.searchers.lanas:LaNAS",
     "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
-    "mcts": "nasrepro.searchers.mcts:MCTS",
+    "mcts": "nasrepro.searchers.mcts:MCTS", "nasbowl": "nasrepro.searchers.nasbowl:NASBOWL",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",
@@ -43,8 +43,9 @@ PREDICTORS = {
     "gcn": "nasrepro.predictors.gcn:GCNRegressor",
     "gin": "nasrepro.predictors.gin:GINRegressor",
 }
-ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors"}
-BUILTIN = {"method": METHODS, "predictor": PREDICTORS}
+SPACES = {"nb201": "nasrepro.spaces.nb201:NB201", "nb101": "nasrepro.spaces.nb101:NB101"}
+ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors", "space": "nasrepro.spaces"}
+BUILTIN = {"method": METHODS, "predictor": PREDICTORS, "space": SPACES}
 INPUTS = ("features", "graph")  # a flat encoding matrix, or the cell graph (adjacency + operations)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NasReproError
+from ..sources import Source, by_name
 from . import Graphs, Operators, Space
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -221,8 +222,38 @@ def path155(table: pd.DataFrame) -> np.ndarray:
     return features
 
 
-ENCODINGS = {"onehot30": onehot30, "ops6": ops6, "path155": path155}
-MUTATIONS = ("autodl", "naslib")
+# naszilla's op order (nas_bench_201/cell_201.py OPS): its path indices, hence which paths a cutoff keeps
+NASZILLA_OPS = ("avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none", "skip_connect")
+
+
+def truncated_path(cutoff: int):
+    """naszilla's `encode_freq_paths(cutoff)`: the first `cutoff` path indices of its path encoding, a path's
+    index being the offset of its length (0; 5 for both length-2 paths; 30) plus sum_j op_j 5^j over its ops
+    from the input, ops in naszilla's order. Cutoff 30 (naszilla's default, `cutoff=0`) keeps every path of
+    length 1 and 2; naszilla/bananas' 40 also the first ten of length 3."""
+    rank = np.array([NASZILLA_OPS.index(op) for op in OPS])
+
+    def encode(table: pd.DataFrame) -> np.ndarray:
+        ops = rank[edge_ops(table)]
+        features = np.zeros((len(ops), cutoff), dtype=np.float32)
+        rows = np.arange(len(ops))
+        for path, offset in zip(NB201_PATHS, (0, 5, 5, 30)):
+            index = offset + sum(ops[:, edge] * 5**j for j, edge in enumerate(path))
+            keep = index < cutoff
+            features[rows[keep], index[keep]] = 1.0
+        return features
+
+    encode.__doc__ = f"naszilla's truncated path encoding, cutoff {cutoff} (`truncated_path`)."
+    return encode
+
+
+ENCODINGS = {"onehot30": onehot30, "ops6": ops6, "path155": path155, "truncpath30": truncated_path(30),
+             "truncpath40": truncated_path(40)}
+# autodl: one node, one incoming edge, a different op; naslib: one edge uniformly, a different op; naszilla
+# (cell_201.py `mutate`, mutate_encoding 'adj'): each of the six ops changed with probability 1/(6 - 2) to a
+# different op; nasbowl (generate_test_graphs.py `_banana_mutate`): with probability 1/5 (1 / its 5 ops).
+MUTATIONS = ("autodl", "naslib", "naszilla", "nasbowl")
+PER_OP_MUTATION = {"naszilla": 1 / (NUM_EDGES - 2), "nasbowl": 1 / len(OPS)}
 # The cell graph with operations on nodes (as NPENAS and arch2vec draw it): node 0 the input, node 1 + e
 # the op of edge e, node 7 the output. Edge e's op feeds every edge leaving its target node.
 GRAPH_OPS = ("input", *OPS, "output")
@@ -262,8 +293,14 @@ class NB201Operators(Operators):
 
     def mutate(self, arch_id: int, genotype, rng: np.random.Generator, mutation: str) -> tuple[int, None]:
         """'autodl' (AutoDL's R-EA): one of the three intermediate nodes, then one of its incoming edges,
-        then a different op; 'naslib': the edge uniformly among the six, then a different op."""
+        then a different op; 'naslib': the edge uniformly among the six, then a different op; 'naszilla' /
+        'nasbowl': each edge's op, with probability 1/4 / 1/5, changed to a different op (the child may be the
+        parent itself)."""
         ops = self.ops[arch_id].copy()
+        if mutation in PER_OP_MUTATION:
+            for edge in np.flatnonzero(rng.random(NUM_EDGES) < PER_OP_MUTATION[mutation]):
+                ops[edge] = (ops[edge] + 1 + rng.integers(len(OPS) - 1)) % len(OPS)
+            return self.index.id_of(ops), None
         if mutation == "autodl":
             node = int(rng.integers(1, 4))
             edges = INCOMING_EDGES[node]
@@ -299,6 +336,47 @@ class NB201Operators(Operators):
         return None if found < 0 else found
 
 
+NAS_LANDSCAPES = (
+    "https://raw.githubusercontent.com/gabro8a/NAS-Landscapes/"
+    "abd5221948d901f765e3bc61d0175a3c1c52b802/data/accuracy/"
+)
+SOURCES = by_name(
+    Source(
+        name="nb201-cifar10_avg",
+        url=NAS_LANDSCAPES + "cifar10_avg.csv",
+        mirror_path="nb201/cifar10_avg.csv",
+        sha256="1fc89edb42c804223ea2f520a3a65b5e10d8c34bc2d1bbca6bc4b4b38a193827",
+        git_blob="be9057c7dd7a0e509cd1b1848c3bce3b54872d61",
+        description="NAS-Bench-201 cifar10-valid: train, x-valid, ori-test (mean of seeds, 200 epochs)",
+    ),
+    Source(
+        name="nb201-cifar100_avg",
+        url=NAS_LANDSCAPES + "cifar100_avg.csv",
+        mirror_path="nb201/cifar100_avg.csv",
+        git_blob="bef5955f78e981b71c9caea194377a713410b635",
+        description="NAS-Bench-201 cifar100: train, x-valid, x-test",
+    ),
+    Source(
+        name="nb201-ImageNet16-120_avg",
+        url=NAS_LANDSCAPES + "ImageNet16-120_avg.csv",
+        mirror_path="nb201/ImageNet16-120_avg.csv",
+        git_blob="e095424c2fb6d2260ea895692db99dc7a4efee49",
+        description="NAS-Bench-201 ImageNet16-120: train, x-valid, x-test",
+    ),
+    Source(
+        name="nb201-nats_bench",
+        url=(
+            "https://raw.githubusercontent.com/v-tao/nats-bench-landscape/"
+            "b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
+        ),
+        mirror_path="nb201/nats_bench.csv",
+        sha256="cb5d777ec3368be83c8f9b3aa4d520696051cb0eb8d94b8f85b519f9ea4afa3e",
+        git_blob="a15806cde5e774239a51874d4ba1db74950a5127",
+        description="NATS-Bench topology: test accuracy on cifar10, cifar100, ImageNet16-120; isomorphism string",
+    ),
+)
+
+
 class NB201(Space):
     name = "nb201"
     size = NUM_CELLS
@@ -309,11 +387,10 @@ class NB201(Space):
     cell_columns = CELL_COLUMNS
     mutations = MUTATIONS
     operators_class = NB201Operators
+    sources = SOURCES
 
     def check(self, bench: dict) -> None:
         check_choice(bench["dataset"], bench["fit_split"])
-        if "file" in bench:
-            raise NasReproError("'file' is an option of nb101 benchmarks only")
 
     def required_sources(self, bench: dict) -> list[str]:
         return required_sources(bench["dataset"], bench["fit_split"])

@@ -7,54 +7,89 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
-from .style import STYLE, save
+from .style import STYLE, line_style, save
+
+MAX_BANDS = 4  # a panel with more lines draws no SD bands: fifteen overlapping bands hide the lines
 
 
 def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_titles: dict[str, str],
-                       caption: str, png: str | Path, pdf: str | Path, first_query: int = 10,
+                       title: str, png: str | Path, pdf: str | Path, first_query: int = 10,
                        styles: dict[str, dict] | None = None, share_y: bool = False) -> None:
-    """Best test accuracy found vs queries: one panel per benchmark, one line (mean, +-SD band) per method
-    (`styles`: plot keywords per method, e.g. colour and dash), one legend below the panels that grows
-    the figure with the number of methods (each with its seeds, n).
+    """Best test accuracy found vs queries: one panel per benchmark, one line (mean over seeds) per method
+    (`styles`: plot keywords per line, e.g. colour and dash; otherwise each line its own colour, marker
+    and dash), a band of ±1 SD clipped to the seeds' range (`band_low`/`band_high` of
+    analysis.convergence, so never above the optimum) where a panel has at most MAX_BANDS lines, one
+    legend below the panels (each method with its seeds, n), and `title`, in plain words, above.
 
-    The axes start at `first_query` (the end of WeakNAS's first batch), where the methods begin to differ.
+    The log query axis starts at `first_query` (the end of WeakNAS's first batch), where the methods
+    begin to differ, and is labelled at 1, 2, 5 x 10^k.
     """
     benches = list(dict.fromkeys(curves["benchmark"]))
-    styles = styles or {}
     methods = list(dict.fromkeys(curves["method"]))
-    legend_rows = math.ceil(len(methods) / len(benches))
+    styles = {m: (styles or {}).get(m) or line_style(i) for i, m in enumerate(methods)}
+    curves = curves.assign(band_low=curves.get("band_low", curves["mean"] - curves["sd"]),
+                           band_high=curves.get("band_high", curves["mean"] + curves["sd"]))
+    columns = min(len(methods), max(len(benches), 2 if len(methods) > 4 else 1))
+    legend_rows = math.ceil(len(methods) / columns)
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 3.6 + 0.16 * legend_rows),
+        figure, axes = plt.subplots(1, len(benches), figsize=(max(4.2 * len(benches), 3.4 * columns),
+                                                              3.8 + 0.17 * legend_rows),
                                     squeeze=False, sharey=share_y)
-        lines, seeds = {}, {}
+        lines, seeds, banded = {}, {}, True
         for ax, bench in zip(axes[0], benches):
-            for method, curve in curves[curves["benchmark"] == bench].groupby("method", sort=False):
-                line, = ax.plot(curve["queries"], curve["mean"], **styles.get(method, {}))
+            panel = curves[curves["benchmark"] == bench]
+            bands = panel["method"].nunique() <= MAX_BANDS
+            banded &= bands
+            for method, curve in panel.groupby("method", sort=False):
+                line, = ax.plot(curve["queries"], curve["mean"], linewidth=1.3, markersize=4,
+                                markevery=(0.02 * (methods.index(method) % 5), 0.1), **styles[method])
                 lines.setdefault(method, line)
                 seeds.setdefault(method, set()).add(int(curve["n"].max()))
-                ax.fill_between(curve["queries"], curve["mean"] - curve["sd"], curve["mean"] + curve["sd"],
-                                color=line.get_color(), alpha=0.2, linewidth=0)
-            ax.set_xscale("log")
-            shown = curves[(curves["benchmark"] == bench) & (curves["queries"] >= first_query)]
-            if len(shown):
-                low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
-                ax.set_xlim(first_query, curves["queries"].max())
-                if not share_y:
-                    ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+                if bands:
+                    ax.fill_between(curve["queries"], curve["band_low"], curve["band_high"], color=line.get_color(),
+                                    alpha=0.15, linewidth=0)
+            _query_axis(ax, first_query, curves["queries"].max())
+            if not share_y:
+                _fit_y(ax, panel, first_query, bands)
             ax.set_title(panel_titles.get(bench, bench))
-            ax.set_xlabel("Number of queries")
+            ax.set_xlabel("Queries (log scale)")
             if ax is axes[0][0] or not share_y:
-                ax.set_ylabel("Test accuracy of the found architecture (%)")
+                ax.set_ylabel("Test accuracy of the best found (%)")
         if share_y:
-            shown = curves[curves["queries"] >= first_query]
-            low, high = (shown["mean"] - shown["sd"]).min(), (shown["mean"] + shown["sd"]).max()
-            axes[0][0].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+            _fit_y(axes[0][0], curves, first_query, banded)
         names = [f"{labels.get(m, m)} (n={_span(seeds[m])})" for m in lines]
-        figure.legend(list(lines.values()), names, loc="outside lower center", ncol=len(benches), fontsize=7)
-        figure.suptitle(textwrap.fill(caption, width=75 * len(benches)), fontsize=8)
+        spread = ("shaded: ±1 SD, cut to the seeds' range" if banded
+                  else f"no SD bands with more than {MAX_BANDS} lines (the .csv has them)")
+        figure.legend(list(lines.values()), names, loc="outside lower center", ncol=columns, fontsize=7,
+                      title=f"Lines: mean over n seeds; {spread}", title_fontsize=7)
+        figure.suptitle(textwrap.fill(title, width=int(11 * figure.get_figwidth())), fontsize=10)
         save(figure, png, pdf)
+
+
+def _query_axis(ax, first: int, last: int) -> None:
+    """A log axis from `first` to `last` queries with plain labels at 1, 2, 5 x 10^k (both ends included)."""
+    ax.set_xscale("log")
+    ax.set_xlim(first, last)
+    ticks = [m * 10**k for k in range(int(math.log10(max(first, 1))), int(math.log10(last)) + 1) for m in (1, 2, 5)]
+    ax.xaxis.set_major_locator(FixedLocator([t for t in ticks if first <= t <= last]))
+    ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _fit_y(ax, curves: pd.DataFrame, first_query: int, bands: bool) -> None:
+    """y limits around what is drawn from `first_query` on (the bands where drawn)."""
+    shown = curves[curves["queries"] >= first_query]
+    if shown.empty:
+        return
+    low, high = ((shown["band_low"].min(), shown["band_high"].max()) if bands
+                 else (shown["mean"].min(), shown["mean"].max()))
+    pad = 0.05 * (high - low) if np.isfinite(high - low) and high > low else 0.5
+    ax.set_ylim(low - pad, high + pad)
 
 
 def _span(counts: set[int]) -> str:

@@ -23,7 +23,7 @@ PANEL_C = {
 EDF_QUANTILE = 0.99  # panel (b) shows errors up to this quantile: where the iterations' curves differ
 
 
-def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], caption: str, png: str | Path,
+def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], title: str, png: str | Path,
                     pdf: str | Path, max_edf_iterations: int = 6) -> pd.DataFrame:
     """Figure 3: one row of three panels per (benchmark, method): (a) test rank of the predicted top-1,
     (b) EDF of the test errors of the predicted top-200 per iteration (pooled over seeds), (c) the
@@ -61,6 +61,6 @@ def dynamics_figure(iterations: pd.DataFrame, labels: dict[str, str], caption: s
             row[2].legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)  # below: off the data
             for ax in (row[0], row[2]):
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        figure.suptitle(caption, fontsize=8)
+        figure.suptitle(title, fontsize=10)
         save(figure, png, pdf)
     return summary

@@ -83,8 +83,10 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)
     write_json(result.metadata, metadata_out)
-    log.info("%s seed %d: %d queries, optimum at %s, %.1fs", " / ".join(names.values()), seed,
-             result.metadata["queries_used"], result.metadata["queries_to_optimum"], result.metadata["wall_seconds"])
+    optimum = result.metadata["queries_to_optimum"]
+    log.info("%s seed %d: %d queries, %s, %.1fs", " / ".join(names.values()), seed, result.metadata["queries_used"],
+             "optimum not queried" if optimum is None else f"optimum queried at query {optimum}",
+             result.metadata["wall_seconds"])
 
 
 def load_features(path: str | Path) -> np.ndarray:

@@ -134,7 +134,7 @@ def run_search(
             contract.charged(oracle.used - before, ids, step)
             bar.update(oracle.used - before)
             best_fit = max(best_fit, float(labels.max()))
-            bar.set_postfix(best_fit_label=f"{best_fit:.2f}", refresh=False)
+            bar.set_postfix_str(f"best so far (fitting label) {best_fit:.2f}", refresh=False)
             for target, arch_id in optima.items():
                 if found_at[target] is None and oracle.has_queried(arch_id):
                     found_at[target] = oracle.used

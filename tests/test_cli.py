@@ -40,3 +40,24 @@ def test_prepare_then_search_prints_what_was_found(in_repo_copy, capsys, tmp_pat
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert "best queried by fitting label: architecture" in line and "regret" in line and "test rank" in line
     assert "optimum queried at query" in line  # Table 5's experiment runs to the optimum
+
+
+@pytest.mark.parametrize("kind", ["mlp", "predictor:mlp"])
+def test_options_lists_a_predictors_options_with_or_without_its_prefix(kind, capsys):
+    assert main(["options", kind]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("predictor:mlp (nasrepro.predictors.mlp.MLPRegressor)") and "hidden_layer_sizes" in out
+
+
+def test_options_of_an_unknown_name_lists_methods_and_predictors(capsys):
+    assert main(["options", "wekanas"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown method or predictor type 'wekanas'" in err and "weaknas" in err and "random_forest" in err
+
+
+def test_search_with_a_mistyped_name_lists_the_defined_ones(in_repo_copy, capsys):
+    code = main(["search", "--config", *in_repo_copy, "--experiment", "tabel5", "--bench", "nb201-cifar10",
+                 "--method", "random", "--seed", "0", "--out", "run"])
+    assert code == 2 and "'tabel5' is not defined under 'experiments' (defined: table5, " in capsys.readouterr().err
+    assert main(["prepare", "nb201-cifar1O", "--config", *in_repo_copy]) == 2
+    assert "(defined: nb201-cifar10, " in capsys.readouterr().err

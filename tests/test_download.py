@@ -80,8 +80,21 @@ def test_mirror_missing_the_file_without_downloads_names_the_file(tmp_path):
 
 def test_no_mirror_and_no_downloads_names_the_file(tmp_path, monkeypatch):
     monkeypatch.delenv(MIRROR_ENV, raising=False)
-    with pytest.raises(NasReproError, match="made-up/bench.csv.*none is configured"):
+    with pytest.raises(NasReproError, match=f"made-up/bench.csv.*none is configured.*set {MIRROR_ENV}=.*made-up/bench.csv"):
         fetch(source(), tmp_path / "bench.csv", mirror=None, allow_download=False)
+
+
+def test_an_offline_fetch_names_the_mirror_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    monkeypatch.setattr(download.time, "sleep", lambda seconds: None)
+
+    def offline(url, timeout):
+        raise download.urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+    with pytest.raises(NasReproError, match=f"download of {URL} failed.*without internet, set {MIRROR_ENV}=") as error:
+        fetch(source(), tmp_path / "bench.csv")
+    assert "made-up/bench.csv" in str(error.value) and leftovers(tmp_path) == []
 
 
 def test_git_blob_of_matches_git_hash_object(tmp_path):

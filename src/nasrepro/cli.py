@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for kind, name in (("experiments", args.experiment), ("benchmarks", args.bench), ("methods", args.method)):
             if name not in config[kind]:
-                raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}'")
+                raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}' "
+                                    f"(defined: {', '.join(config[kind])})")
         defaults = [TABLE.format(bench=args.bench)]
         if cfg.uses_features(config, args.method, args.bench):
             defaults.append(ENCODING.format(bench=args.bench, encoding=cfg.method_encoding(config, args.method, args.bench)))
@@ -122,7 +123,7 @@ def prepare_benchmark(config: dict, bench: str, source: str) -> None:
     from .spaces import get_space
 
     if bench not in config["benchmarks"]:
-        raise NasReproError(f"{source}: {bench!r} is not defined under 'benchmarks'")
+        raise NasReproError(f"{source}: {bench!r} is not defined under 'benchmarks' (defined: {', '.join(config['benchmarks'])})")
     spec = config["benchmarks"][bench]
     raw = {name: f"resources/raw/{get_source(name).filename}" for name in get_space(spec["space"]).required_sources(spec)}
     for name, path in raw.items():
@@ -162,10 +163,19 @@ def run_summary(trajectory_path: Path, metadata_path: Path) -> str:
 
 
 def describe_options(kind: str) -> str:
-    """One line per declared option: name, default (per space where it differs) and description."""
-    category, _, name = kind.rpartition(":") if kind.startswith("predictor:") else ("method", "", kind)
+    """One line per declared option: name, default (per space where it differs) and description. `kind`:
+    a method type, a predictor type (`mlp` or `predictor:mlp`), or module:Class (`predictor:module:Class`)."""
+    category, name = ("predictor", kind.removeprefix("predictor:")) if kind.startswith("predictor:") else ("method", kind)
+    names = {c: [*plugins.BUILTIN[c], *plugins._entry_point_names(c)] for c in ("method", "predictor")}
+    if category == "method" and name not in names["method"] and name in names["predictor"]:
+        category = "predictor"
+    elif category == "method" and name not in names["method"] and ":" not in name:
+        raise NasReproError(f"unknown method or predictor type {name!r}; methods: {', '.join(names['method'])}; "
+                            f"predictors: {', '.join(names['predictor'])} (or module:Class for your own method, "
+                            "predictor:module:Class for your own predictor)")
     cls = plugins.load(category, name)
-    lines = [f"{kind} ({cls.__module__}.{cls.__name__})"]
+    shown = f"predictor:{name}" if category == "predictor" else name
+    lines = [f"{shown} ({cls.__module__}.{cls.__name__})"]
     for option_name, declared in cls.options.items():
         per_space = "".join(f", {space}: {value!r}" for space, value in declared.by_space.items())
         lines.append(f"  {option_name} = {declared.default!r}{per_space}  {declared.description}")

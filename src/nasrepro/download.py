@@ -58,6 +58,11 @@ def _mirror_origin(mirror: str | os.PathLike | None) -> str:
     return "data.mirror" if mirror else f"${MIRROR_ENV}"
 
 
+def _offline_hint(source: Source) -> str:
+    return (f"without internet, set {MIRROR_ENV}=/path/to/mirror (or data.mirror in the config) to a folder that "
+            f"holds {source.mirror_path}")
+
+
 def check_mirror(mirror: str | os.PathLike | None) -> Path | None:
     """The mirror folder, refused in one line when one is configured but is not an existing folder."""
     mirror_dir = resolve_mirror(mirror)
@@ -110,15 +115,17 @@ def fetch(
         else:
             if not allow_download:
                 where = f"the mirror {mirror_dir}" if mirror_dir else "any mirror (none is configured)"
-                raise NasReproError(
-                    f"{source.mirror_path} is not in {where} and downloads are off (data.allow_download: false)"
-                )
+                raise NasReproError(f"{source.mirror_path} is not in {where} and downloads are off "
+                                    f"(data.allow_download: false); {_offline_hint(source)}")
             if mirrored is not None:  # never silent: one line on the terminal, not only in the log
                 notice = (f"nasrepro: {source.mirror_path} is not in the mirror {mirror_dir}; downloading {source.url} "
                           "(data.allow_download: false refuses instead)")
                 log.warning(notice)
                 print(notice, file=sys.__stderr__, flush=True)
-            _fetch_url(source.url, tmp, retries, timeout)
+            try:
+                _fetch_url(source.url, tmp, retries, timeout)
+            except NasReproError as error:
+                raise NasReproError(f"{error}; {_offline_hint(source)}") from None
             origin = source.url
         verify(tmp, source, shown_name=mirrored if origin == str(mirrored) else destination,
                hint="the mirror's copy is not the published file: replace it" if origin == str(mirrored)

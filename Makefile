@@ -1,4 +1,5 @@
-# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make test`, `make render`, `make report`.
+# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make smoke` (a minute), `make test`,
+# `make render`, `make report`.
 # ARGS passes more Snakemake arguments, e.g. ARGS="--configfile config.yaml config/offline.yaml".
 # Each creates the virtual environment $(VENV) on first use.
 VENV ?= .venv
@@ -6,16 +7,18 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 SNAKEMAKE := $(BIN)/snakemake --cores all $(ARGS)
-# The config arguments of the last `make reproduce` / `make quick` / `make nb201-cpu` / `make baselines-cpu`: `make report` and
-# `make render` then report on the run just made.
+# The config arguments of the last successful `make reproduce` / `quick` / `smoke` / `nb201-cpu` / `baselines-cpu`:
+# `make report` and `make render` then report on the run just made (a failed run leaves the previous one).
 LAST_RUN := .nasrepro-last-run
 LAST_CONFIG = $(shell cat $(LAST_RUN) 2>/dev/null)
+# $(call workflow,CONFIG ARGUMENTS): the workflow on a config, remembered in $(LAST_RUN) only once it succeeded
+workflow = $(SNAKEMAKE) $(1) && echo "$(1)" > $(LAST_RUN)
 NB201_CPU := --configfile config.yaml config/offline.yaml config/cpu-ablations.yaml
 BASELINES_CPU := --configfile config.yaml config/offline.yaml config/cpu-baselines.yaml
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
 RENDER_RULES = collect embed provenance render $(shell $(BIN)/python -c "from nasrepro.render import OUTPUTS; print(*('render_' + name for name in OUTPUTS))")
 
-.PHONY: install cost reproduce quick nb201-cpu baselines-cpu test test-fast render report lint clean
+.PHONY: install cost reproduce quick smoke nb201-cpu baselines-cpu test test-fast render report lint clean
 
 install: $(VENV)/.installed
 
@@ -30,26 +33,25 @@ cost: install  # what a config's search jobs cost before they run: make cost ARG
 	$(BIN)/nasrepro cost $(or $(ARGS),config.yaml)
 
 reproduce: install
-	echo "" > $(LAST_RUN)
-	$(SNAKEMAKE)
+	$(call workflow,)
 
 quick: install
-	echo "--configfile config/quick.yaml" > $(LAST_RUN)
-	$(SNAKEMAKE) --configfile config/quick.yaml
+	$(call workflow,--configfile config/quick.yaml)
+
+smoke: install  # the whole workflow once, tiny (config/smoke.yaml): one table and one figure in results/smoke/
+	$(call workflow,--configfile config/smoke.yaml)
 
 nb201-cpu: install  # NAS-Bench-201 only, sized for a CPU (config/cpu-ablations.yaml states every reduction)
-	echo "$(NB201_CPU)" > $(LAST_RUN)
-	$(SNAKEMAKE) $(NB201_CPU)
+	$(call workflow,$(NB201_CPU))
 
 baselines-cpu: install  # the paper's comparison on NAS-Bench-201 CIFAR-10, 20 seeds (config/cpu-baselines.yaml states every reduction)
-	echo "$(BASELINES_CPU)" > $(LAST_RUN)
-	$(SNAKEMAKE) $(BASELINES_CPU)
+	$(call workflow,$(BASELINES_CPU))
 
 test: install
 	$(BIN)/python -m pytest -ra --durations=10
 
-test-fast: install  # the inner loop: everything but the end-to-end, real-SLURM and full-config dry-run tests
-	$(BIN)/python -m pytest -ra --durations=10 -m "not e2e and not slurm"
+test-fast: install  # the inner loop: everything but the end-to-end, real-SLURM and slow (full-config, workflow) tests
+	$(BIN)/python -m pytest -ra --durations=10 -m "not e2e and not slurm and not slow"
 
 render: install  # every table and figure again, from the runs already in results/runs
 	$(BIN)/snakemake render --cores all $(LAST_CONFIG) $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime

@@ -7,7 +7,7 @@ from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
 from nasrepro.render import OUTPUTS, view as render_view
 from nasrepro.io import check_intact
-from nasrepro.sources import SOURCES
+import dataclasses
 from nasrepro.spaces import get_space
 
 CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
@@ -27,12 +27,15 @@ except NasReproError as error:
     sys.exit(f"Input error: {error}")
 
 NASREPRO_THREADS = 1
+# The public files the configured benchmarks' spaces declare, by name.
+SOURCES = {name: source for bench in config["benchmarks"].values()
+           for name, source in get_space(bench["space"]).benchmark_sources(bench).items()}
 
 
 wildcard_constraints:
     seed="0|[1-9][0-9]*",
-    source="|".join(SOURCES),
-    ext="csv|tfrecord",
+    source="|".join(map(re.escape, SOURCES)),
+    ext="|".join({re.escape(source.filename.rpartition(".")[2]) for source in SOURCES.values()}),
     bench="|".join(config["benchmarks"]),
     run=nasrepro_runs.RUN_ID_PATTERN,
     experiment="|".join(config["experiments"]),
@@ -41,13 +44,12 @@ wildcard_constraints:
 
 def raw_files(bench):
     spec = config["benchmarks"][bench]
-    return {s: f"resources/raw/{SOURCES[s].filename}" for s in get_space(spec["space"]).required_sources(spec)}
+    return {name: f"resources/raw/{source.filename}" for name, source in get_space(spec["space"]).benchmark_sources(spec).items()}
 
 
 def source_identity(source):
-    """What determines a fetched file: its URL and checksum."""
-    spec = SOURCES[source]
-    return {"url": spec.url, "sha256": spec.sha256, "git_blob": spec.git_blob}
+    """What determines a fetched file: its URL, checksums and where a mirror keeps it (not its description)."""
+    return {k: v for k, v in dataclasses.asdict(SOURCES[source]).items() if k != "description"}
 
 
 def search_inputs(wildcards):

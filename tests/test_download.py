@@ -12,7 +12,8 @@ import pytest
 from nasrepro import download
 from nasrepro.download import MIRROR_ENV, fetch, git_blob_of, sha256_of
 from nasrepro.errors import NasReproError
-from nasrepro.sources import SOURCES, Source, get_source
+from nasrepro.sources import Source, get_source
+from nasrepro.spaces import all_spaces
 
 CONTENT = b"index,arch_str,valid-accuracy\n0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10.0\n"
 URL = "https://example.invalid/data/bench.csv"
@@ -178,6 +179,7 @@ def test_fetch_url_retries_then_fails_with_the_url(tmp_path, monkeypatch):
 
 
 def test_sources_all_have_a_checksum_and_a_mirror_path():
+    SOURCES = {name: source for space in all_spaces() for name, source in space.sources.items()}  # noqa: N806
     assert {"nb201-cifar10_avg", "nb201-nats_bench", "nb201-cifar100_avg", "nb201-ImageNet16-120_avg",
             "nb101-only108", "nb101-full"} <= set(SOURCES)
     for item in SOURCES.values():

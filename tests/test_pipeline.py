@@ -10,6 +10,7 @@ import pytest
 
 from nasrepro import config as cfg
 from nasrepro import pipeline
+from nasrepro.sources import get_source
 from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError
@@ -41,7 +42,7 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
     monkeypatch.setenv("NASREPRO_MIRROR", str(raw_files["nb201-nats_bench"].parents[1]))
     # fetch: the synthetic files do not match the real checksums, so fetch must refuse them
     with pytest.raises(NasReproError, match="checksum mismatch"):
-        pipeline.fetch_source("nb201-nats_bench", tmp_path / "raw" / "nb201-nats_bench.csv", config["data"])
+        pipeline.fetch_source(get_source("nb201-nats_bench"), tmp_path / "raw" / "nb201-nats_bench.csv", config["data"])
     assert not (tmp_path / "raw" / "nb201-nats_bench.csv").exists()
 
     runs, keys = [], []

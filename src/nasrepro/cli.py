@@ -119,16 +119,16 @@ def prepare_benchmark(config: dict, bench: str, source: str) -> None:
     of the config reads on it."""
     from . import config as cfg
     from .pipeline import convert_benchmark, encode_benchmark, fetch_source
-    from .sources import get_source
     from .spaces import get_space
 
     if bench not in config["benchmarks"]:
         raise NasReproError(f"{source}: {bench!r} is not defined under 'benchmarks' (defined: {', '.join(config['benchmarks'])})")
     spec = config["benchmarks"][bench]
-    raw = {name: f"resources/raw/{get_source(name).filename}" for name in get_space(spec["space"]).required_sources(spec)}
+    sources = get_space(spec["space"]).benchmark_sources(spec)
+    raw = {name: f"resources/raw/{source.filename}" for name, source in sources.items()}
     for name, path in raw.items():
         if not Path(path).is_file():
-            fetch_source(name, path, config.get("data", {}))
+            fetch_source(sources[name], path, config.get("data", {}))
     table = TABLE.format(bench=bench)
     convert_benchmark(spec, raw, table, verify=config.get("data", {}).get("verify_raw", True))
     encodings = {cfg.method_encoding(config, m, bench) for m in config["methods"]

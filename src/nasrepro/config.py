@@ -16,7 +16,7 @@ from . import plugins
 from .errors import NasReproError
 from .predictors import predictor_class, predictor_spec
 from .searchers import searcher_class
-from .spaces import all_spaces, get_space
+from .spaces import get_space
 
 SCHEMA_FILE = "config.schema.yaml"
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
@@ -31,22 +31,13 @@ RAW_FILE = "resources/raw/{filename}"  # where `fetch` places a benchmark file (
 
 
 def load_schema() -> dict:
-    """The config schema, its enums filled from the search-space registry (methods' and predictors'
-    option blocks are checked against their own declarations, `_check_methods`)."""
+    """The config schema, the outputs' enum filled from the output registry (a benchmark's space checks its
+    entry, `Space.check` and `Space.options`; methods' and predictors' option blocks are checked against
+    their own declarations, `_check_methods`)."""
     from .render.outputs import OUTPUTS
 
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
-    spaces = all_spaces()
-    enums = {
-        "SPACES": [space.name for space in spaces],
-        "DATASETS": list(dict.fromkeys(d for space in spaces for d in space.datasets)),
-        "FIT_SPLITS": list(dict.fromkeys(f for space in spaces for f in space.fit_splits)),
-        "ENCODINGS": [e for space in spaces for e in space.encodings],
-        "OUTPUTS": list(OUTPUTS),
-    }
-    for name, values in enums.items():
-        text = text.replace(f"enum: {name}", f"enum: {json.dumps(values)}")
-    return yaml.safe_load(text)
+    return yaml.safe_load(text.replace("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"))
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -126,9 +117,16 @@ def _check_predictor_defaults(config: dict, source: str) -> None:
 def _check_references(config: dict, source: str) -> None:
     for name, bench in config["benchmarks"].items():
         try:
-            get_space(bench["space"]).check(bench)
+            space = get_space(bench["space"])
+            space.check(bench)
         except NasReproError as error:
             raise NasReproError(f"{source}: key 'benchmarks.{name}': {error}") from None
+        if "encoding" in bench and bench["encoding"] not in space.encodings:
+            raise NasReproError(f"{source}: key 'benchmarks.{name}.encoding': {bench['encoding']!r} is not an encoding "
+                                f"of the {space.name} space; known: {', '.join(space.encodings)}")
+        common = load_schema()["properties"]["benchmarks"]["additionalProperties"]["properties"]
+        _check_block(type(space), {k: v for k, v in bench.items() if k not in common},
+                     f"benchmarks.{name}", f"space {bench['space']!r}", source)
     _check_methods(config, source)
     _check_predictor_defaults(config, source)
     _check_experiments(config, source)
@@ -144,6 +142,11 @@ def _check_methods(config: dict, source: str) -> None:
             cls = searcher_class(method["type"])
         except NasReproError as error:
             raise NasReproError(f"{source}: key 'methods.{name}.type': {error}") from None
+        spaces = {*plugins.SPACES, *(get_space(bench["space"]).name for bench in config["benchmarks"].values())}
+        unknown = [space for space in method.get("by_space", {}) if space not in spaces]
+        if unknown:
+            raise NasReproError(f"{source}: key 'methods.{name}.by_space.{unknown[0]}': no such search space "
+                                f"(known: {', '.join(sorted(spaces))})")
         for space, options in [(None, method), *method.get("by_space", {}).items()]:
             where = f"methods.{name}" + (f".by_space.{space}" if space else "")
             _check_block(cls, {k: v for k, v in options.items() if k not in ("type", *NON_SEARCHER_KEYS)}, where,
@@ -487,7 +490,6 @@ def offline_notices(config: dict) -> list[str]:
     the file is neither in resources/raw/ nor in the mirror (with a mirror configured, or downloads off).
     For the terminal at workflow start (`rules/common.smk`), so that nothing is skipped unannounced."""
     from .download import resolve_mirror
-    from .sources import get_source
 
     data = config.get("data", {})
     mirror, downloads = resolve_mirror(data.get("mirror")), data.get("allow_download", True)
@@ -497,7 +499,7 @@ def offline_notices(config: dict) -> list[str]:
     for name in enabled_experiments(config):
         for bench in config["experiments"][name]["benchmarks"]:
             spec = config["benchmarks"][bench]
-            sources = [get_source(s) for s in get_space(spec["space"]).required_sources(spec)]
+            sources = get_space(spec["space"]).benchmark_sources(spec).values()
             missing = [s for s in sources if not Path(RAW_FILE.format(filename=s.filename)).is_file()
                        and not (mirror is not None and (mirror / s.mirror_path).is_file())]
             if not missing:

@@ -14,17 +14,17 @@ from .download import fetch
 from .errors import NasReproError
 from .io import atomic_path, write_json, write_parquet, write_text
 from .runner import Budget, run_search
-from .sources import get_source
+from .sources import Source
 from .spaces import get_space
 
 log = logging.getLogger(__name__)
 # analysis (scipy.stats) is imported by `collect_runs` alone: a search job (`search`) never loads it.
 
 
-def fetch_source(name: str, destination: str | Path, data: dict) -> None:
+def fetch_source(source: Source, destination: str | Path, data: dict) -> None:
     """Fetch a raw file (mirror or URL, checksum verified) and note where it came from beside it
     (`origin_note`), for the provenance page."""
-    origin = fetch(get_source(name), destination, mirror=data.get("mirror"),
+    origin = fetch(source, destination, mirror=data.get("mirror"),
                    retries=data.get("retries", 3), allow_download=data.get("allow_download", True))
     write_text(f"{origin}\n", origin_note(destination))
     log.info("%s <- %s (checksum verified)", destination, origin)
@@ -44,18 +44,17 @@ def _origin(raw_file: str | Path) -> str:
 def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path, verify: bool = False) -> None:
     """The canonical table from the raw files. `verify` (the workflow's `data.verify_raw`, default true
     there): each file is checked again against its pinned checksum first; the provenance says which."""
-    verified = {name: download.reverify(path, get_source(name)) if verify else
+    space = get_space(bench["space"])
+    sources = space.benchmark_sources(bench)
+    verified = {name: download.reverify(path, sources[name]) if verify else
                 {"verified_when": "not re-verified before conversion (data.verify_raw: false, or a direct call)"}
                 for name, path in raw_files.items()}
-    table, meta = get_space(bench["space"]).convert(bench, {k: Path(v) for k, v in raw_files.items()})
-    meta["sources"] = {name: {"file": str(path), "origin": _origin(path), **_checksums(name), **verified[name]}
+    table, meta = space.convert(bench, {k: Path(v) for k, v in raw_files.items()})
+    meta["space"] = bench["space"]  # as the config names it: a space of one's own is found again by it
+    meta["sources"] = {name: {"file": str(path), "origin": _origin(path), "url": sources[name].url,
+                              "sha256": sources[name].sha256, "git_blob": sources[name].git_blob, **verified[name]}
                        for name, path in raw_files.items()}
     write_table(table, meta, output)
-
-
-def _checksums(name: str) -> dict:
-    source = get_source(name)
-    return {"url": source.url, "sha256": source.sha256, "git_blob": source.git_blob}
 
 
 def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) -> None:

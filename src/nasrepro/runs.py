@@ -26,7 +26,6 @@ from pathlib import Path
 from . import config as cfg
 from .predictors import predictor_class
 from .searchers import searcher_class
-from .sources import get_source
 from .spaces import get_space
 
 ID_DIGITS = 10
@@ -144,8 +143,8 @@ def benchmark_identity(bench: dict) -> dict:
     the raw files it is converted from (not its name, caption or paper column)."""
     space = get_space(bench["space"])
     identity = {key: bench[key] for key in ("space", "dataset", "fit_split", "file", "expected_size") if key in bench}
-    identity["sources"] = {name: get_source(name).sha256 or get_source(name).git_blob
-                           for name in space.required_sources(bench)}
+    identity["sources"] = {name: source.sha256 or source.git_blob
+                           for name, source in space.benchmark_sources(bench).items()}
     return identity
 
 

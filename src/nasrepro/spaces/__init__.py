@@ -1,14 +1,16 @@
 """Search spaces as plugins: one module or subpackage per space owns everything about it.
 
-A `Space` answers what the workflow asks of a benchmark entry (its raw sources, conversion to the
-canonical table, expected size, encodings) and builds, per run, the `Operators` every method shares
-over architecture ids (uniform sampling, the one-edit neighbourhood, mutation, the cell graph). No
-searcher imports a space-specific module: it reaches these through `SearchSpace.operators`.
+A `Space` answers what the workflow asks of a benchmark entry: its public files (`sources`, with URLs and
+checksums), the extra keys a benchmark of it may set (`options`, declared as methods declare theirs),
+conversion to the canonical table, its encodings and named mutations; and builds, per run, the
+`Operators` every method shares over architecture ids (uniform sampling, the one-edit neighbourhood,
+mutation, the cell graph). No searcher imports a space-specific module: it reaches these through
+`SearchSpace.operators`. A benchmark's `space` is a built-in name, an entry point of the group
+`nasrepro.spaces`, or `module:Class` for a space of one's own (`nasrepro.plugins`).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import pandas as pd
 
+from .. import plugins
 from ..errors import NasReproError
-
-SPACES = {"nb201": "nasrepro.spaces.nb201:NB201", "nb101": "nasrepro.spaces.nb101:NB101"}
+from ..plugins import Configurable
+from ..sources import Source
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,10 @@ class Operators:
         raise NotImplementedError
 
 
-class Space:
-    """One search space's declaration; subclasses fill the class attributes and the methods."""
+class Space(Configurable):
+    """One search space's declaration; subclasses fill the class attributes and the methods. `options`:
+    the keys a benchmark of this space may set besides space, dataset, fit_split, encoding and
+    paper_column."""
 
     name: ClassVar[str]
     size: ClassVar[int]  # architectures in the full benchmark
@@ -92,13 +97,18 @@ class Space:
     cell_columns: ClassVar[list[str]]  # the table columns a method may read (never labels)
     mutations: ClassVar[tuple[str, ...]]  # the first is the default
     operators_class: ClassVar[type[Operators]]
+    sources: ClassVar[dict[str, Source]]  # every public file of the space, by name
 
     def check(self, bench: dict) -> None:
         """NasReproError (without the key path) on an invalid benchmark entry."""
         raise NotImplementedError
 
     def required_sources(self, bench: dict) -> list[str]:
+        """The names (keys of `sources`) of the files a benchmark's table is converted from."""
         raise NotImplementedError
+
+    def benchmark_sources(self, bench: dict) -> dict[str, Source]:
+        return {name: self.sources[name] for name in self.required_sources(bench)}
 
     def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
         raise NotImplementedError
@@ -109,11 +119,13 @@ class Space:
 
 @cache
 def get_space(name: str) -> Space:
-    if name not in SPACES:
-        raise NasReproError(f"unknown search space {name!r}; known: {', '.join(SPACES)}")
-    module, _, cls = SPACES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    """The space a benchmark's `space` names: built-in, entry point or module:Class."""
+    cls = plugins.load("space", name)
+    if not issubclass(cls, Space):
+        raise NasReproError(f"space {name!r}: {cls.__name__} is not a nasrepro.spaces.Space")
+    return cls()
 
 
 def all_spaces() -> list[Space]:
-    return [get_space(name) for name in SPACES]
+    """The built-in spaces."""
+    return [get_space(name) for name in plugins.SPACES]

@@ -10,10 +10,28 @@ import numpy as np
 import pandas as pd
 
 from ...errors import NasReproError
+from ...plugins import option
+from ...sources import Source, by_name
 from .. import Graphs, Operators, Space
 from . import cells, encodings
 
 FILES = {"only108": "nb101-only108", "full": "nb101-full"}
+SOURCES = by_name(
+    Source(
+        name="nb101-only108",
+        url="https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",
+        mirror_path="nb101/nasbench_only108.tfrecord",
+        sha256="4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1",
+        description="NAS-Bench-101: 423,624 cells x 3 repeats at 108 epochs (TFRecord, about 499 MB)",
+    ),
+    Source(
+        name="nb101-full",
+        url="https://storage.googleapis.com/nasbench/nasbench_full.tfrecord",
+        mirror_path="nb101/nasbench_full.tfrecord",
+        sha256="3d64db8180fb1b0207212f9032205064312b6907a3bbc81eabea10db2f5c7e9c",
+        description="NAS-Bench-101 with 4/12/36/108 epochs (TFRecord, about 1.95 GB); only 108 is used",
+    ),
+)
 FIT_SPLITS = ("valid", "test")
 
 
@@ -99,14 +117,19 @@ class NB101(Space):
     cell_columns = cells.CELL_COLUMNS
     mutations = tuple(cells.OP_MUTATION_RATES)
     operators_class = NB101Operators
+    sources = SOURCES
+    options = {
+        "file": option("only108", "only108 (nasbench_only108.tfrecord) or full (nasbench_full.tfrecord, 108 epochs "
+                       "kept).", enum=list(FILES)),
+        "expected_size": option(cells.NUM_CELLS, "Cells the converted file must hold (null skips the check: small "
+                                "synthetic test files only).", type=["integer", "null"], minimum=1),
+    }
 
     def check(self, bench: dict) -> None:
         if bench["dataset"] != "cifar10":
             raise NasReproError(f"NAS-Bench-101 has dataset 'cifar10' only, not {bench['dataset']!r}")
         if bench["fit_split"] not in FIT_SPLITS:
             raise NasReproError(f"unknown NAS-Bench-101 fit_split {bench['fit_split']!r}; known: {', '.join(FIT_SPLITS)}")
-        if bench.get("file", "only108") not in FILES:
-            raise NasReproError(f"unknown NAS-Bench-101 file {bench['file']!r}; known: {', '.join(FILES)}")
 
     def required_sources(self, bench: dict) -> list[str]:
         return [FILES[bench.get("file", "only108")]]

@@ -44,6 +44,7 @@ def test_external_method_is_validated_against_its_declaration(on_path):
         cfg.validate(config)
 
 
+@pytest.mark.slow  # runs the workflow: make test runs it, make test-fast does not
 def test_external_method_runs_through_the_workflow(tmp_path, snakemake_run, raw_files):
     raw = tmp_path / "resources" / "raw"
     raw.mkdir(parents=True)

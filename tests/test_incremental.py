@@ -15,6 +15,8 @@ import yaml
 from conftest import MIRROR, TINY_MLP
 from test_workflow import job_blocks, job_counts, show
 
+pytestmark = pytest.mark.slow  # every test here runs the workflow: make test runs them, make test-fast does not
+
 CONFIG = {
     "data": {"mirror": str(MIRROR), "allow_download": False, "retries": 3},
     "benchmarks": {"c10": {"space": "nb201", "dataset": "cifar10-valid", "fit_split": "x-valid"}},

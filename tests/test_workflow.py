@@ -59,6 +59,7 @@ def test_quick_dry_run_plans_exactly_the_overlays_jobs(tmp_path, snakemake_run):
     assert not list(tmp_path.glob("results/**/*.parquet"))  # a dry run writes no results
 
 
+@pytest.mark.slow  # a full-config dry run: make test runs it, make test-fast does not
 def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(tmp_path, snakemake_run):
     mirror = tmp_path / "mirror" / "nb201"
     mirror.mkdir(parents=True)
@@ -83,6 +84,7 @@ def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(t
     assert "results/table4/tables/table4.md" in output and "nb101-only108" not in output
 
 
+@pytest.mark.slow  # a full-config dry run: make test runs it, make test-fast does not
 def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     profile = REPO / "profiles" / "slurm"
     if not (profile / "config.yaml").is_file():

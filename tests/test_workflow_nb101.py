@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from nasrepro import config as cfg, runs as runs_plan
@@ -72,6 +73,7 @@ CONFIG = {
 }
 
 
+@pytest.mark.slow  # runs the workflow: make test runs it, make test-fast does not
 def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     raw = tmp_path / "resources" / "raw"
     raw.mkdir(parents=True)
@@ -144,6 +146,7 @@ def check_seminas_protocol(results: Path) -> None:
     assert "Paper (authors), Semi-NAS: Luo et al." in markdown
 
 
+@pytest.mark.slow  # a full-config dry run: make test runs it, make test-fast does not
 def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     result = snakemake_run(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"))
     assert result.returncode == 0, show(result)

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..plugins import Configurable
+from ..errors import NasReproError
+from ..plugins import Configurable, option
 from ..spaces import Graphs, Operators, Space
 
 
@@ -33,6 +34,19 @@ class SearchSpace:
     @cached_property
     def graphs(self) -> Graphs:
         return self.operators.graphs()
+
+
+MUTATION = option(None, "One of the space's named mutations (`Space.mutations`; null: the space's first, nb201 "
+                  "autodl, nb101 colab).", type=["string", "null"])
+
+
+def mutation_of(options: dict, space: Space) -> str:
+    """The mutation a method's `mutation` option names on `space` (its first when null); NasReproError for
+    a name the space does not declare."""
+    mutation = options.get("mutation")
+    if mutation is not None and mutation not in space.mutations:
+        raise NasReproError(f"mutation {mutation!r} does not exist on {space.name}; known: {', '.join(space.mutations)}")
+    return mutation or space.mutations[0]
 
 
 @dataclass(frozen=True)

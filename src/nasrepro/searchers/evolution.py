@@ -6,8 +6,8 @@ the child replaces the oldest member. Children already queried are queried (and 
 AutoDL's R-EA and the NAS-Bench-101 colab.
 
 The reference settings are the defaults: AutoDL on NAS-Bench-201 (population 10, tournament 3 with
-replacement, 'autodl' mutation); the colab on NAS-Bench-101 (population 50, tournament of 10 distinct
-members, 'colab' mutation). The mutations themselves are the space's (`Operators.mutate`).
+replacement, 'autodl' mutation, the space's first); the colab on NAS-Bench-101 (population 50, tournament of
+10 distinct members, 'colab' mutation, the space's first). The mutations are the space's (`Operators.mutate`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import Searcher
+from .base import MUTATION, Searcher, mutation_of
 
 
 class RegularizedEvolution(Searcher):
@@ -31,16 +31,12 @@ class RegularizedEvolution(Searcher):
         "tournament": option("with_replacement", "Tournament drawn with_replacement (AutoDL, NB201) or of distinct "
                              "members (the NAS-Bench-101 colab).", by_space={"nb101": "distinct"},
                              enum=["with_replacement", "distinct"]),
-        "mutation": option("autodl", "The space's mutation: nb201 autodl (node, edge, op) or naslib (uniform edge); "
-                           "nb101 colab (bit flip 1/7, op 1/5) or naslib (op 1/3).", by_space={"nb101": "colab"},
-                           enum=["autodl", "naslib", "colab"]),
+        "mutation": MUTATION,
     }
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
-        if options["mutation"] not in space.mutations:
-            raise NasReproError(f"mutation {options['mutation']!r} does not exist on {space.name}; "
-                                f"known: {', '.join(space.mutations)}")
+        mutation_of(options, space)
         if options["tournament"] == "distinct" and options["tournament_size"] > options["population_size"]:
             raise NasReproError(f"a 'distinct' tournament of {options['tournament_size']} cannot be drawn from a "
                                 f"population of {options['population_size']}")
@@ -48,6 +44,7 @@ class RegularizedEvolution(Searcher):
     def __init__(self, space, seed: int, **options):
         super().__init__(space, seed, **options)
         self.check_options({name: getattr(self, name) for name in self.options}, get_space(space.space))
+        self.mutation = mutation_of({"mutation": self.mutation}, get_space(space.space))
         self.rng = np.random.default_rng(seed)
         self.population: deque[tuple[int, float, Any]] = deque()  # (arch id, fitting label, genotype)
         self.pending: list[Any] = []  # genotypes of the ids the last `ask` returned

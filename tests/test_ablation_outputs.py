@@ -8,6 +8,7 @@ import pytest
 
 from conftest import TINY_MLP, render_to
 from nasrepro import config as cfg
+from nasrepro import runs as nasrepro_runs
 from nasrepro import pipeline
 from nasrepro.benchmark import write_table
 from nasrepro.encodings import encode
@@ -51,7 +52,7 @@ def collected(tmp_path, config, nb201_synthetic):
         for seed in (0, 1):
             stem = tmp_path / "runs" / method / str(seed)
             names = {"experiment": "ablation", "benchmark_name": "syn10", "method_name": method}
-            pipeline.search(cfg.run_spec(config, "ablation", "syn10", method), seed, names, table_path,
+            pipeline.search(nasrepro_runs.run_spec(config, "ablation", "syn10", method), seed, names, table_path,
                             features if cfg.uses_features(config, method, "syn10") else None,
                             f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
             runs.append(f"{stem}.parquet")

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from nasrepro import config as cfg, contract, download, pipeline
+from nasrepro import runs as nasrepro_runs
 from nasrepro.errors import NasReproError, one_line
 from nasrepro.oracle import Oracle
 from nasrepro.sources import get_source
@@ -93,7 +94,7 @@ def test_truncated_encoding_is_named(tmp_path, nb201_synthetic):
     features.write_bytes(features.read_bytes()[:1000])
     config = cfg.validate(yaml.safe_load(CONFIG), "cfg.yaml")
     out = tmp_path / "run"
-    one_line_error(lambda: pipeline.search(cfg.run_spec(config, "short", "c10", "weaknas"), 0, {}, table, features,
+    one_line_error(lambda: pipeline.search(nasrepro_runs.run_spec(config, "short", "c10", "weaknas"), 0, {}, table, features,
                                            out / "0.parquet", out / "0.iterations.parquet", out / "0.json", progress=False),
                    str(features), "delete it and rerun")
     assert not out.exists() or not list(out.iterdir())

@@ -60,7 +60,7 @@ def test_full_config_has_the_paper_nb101_settings():
     assert cfg.method_encoding(config, "weaknas", "nb101-cifar10") == "seq45"
     evolution = cfg.searcher_spec(config, "regularized_evolution", "nb101-cifar10")
     assert evolution == {"type": "regularized_evolution", "population_size": 50, "tournament_size": 10,
-                         "tournament": "distinct", "mutation": "colab"}
+                         "tournament": "distinct", "mutation": None}  # null: the space's first, colab
     assert cfg.searcher_spec(config, "regularized_evolution", "nb201-cifar10")["population_size"] == 10
     table4 = config["experiments"]["table4"]
     assert table4["budget"]["queries"] == 2000 and table4["budgets"] == [150, 200, 400, 1000, 2000]

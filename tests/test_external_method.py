@@ -12,6 +12,7 @@ import yaml
 
 from nasrepro import config as cfg
 from nasrepro.errors import NasReproError
+from conftest import experiment_run_files
 from test_workflow import show
 
 PLUGINS = Path(__file__).parent / "plugins"
@@ -45,7 +46,7 @@ def test_external_method_is_validated_against_its_declaration(on_path):
 
 
 @pytest.mark.slow  # runs the workflow: make test runs it, make test-fast does not
-def test_external_method_runs_through_the_workflow(tmp_path, snakemake_run, raw_files):
+def test_external_method_runs_through_the_workflow(tmp_path, snakemake_run, raw_files, on_path):
     raw = tmp_path / "resources" / "raw"
     raw.mkdir(parents=True)
     shutil.copyfile(raw_files["nb201-cifar10_avg"], raw / "nb201-cifar10_avg.csv")
@@ -54,7 +55,8 @@ def test_external_method_runs_through_the_workflow(tmp_path, snakemake_run, raw_
     result = snakemake_run(tmp_path, "--cores", "2", "--configfile", str(tmp_path / "mine.yaml"),
                            env={"PYTHONPATH": str(PLUGINS)}, timeout=600)
     assert result.returncode == 0, show(result)
-    meta = json.loads((tmp_path / "results" / "runs" / "t5" / "syn" / "hill" / "0.json").read_text())
+    run = experiment_run_files(tmp_path, CONFIG, "t5")[("syn", "hill", 0)]
+    meta = json.loads(run.with_suffix(".json").read_text())
     assert meta["method"] == {"type": "my_methods:HillClimber", "patience": 4}
     assert meta["queries_to_optimum"] is not None
     table = (tmp_path / "results" / "t5" / "tables" / "table5.md").read_text()

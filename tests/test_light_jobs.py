@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nasrepro import config as cfg
+from nasrepro import runs as nasrepro_runs
 from nasrepro.benchmark import write_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def table_path(tmp_path_factory, nb201_synthetic) -> Path:
 
 def test_light_search_jobs_import_no_torch_scipy_stats_or_matplotlib(tmp_path, table_path):
     config = cfg.load(REPO / "config.yaml")
-    specs = {m: cfg.run_spec(config, "table5", "nb201-cifar10", m) for m in LIGHT_METHODS}
+    specs = {m: nasrepro_runs.run_spec(config, "table5", "nb201-cifar10", m) for m in LIGHT_METHODS}
     assert all(not cfg.needs_gpu(config, m, "nb201-cifar10") for m in LIGHT_METHODS)
     args = {"specs": specs, "table": str(table_path), "out": str(tmp_path), "log": str(tmp_path / "job.log"),
             "heavy": list(HEAVY)}

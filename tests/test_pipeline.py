@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from nasrepro import config as cfg
+from nasrepro import runs as nasrepro_runs
 from nasrepro import pipeline
 from nasrepro.sources import get_source
 from nasrepro.spaces import nb201
@@ -62,7 +63,7 @@ def test_steps_end_to_end_on_synthetic_files(tmp_path, config, raw_files, monkey
             for seed in (0, 1):
                 stem = tmp_path / "runs" / bench / method / str(seed)
                 names = {"experiment": "t5", "benchmark_name": bench, "method_name": method}
-                pipeline.search(cfg.run_spec(config, "t5", bench, method), seed, names, table_path,
+                pipeline.search(nasrepro_runs.run_spec(config, "t5", bench, method), seed, names, table_path,
                                 features_path if cfg.uses_features(config, method, bench) else None,
                                 f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
                 meta = json.loads(stem.with_suffix(".json").read_text())

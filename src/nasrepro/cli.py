@@ -75,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         threads.limit(args.threads)
         contract.limit_time(*contract.job_time_limit(config))
         from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
+        from .runs import run_spec
 
         out = Path(args.out)
         names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
-        search(cfg.run_spec(config, args.experiment, args.bench, args.method), args.seed, names, table,
+        search(run_spec(config, args.experiment, args.bench, args.method), args.seed, names, table,
                features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
                out / f"{args.seed}.json")
         print(run_summary(out / f"{args.seed}.parquet", out / f"{args.seed}.json"))

@@ -1,4 +1,5 @@
-"""Config validation (a JSON schema plus cross-references) and the questions the workflow asks of it."""
+"""Validation of a config: a JSON schema, then every cross-reference (benchmarks, methods and their
+options, experiments and what their outputs need), each fault in one line naming the file and key."""
 
 from __future__ import annotations
 
@@ -7,34 +8,33 @@ import json
 import math
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import yaml
 
-from . import plugins
-from .errors import NasReproError
-from .predictors import predictor_class, predictor_spec
-from .searchers import searcher_class
-from .spaces import get_space
+from .. import plugins
+from ..errors import NasReproError
+from ..predictors import predictor_class, predictor_spec
+from ..searchers import searcher_class
+from ..spaces import get_space
+from .resolution import (NON_SEARCHER_KEYS, _methods_code, input_needed, method_encoding, method_options, needs_gpu,
+                         resolved_options)
 
 SCHEMA_FILE = "config.schema.yaml"
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
-NON_SEARCHER_KEYS = ("encoding", "label", "paper_row", "by_space")  # a method's keys that are not its options
 MAX_SEEDS = 10_000  # seeds per experiment (the paper runs 100); more is refused before any list is made
 MAX_SEED = 2**32 - 1  # a seed every random generator the methods use accepts
 MAX_GRID_MEMBERS = 1_000  # methods one grid may stand for
 # Options that are a number of architectures a method queries before anything else: more than the
 # benchmark holds, or than the run's budget, would cut the method short without a word.
 INITIAL_SAMPLE_OPTIONS = ("init_sample", "num_init", "init_samples", "initial", "num_train", "population_size")
-RAW_FILE = "resources/raw/{filename}"  # where `fetch` places a benchmark file (rules/common.smk, cli)
 
 
 def load_schema() -> dict:
     """The config schema, the outputs' enum filled from the output registry (a benchmark's space checks its
     entry, `Space.check` and `Space.options`; methods' and predictors' option blocks are checked against
     their own declarations, `_check_methods`)."""
-    from .render.outputs import OUTPUTS
+    from ..render.outputs import OUTPUTS
 
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
     return yaml.safe_load(text.replace("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"))
@@ -199,7 +199,7 @@ def _check_experiments(config: dict, source: str) -> None:
 
 def _check_outputs(name: str, experiment: dict, source: str) -> None:
     """Each output gets what its registry entry needs of the experiment (`nasrepro.render.outputs`)."""
-    from .render.outputs import OUTPUTS
+    from ..render.outputs import OUTPUTS
 
     for output in experiment.get("outputs", []):
         missing = OUTPUTS[output].needs(experiment)
@@ -255,103 +255,6 @@ def _check_initial_sample(config: dict, experiment: str, bench: str, method: str
                                 "(budget.queries): the run would end inside its initial sample")
 
 
-class StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML silently keeps the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        first_line: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in first_line:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice (first on line {first_line[key]})", key_node.start_mark)
-            first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_yaml(path: str | Path) -> dict:
-    """A config file: YAML whose top level is a mapping; every fault in one line naming the file (and for
-    YAML faults, the line and column)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=StrictLoader)
-    except IsADirectoryError:
-        raise NasReproError(f"{path}: is a folder, not a config file") from None
-    except OSError as error:
-        raise NasReproError(f"{path}: cannot read ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        raise NasReproError(f"{path}: not a text file (byte {error.object[error.start]:#04x} at offset {error.start} "
-                            "is not UTF-8); a config is a YAML file") from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise NasReproError(f"{path}: not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-                            f"{' (' + error.context + ')' if error.context else ''}") from None
-    except yaml.YAMLError as error:  # e.g. a control character: the reader's error has a position, no mark
-        raise NasReproError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise NasReproError(f"{path}: the top level is a {type(data).__name__}, not a mapping of keys "
-                            "(data:, benchmarks:, methods:, experiments:, ...)")
-    return data
-
-
-def merge(base: dict, overlay: dict) -> dict:
-    """`overlay` laid over `base` key by key, recursively (lists and values are replaced), as Snakemake does."""
-    merged = dict(base)
-    for key, value in overlay.items():
-        merged[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return merged
-
-
-def load(*paths: str | Path) -> dict:
-    """A config and its overlays, merged in order, prepared and validated (as the workflow reads them)."""
-    config: dict = {}
-    for path in paths:
-        config = merge(config, read_yaml(path))
-    source = " + ".join(map(str, paths))
-    roots = [Path.cwd(), *(folder for path in paths for folder in Path(path).resolve().parents)]
-    return validate(prepare(config, roots, source), source=source)
-
-
-def prepare(config: dict, roots: str | Path | list, source: str = "config") -> dict:
-    """In place (Snakemake's `config` object is shared): lay the config over the file its `extends` names,
-    relative to the first of `roots` (the repository; for the CLI also the overlay's folders) that holds
-    it, and so on while the file laid under has an `extends` of its own (relative to the roots, then its
-    own folder). A cycle or a folder is refused, naming the chain. Returns the config."""
-    roots = [Path(root) for root in (roots if isinstance(roots, list) else [roots])]
-    merged, chain = config, [source]
-    seen = {Path(source).resolve()} if Path(source).is_file() else set()  # one file given: it is in the chain
-    while "extends" in merged:
-        name, where = merged["extends"], " -> ".join(chain)
-        if not isinstance(name, str) or not name:
-            raise NasReproError(f"{where}: key 'extends': {name!r} is not the name of a config file")
-        candidates = [root / name for root in roots]
-        base_path = next((path for path in candidates if path.exists()), None)
-        if base_path is None:
-            raise NasReproError(f"{where}: key 'extends': {name} is not in {candidates[0].parent}")
-        chain.append(_shown(base_path))
-        if base_path.is_dir():
-            raise NasReproError(f"{where}: key 'extends': {chain[-1]} is a folder, not a config file")
-        if base_path.resolve() in seen:
-            raise NasReproError(f"{' -> '.join(chain)}: key 'extends': a cycle ({chain[-1]} is already in the chain)")
-        seen.add(base_path.resolve())
-        roots.append(base_path.parent)
-        merged = merge(read_yaml(base_path), {k: v for k, v in merged.items() if k != "extends"})
-    if merged is not config:
-        config.clear()
-        config.update(merged)
-    return config
-
-
-def _shown(path: Path) -> str:
-    """A path as the user wrote it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _expand_grids(config: dict, source: str) -> None:
     """A method whose name holds {fields} and that has a `grid` stands for one method per combination:
     `weaknas_{predictor}_{encoding}` with grid {predictor: [mlp, gbrt], encoding: [onehot30, ops6]} gives
@@ -383,131 +286,3 @@ def _expand_grids(config: dict, source: str) -> None:
     for experiment in (config.get("experiments") or {}).values():
         if isinstance(experiment, dict) and isinstance(experiment.get("methods"), list):
             experiment["methods"] = [m for name in experiment["methods"] for m in expanded.get(name, [name])]
-
-
-def seeds(experiment: dict) -> list[int]:
-    value = experiment["seeds"]
-    return list(range(value)) if isinstance(value, int) else list(value)
-
-
-def _methods_code(config: dict, method: str, doing: str):
-    """Around a call into a method's class: an error of a user's own class is reported as theirs."""
-    kind = config["methods"][method]["type"]
-    return plugins.users_code(searcher_class(kind), "method", kind, doing)
-
-
-def input_needed(config: dict, method: str, bench: str) -> str | None:
-    """What the method reads besides cell descriptions on this benchmark: "features", "graph" or None."""
-    options = resolved_options(config, method, bench)
-    with _methods_code(config, method, "input_needed()"):
-        return searcher_class(config["methods"][method]["type"]).input_needed(options)
-
-
-def uses_features(config: dict, method: str, bench: str) -> bool:
-    return input_needed(config, method, bench) == "features"
-
-
-def needs_gpu(config: dict, method: str, bench: str) -> bool:
-    """Whether the method's jobs train a torch model (which runs on a GPU when one is present)."""
-    options = resolved_options(config, method, bench)
-    with _methods_code(config, method, "wants_gpu()"):
-        return searcher_class(config["methods"][method]["type"]).wants_gpu(options)
-
-
-def method_options(config: dict, method: str, bench: str) -> dict:
-    """The method's entry with its `by_space` overrides for the benchmark's space applied."""
-    entry = config["methods"][method]
-    space = config["benchmarks"][bench]["space"]
-    return {**{k: v for k, v in entry.items() if k != "by_space"}, **entry.get("by_space", {}).get(space, {})}
-
-
-def method_encoding(config: dict, method: str, bench: str) -> str:
-    bench_spec = config["benchmarks"][bench]
-    return (method_options(config, method, bench).get("encoding") or bench_spec.get("encoding")
-            or get_space(bench_spec["space"]).default_encoding)
-
-
-def searcher_spec(config: dict, method: str, bench: str) -> dict:
-    """The options the method's searcher is built with on this benchmark: its type and every option,
-    given or default (the predictor's too, `predictor_defaults` applied); labels and the like removed."""
-    return {"type": config["methods"][method]["type"], **resolved_options(config, method, bench)}
-
-
-def resolved_options(config: dict, method: str, bench: str) -> dict:
-    given = {k: v for k, v in method_options(config, method, bench).items() if k not in ("type", *NON_SEARCHER_KEYS)}
-    space = config["benchmarks"][bench]["space"]
-    with _methods_code(config, method, "resolve()"):
-        options = searcher_class(config["methods"][method]["type"]).resolve(given, space)
-    if "predictor" in options:
-        predictor = predictor_spec(options["predictor"])
-        defaults = config.get("predictor_defaults", {}).get(predictor["type"], {})
-        given_predictor = {**defaults, **{k: v for k, v in predictor.items() if k != "type"}}
-        options["predictor"] = {"type": predictor["type"], **predictor_class(predictor).resolve(given_predictor, space)}
-    return options
-
-
-def run_spec(config: dict, experiment: str, bench: str, method: str) -> dict:
-    """Everything that determines a search job's output but the seed (the job's params: edit a label or a
-    caption and no search re-runs; change an option and exactly that method's jobs do)."""
-    spec = config["experiments"][experiment]
-    benchmark = config["benchmarks"][bench]
-    needs = input_needed(config, method, bench)
-    return {
-        "benchmark": {k: benchmark[k] for k in ("space", "dataset", "fit_split", "file") if k in benchmark},
-        "method": searcher_spec(config, method, bench),
-        "encoding": method_encoding(config, method, bench) if needs == "features" else None,
-        "budget": spec["budget"],
-        "charge_repeats": spec.get("charge_repeats", True),
-        "label_mode": spec.get("label_mode", "avg"),
-        "record_pools": spec.get("record_pools", False),
-    }
-
-
-def method_label(config: dict, method: str) -> str:
-    return config["methods"][method].get("label", method)
-
-
-def enabled_experiments(config: dict) -> list[str]:
-    """The experiments the default target runs: those `run` names, else every one not disabled."""
-    if "run" in config:
-        return list(config["run"])
-    return [name for name, spec in config["experiments"].items() if spec.get("enabled", True)]
-
-
-def jobs(config: dict) -> list[tuple[str, str, str, int]]:
-    """Every (experiment, benchmark, method, seed) search job."""
-    return [
-        (name, bench, method, seed)
-        for name, experiment in config["experiments"].items() if name in enabled_experiments(config)
-        for bench in experiment["benchmarks"]
-        for method in experiment["methods"]
-        for seed in seeds(experiment)
-    ]
-
-
-def offline_notices(config: dict) -> list[str]:
-    """One line per experiment of the default target that a benchmark file keeps from running as configured:
-    the file is neither in resources/raw/ nor in the mirror (with a mirror configured, or downloads off).
-    For the terminal at workflow start (`rules/common.smk`), so that nothing is skipped unannounced."""
-    from .download import resolve_mirror
-
-    data = config.get("data", {})
-    mirror, downloads = resolve_mirror(data.get("mirror")), data.get("allow_download", True)
-    if mirror is None and downloads:
-        return []  # online without a mirror: every file is downloaded
-    lines = []
-    for name in enabled_experiments(config):
-        for bench in config["experiments"][name]["benchmarks"]:
-            spec = config["benchmarks"][bench]
-            sources = get_space(spec["space"]).benchmark_sources(spec).values()
-            missing = [s for s in sources if not Path(RAW_FILE.format(filename=s.filename)).is_file()
-                       and not (mirror is not None and (mirror / s.mirror_path).is_file())]
-            if not missing:
-                continue
-            where = f"which is not in the mirror {mirror}" if mirror is not None else "and no mirror is configured"
-            lines.append(f"nasrepro: experiment {name!r}: {bench} needs {missing[0].mirror_path}, {where}: " + (
-                "it will be downloaded (offline, add the overlay config/offline.yaml)" if downloads else
-                "downloads are off, so it is not run and its tables show the paper's values alone (overlay: "
-                "config/offline.yaml)"))
-            break
-    return lines

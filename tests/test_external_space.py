@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from conftest import TINY_MLP
@@ -23,6 +24,7 @@ METHODS = {
 }
 
 
+@pytest.mark.slow  # runs the workflow: make test runs it, make test-fast does not
 def test_a_toy_space_from_outside_the_package_runs_through_the_workflow(tmp_path, snakemake_run, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     from toy_space import labels_csv

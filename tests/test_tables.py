@@ -207,3 +207,10 @@ def test_paper_layout_has_methods_as_rows_and_budgets_as_columns(found, tmp_path
     latex = (tmp_path / "t.paper.tex").read_text()
     assert tables.paper_tex_path(tmp_path / "t.tex") == tmp_path / "t.paper.tex"
     assert "\\multicolumn{3}{c}{150}" in latex and "WeakNAS & 94.10 $\\pm$ 0.10 &" in latex and "t.tex" in latex
+
+
+def test_a_table_where_nothing_ran_writes_an_empty_paper_layout_that_says_so(tmp_path):
+    cells = tables.compare(None, "table4", ROWS, {"nb101-cifar10": "nb101-cifar10"}, LABELS)
+    tables.write(cells, tables.display(cells), "Table 4", ["Not run here"], tmp_path / "t.csv", tmp_path / "t.md",
+                 tmp_path / "t.tex")
+    assert "Nothing ran here; the paper's values are in t.tex." in (tmp_path / "t.paper.tex").read_text()

@@ -267,9 +267,11 @@ def write(frame: pd.DataFrame, shown: pd.DataFrame, title: str, lines: list[str]
         parts += [f"## {bench}", "", part.drop(columns=["Benchmark"]).to_markdown(index=False, disable_numparse=True), ""]
     write_text("\n".join(parts), md)
     write_text(_latex(shown, title + ". " + " ".join(lines), hide_index=True), tex)
-    caption = (f"{title}. Mean ± SD over seeds; the seeds, 95% CIs, the paper's values and verdicts of every cell are in "
-               f"{Path(tex).name}.")
-    write_text(_latex(paper_layout(shown), caption, hide_index=False), paper_tex_path(tex))
+    wide = paper_layout(shown)
+    caption = f"{title}. " + (f"Mean ± SD over seeds; the seeds, 95% CIs, the paper's values and verdicts of every cell "
+                              f"are in {Path(tex).name}." if len(wide) else f"Nothing ran here; the paper's values are "
+                              f"in {Path(tex).name}.")
+    write_text(_latex(wide, caption, hide_index=False), paper_tex_path(tex))
 
 
 def _latex(table: pd.DataFrame, caption: str, hide_index: bool) -> str:

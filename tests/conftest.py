@@ -290,6 +290,6 @@ def render_to(name: str, config: dict, experiment: str, runs: dict | None, folde
     from nasrepro import render
     from nasrepro.render.outputs import FILES
 
-    files = {ext: Path(folder) / f"{name}.{ext}" for ext in FILES[render.OUTPUTS[name].kind]}
+    files = {key: Path(folder) / f"{name}.{suffix}" for key, suffix in FILES[render.OUTPUTS[name].kind].items()}
     render.render(name, render.view(config, experiment), runs, files, **inputs)
     return files

@@ -137,3 +137,26 @@ def test_cli_search_runs_one_job(tmp_path, config, make_benchmark, capsys):
     assert "syn10-onehot30.npy does not exist: make it with `nasrepro prepare syn10`" in capsys.readouterr().err
     assert main([*args, "--method", "lanas", "--seed", "0"]) == 2
     assert "'lanas' is not defined under 'methods'" in capsys.readouterr().err
+
+
+def test_protocol_lines_describe_the_recorded_runs_not_the_live_config(tmp_path, config, make_benchmark):
+    """A table rendered again after the config changed (a label, and an option that has not been rerun)
+    shows the new label beside the options the runs recorded."""
+    from nasrepro.benchmark import write_table
+
+    write_table(make_benchmark(np.arange(40.0)).table, make_benchmark(np.arange(40.0)).meta, tmp_path / "t.parquet")
+    runs, keys = [], []
+    for seed in (0, 1):
+        stem = tmp_path / "runs" / str(seed)
+        pipeline.search(nasrepro_runs.run_spec(config, "t5", "syn10", "random"), seed, {}, tmp_path / "t.parquet", None,
+                        f"{stem}.parquet", f"{stem}.iterations.parquet", f"{stem}.json", progress=False)
+        runs.append(f"{stem}.parquet")
+        keys.append({"experiment": "t5", "benchmark": "syn10", "method": "random", "seed": seed})
+    collected = {kind: tmp_path / f"{kind}.parquet" for kind in ("summary", "trajectories", "iterations")}
+    pipeline.collect_runs(runs, keys, *collected.values())
+    config["experiments"]["t5"]["methods"] = ["random"]
+    config["methods"]["random"] = {**config["methods"]["random"], "label": "Uniform sampling", "batch_size": 7}
+    files = render_to("table5", config, "t5", collected, tmp_path)
+    markdown = files["md"].read_text()
+    assert "- Uniform sampling: type=random, batch_size=1" in markdown and "batch_size=7" not in markdown
+

@@ -16,49 +16,46 @@ from .protocol import recorded_specs
 
 def render_convergence(output: Output, view: dict, runs: dict, files: dict) -> None:
     """Best test accuracy found vs queries: one panel per benchmark, one line per method."""
-    _curves_figure(view, runs, files, panels="benchmark")
+    _curves_figure(output, view, runs, files, panels="benchmark")
 
 
 def render_figure1(output: Output, view: dict, runs: dict, files: dict) -> None:
     """Per method, the best queried architecture (monotone) and, dashed, its latest predictor's top-1."""
-    _curves_figure(view, runs, files, panels="figure1")
+    _curves_figure(output, view, runs, files, panels="figure1")
 
 
 def render_figure5(output: Output, view: dict, runs: dict, files: dict) -> None:
     """One panel per predictor type, one line per encoding."""
-    _curves_figure(view, runs, files, panels="predictor")
+    _curves_figure(output, view, runs, files, panels="predictor")
 
 
-def _curves_figure(view: dict, runs: dict, files: dict, panels: str) -> None:
+def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: str) -> None:
     from ..figures import curves as curve_plots
 
     trajectories = pd.read_parquet(runs["trajectories"])
     iterations = pd.read_parquet(runs["iterations"])
     summary = pd.read_parquet(runs["summary"])
-    modes = view["report_modes"]
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
     labels = {m: entry["label"] for m, entry in view["methods"].items()}
     fit_splits = summary.groupby("benchmark")["fit_split"].first()
-    titles = {b: f"{b}\n({entry['dataset']}, "
-                 f"{'fit on test: no validation split' if fit_splits.get(b) == 'test' else 'fit on validation'})"
+    titles = {b: f"{entry['dataset']} ({b})" + ("\nfit on test: no validation split" if fit_splits.get(b) == "test" else "")
               for b, entry in view["benchmarks"].items()}
     styles = {}
     if panels == "figure1":
         curves, labels, styles = _best_and_top1(trajectories, iterations, labels, grid)
-        modes = {m: "max_queried, pred1_only" for m in modes}
     else:
-        curves = analysis.convergence(trajectories, iterations, modes, grid)
+        curves = analysis.convergence(trajectories, iterations, view["report_modes"], grid)
     if panels == "predictor":
         curves, labels, titles = _by_predictor(curves, recorded_specs(summary), labels)
     with atomic_path(files["csv"]) as tmp:
         curves.to_csv(tmp, index=False)
-    budget = view["budget"]
-    stop = "until the optimum is queried" if budget.get("until_optimum") else f"for {budget['queries']} queries"
-    found = ", ".join(sorted(set(modes.values())))
-    caption = (f"{view['experiment']}: runs {stop}; found = {found} (see the table's protocol lines); runs that "
-               f"stopped keep their last value; mean ± SD over seeds")
-    curve_plots.convergence_figure(curves, labels, titles, caption, files["png"], files["pdf"], styles=styles,
+    curve_plots.convergence_figure(curves, labels, titles, title(output, view), files["png"], files["pdf"], styles=styles,
                                    share_y=panels == "predictor")
+
+
+def title(output: Output, view: dict) -> str:
+    """A figure's plain title: what it shows, and for which experiment (the protocol is in its caption)."""
+    return f"{output.title} ({view['experiment']})"
 
 
 def _best_and_top1(trajectories: pd.DataFrame, iterations: pd.DataFrame, labels: dict, grid: np.ndarray):
@@ -112,8 +109,7 @@ def render_dynamics(output: Output, view: dict, runs: dict, files: dict) -> None
 
     iterations = pd.read_parquet(runs["iterations"])
     labels = {m: entry["label"] for m, entry in view["methods"].items()}
-    summary = dynamics_plots.dynamics_figure(iterations, labels, f"{view['experiment']}: mean over seeds per iteration",
-                                             files["png"], files["pdf"])
+    summary = dynamics_plots.dynamics_figure(iterations, labels, title(output, view), files["png"], files["pdf"])
     with atomic_path(files["csv"]) as tmp:
         summary.to_csv(tmp, index=False)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-FILES = {"table": ("csv", "md", "tex"), "figure": ("png", "pdf", "csv")}
+# Each kind's files: name -> suffix (the paper-layout LaTeX beside the long one: tables.write writes both)
+FILES = {"table": {"csv": "csv", "md": "md", "tex": "tex", "paper_tex": "paper.tex"},
+         "figure": {"png": "png", "pdf": "pdf", "csv": "csv"}}
 FOLDERS = {"table": "tables", "figure": "figures"}
 SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",
                "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
@@ -49,7 +51,8 @@ class Output:
     paper_only: bool = False  # rendered from the paper's values alone where the experiment cannot run here
 
     def files(self, experiment: str) -> dict[str, str]:
-        return {ext: f"results/{experiment}/{FOLDERS[self.kind]}/{self.name}.{ext}" for ext in FILES[self.kind]}
+        return {key: f"results/{experiment}/{FOLDERS[self.kind]}/{self.name}.{suffix}"
+                for key, suffix in FILES[self.kind].items()}
 
 
 PAPER_TABLE_CAPTION = (
@@ -77,13 +80,15 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "over seeds, with its p-value.", "tables:render_fair", TABLE_CODE, _budgets_unless_optimum),
     Output("convergence", "figure", "Best test accuracy found vs queries",
            "Best test accuracy found versus the number of queries (log scale): one panel per benchmark, one line "
-           "per method, mean and SD over seeds. What counts as found is the experiment's report mode per method. "
-           "Runs that stopped early (optimum queried) keep their last value.",
+           "per method, mean over seeds; the band is ±1 SD cut to the seeds' range, drawn where a panel has at most 4 "
+           "lines. What counts as found is the experiment's report mode per method. Runs that stopped early (optimum "
+           "queried) keep their last value.",
            "figures:render_convergence", CURVE_CODE),
     Output("figure1", "figure", "Figure 1: iterated weak predictors vs one strong predictor",
            "Figure 1 of the paper: a set of iterated weak predictors (WeakNAS) against one strong predictor fitted "
            "on uniformly sampled architectures, versus the number of queries; per method the best queried "
-           "architecture (solid) and the latest predictor's top-1 (dashed); mean and SD over seeds.",
+           "architecture (solid) and the latest predictor's top-1 (dashed); mean over seeds, band ±1 SD cut to the seeds' "
+           "range.",
            "figures:render_figure1", CURVE_CODE),
     Output("figure3", "figure", "Figure 3: search dynamics per iteration",
            "Figure 3 of the paper: (a) the true test rank of the predictor's top-1; (b) the empirical distribution "
@@ -100,6 +105,7 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            _record_pools, inputs="embedding"),
     Output("figure5", "figure", "Figure 5: WeakNAS across predictors and encodings",
            "Figure 5 of the paper: robustness of WeakNAS across predictors. One panel per predictor type, one line "
-           "per architecture encoding; best test accuracy found against queries, mean and SD over seeds.",
+           "per architecture encoding; best test accuracy found against queries, mean over seeds (band: ±1 SD cut to the "
+           "seeds' range, at most 4 lines a panel).",
            "figures:render_figure5", CURVE_CODE),
 ]}

@@ -142,4 +142,4 @@ def declared_order(cls, options: dict) -> dict:
     predictor = ordered.get("predictor")
     if isinstance(predictor, dict) and "type" in predictor:
         ordered["predictor"] = declared_order(predictor_class(predictor["type"]), predictor)
-    return {**ordered, **options}
+    return {**ordered, **{k: v for k, v in options.items() if k not in ordered}}

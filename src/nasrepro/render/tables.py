@@ -8,11 +8,6 @@ from .. import analysis, tables
 from . import protocol
 from .outputs import Output
 
-VERDICT_LINE = ("Verdict, against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, "
-                "'within our CI' when the paper's value lies in our 95% CI, 'too few seeds to judge' below 5 seeds; SD "
-                "over seeds with ddof=1. 95% CI: a "
-                "t interval of the mean for test accuracy; for regret, rank and query counts a bootstrap percentile "
-                "interval of the mean (10,000 resamples, seed 0), which never leaves the values' range.")
 
 
 def render_paper_table(output: Output, view: dict, runs: dict | None, files: dict, unavailable: str | None = None) -> None:
@@ -32,7 +27,7 @@ def render_paper_table(output: Output, view: dict, runs: dict | None, files: dic
         summary = pd.read_parquet(runs["summary"])
         values = cell_values(view, table, summary, runs, view["report_modes"])
         cells = tables.compare(tables.summarize(values), table, rows, columns, labels)
-        lines = protocol.lines(view, summary, table) + [VERDICT_LINE]
+        lines = protocol.lines(view, summary, table) + [tables.STATISTICS_LINE]
         if cells["paper"].isna().all():
             lines.append(f"The paper prints {number} for other benchmarks only: no cell here has a paper value.")
     lines += tables.citation_lines(cells)

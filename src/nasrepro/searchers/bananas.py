@@ -51,7 +51,8 @@ import torch
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import Searcher, SearchSpace
+from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .candidates import mutated_children
 from .weaknas import derived_seed, expected_improvement, top_by_acquisition
 
 ACQUISITIONS = ("its", "ucb", "ei")
@@ -83,8 +84,7 @@ class Bananas(Searcher):
         "patience_factor": option(5, "Up to patience_factor x num_best parents are mutated while fewer than "
                                   "num_candidates distinct new children are found (naszilla 5).",
                                   type="integer", minimum=1),
-        "mutation": option(None, "The space's mutation (null: its first; nb201 autodl/naslib, nb101 colab/naslib).",
-                           type=["string", "null"]),
+        "mutation": MUTATION,
         "acquisition": option("its", "its (independent Thompson sampling), ucb or ei.", enum=list(ACQUISITIONS)),
     }
 
@@ -94,16 +94,13 @@ class Bananas(Searcher):
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
-        mutation = options.get("mutation")
-        if mutation is not None and mutation not in space.mutations:
-            raise NasReproError(f"mutation {mutation!r} does not exist on {space.name}; "
-                                f"known: {', '.join(space.mutations)}")
+        mutation_of(options, space)
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         declared = get_space(space.space)
         self.check_options({name: getattr(self, name) for name in Bananas.options}, declared)
-        self.mutation_name = self.mutation or declared.mutations[0]
+        self.mutation_name = mutation_of({"mutation": self.mutation}, declared)
         if space.features.ndim != 2 or space.features.shape[1] == 0:
             raise NasReproError("bananas reads the path encoding: give it features (encoding: path155 on nb201, "
                                 "path364 on nb101)")
@@ -137,25 +134,9 @@ class Bananas(Searcher):
 
     def candidates(self, rng: np.random.Generator) -> np.ndarray:
         """Distinct unqueried children of the best queried architectures, in the order generated."""
-        operators = self.space.operators
-        ids = np.asarray(self.ids)
-        ranked = ids[np.argsort(-np.asarray(self.labels), kind="stable")]
-        per_parent = max(self.num_candidates // self.num_best, 1)
-        seen = set(self.ids)
-        found: list[int] = []
-        for parent in ranked[: self.num_best * self.patience_factor]:
-            if len(found) >= self.num_candidates:
-                break
-            genotype = operators.genotype(int(parent), rng)
-            for _ in range(per_parent):
-                try:
-                    child = int(operators.mutate(int(parent), genotype, rng, self.mutation_name)[0])
-                except NasReproError:  # nb101: no valid child of this parent within the retry limit
-                    break
-                if child not in seen:
-                    seen.add(child)
-                    found.append(child)
-        return np.asarray(found, dtype=np.int64)
+        return mutated_children(self.space.operators, self.ids, self.labels, rng, self.mutation_name,
+                                self.num_best * self.patience_factor, max(self.num_candidates // self.num_best, 1),
+                                self.num_candidates)
 
     def select(self, predictions: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
         """Positions of the `count` best candidates by the acquisition (predictions: members x candidates,

@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import Searcher, SearchSpace
+from .base import Searcher, SearchSpace, mutation_of
 from .bayes import expected_improvement
 from .weaknas import top_by_acquisition
 
@@ -85,9 +85,7 @@ class NASBOWL(Searcher):
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
-        if options.get("mutation", "nasbowl") not in space.mutations:
-            raise NasReproError(f"mutation {options['mutation']!r} does not exist on {space.name}; "
-                                f"known: {', '.join(space.mutations)}")
+        mutation_of(options, space)
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)

@@ -39,7 +39,8 @@ from ..errors import NasReproError
 from ..plugins import option
 from ..predictors import make_predictor, predictor_class, predictor_spec
 from ..spaces import Space, get_space
-from .base import Searcher, SearchSpace
+from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .candidates import mutated_children
 from .weaknas import derived_seed, top_by_acquisition
 
 
@@ -52,8 +53,7 @@ def _options(predictor: dict, description: str) -> dict:
         "num_best": option(10, "num_best x patience_factor best queried architectures may be parents (authors 10).",
                            type="integer", minimum=1),
         "patience_factor": option(5, "See num_best (authors 5).", type="integer", minimum=1),
-        "mutation": option(None, "The space's mutation (null: its first; nb201 autodl/naslib, nb101 colab/naslib).",
-                           type=["string", "null"]),
+        "mutation": MUTATION,
         "predictor": option(dict(predictor), description, type=["object", "string"]),
     }
 
@@ -68,16 +68,12 @@ class NPENAS(Searcher):
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
-        mutation = options.get("mutation")
-        if mutation is not None and mutation not in space.mutations:
-            raise NasReproError(f"mutation {mutation!r} does not exist on {space.name}; "
-                                f"known: {', '.join(space.mutations)}")
+        mutation_of(options, space)
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         declared = get_space(space.space)
-        self.check_options({"mutation": self.mutation}, declared)
-        self.mutation_name = self.mutation or declared.mutations[0]
+        self.mutation_name = mutation_of({"mutation": self.mutation}, declared)
         spec = predictor_spec(self.predictor)
         cls = predictor_class(spec)
         self.predictor_spec = {"type": spec["type"],
@@ -131,24 +127,9 @@ class NPENAS(Searcher):
 
     def candidates(self, rng: np.random.Generator) -> np.ndarray:
         """Distinct unqueried children of the best queried architectures, in the order generated."""
-        operators = self.space.operators
-        ids = np.asarray(self.ids)
-        ranked = ids[np.argsort(-np.asarray(self.labels), kind="stable")]
-        seen = set(self.ids)
-        found: list[int] = []
-        for parent in ranked[: self.num_best * self.patience_factor]:
-            if len(found) >= self.num_candidates:
-                break
-            genotype = operators.genotype(int(parent), rng)
-            for _ in range(self.num_candidates):
-                try:
-                    child = int(operators.mutate(int(parent), genotype, rng, self.mutation_name)[0])
-                except NasReproError:  # nb101: no valid child of this parent within the retry limit
-                    break
-                if child not in seen:
-                    seen.add(child)
-                    found.append(child)
-        return np.asarray(found[: self.num_candidates], dtype=np.int64)
+        return mutated_children(self.space.operators, self.ids, self.labels, rng, self.mutation_name,
+                                self.num_best * self.patience_factor, self.num_candidates,
+                                self.num_candidates)[: self.num_candidates]
 
     # ------------------------------------------------------------------------------------ tell
     def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from nasrepro.spaces.nb101 import cells as nb101
 from nasrepro.spaces.nb101.reader import FINAL_EPOCHS, REPEATS, encode_metrics, record_bytes
-from nasrepro.tfrecord import write_records
+from nasrepro.spaces.nb101.tfrecord import write_records
 
 REAL_RECORDS = 1_270_872
 REAL_BYTES = 499_000_000  # "about 499 MB" (README): ~393 bytes per framed record

@@ -222,7 +222,7 @@ def random_nb101_cells(count: int, seed: int = 101) -> list[tuple[str, np.ndarra
 def write_nb101_tfrecord(path: Path, cells, seed: int = 7) -> dict[str, tuple[list[float], list[float]]]:
     """Write `cells` in the nasbench_only108.tfrecord format (3 repeats each, shuffled order) with
     accuracies that are a smooth function of the ops plus noise; returns hash -> (valid, test) fractions."""
-    from nasrepro import tfrecord
+    from nasrepro.spaces.nb101 import tfrecord
     from nasrepro.spaces.nb101 import reader as nb101_reader
 
     rng = np.random.default_rng(seed)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nasrepro import tfrecord
+from nasrepro.spaces.nb101 import tfrecord
 from nasrepro.spaces.nb101 import cells as nb101, reader as nb101_reader
 from nasrepro.errors import NasReproError
 

@@ -1,6 +1,6 @@
 """NAS-Bench-101's TFRecord files (`nasbench_only108.tfrecord`, `nasbench_full.tfrecord`) -> canonical table.
 
-No TensorFlow and no generated protobuf code: records are read with `nasrepro.tfrecord`, and the
+No TensorFlow and no generated protobuf code: records are read with `nasrepro.spaces.nb101.tfrecord`, and the
 metrics messages are decoded with the `protobuf` package from descriptors built here in code.
 
 Record data (UTF-8 JSON): `[module_hash, epochs, raw_adjacency, raw_operations, raw_metrics]`
@@ -56,7 +56,7 @@ from google.protobuf.message import DecodeError
 
 from . import cells as nb101
 from nasrepro.errors import NasReproError
-from nasrepro.tfrecord import iter_records
+from nasrepro.spaces.nb101.tfrecord import iter_records
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 500_000  # records between progress lines in the log (the only108 file has 1.27 million)

@@ -20,6 +20,7 @@ from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the syntheti
 METHODS = {
     "mcts": {"type": "mcts", "rollout_attempts": 50},
     "nasbowl": {"type": "nasbowl", "pool_size": 40},
+    "bonas": {"type": "bonas", "epochs": 3, "hidden": 8, "num_candidates": 30},
 }
 
 
@@ -124,4 +125,29 @@ def test_nasbowl_chooses_h_and_finds_better_than_its_random_start(nb201_syntheti
     assert set(iterations["wl_h"]) <= {1, 2, 3} and (iterations["pool"] == 200).all()
     assert (iterations["noise"] <= 0.01 + 1e-12).all()
     found = result.trajectory["fit_label"].to_numpy()
+    assert found[10:].max() > found[:10].max()
+
+
+# ------------------------------------------------------------------------------------------- BONAS
+def test_bayesian_linear_regression_is_the_posterior_at_its_evidence_maximum():
+    from nasrepro.searchers.bayes import BayesianLinearRegression
+
+    rng = np.random.default_rng(0)
+    Phi = rng.normal(size=(40, 5))
+    y = Phi @ rng.normal(size=5) + rng.normal(0, 0.1, 40)
+    blr = BayesianLinearRegression().fit(Phi, y)
+    A = blr.beta * Phi.T @ Phi + blr.alpha * np.eye(5)
+    assert np.allclose(blr.m, blr.beta * np.linalg.solve(A, Phi.T @ y))
+    theta = np.array([np.log(blr.alpha), np.log(1 / blr.beta)])
+    best = blr.log_evidence(theta)
+    for step in np.eye(2) * 0.05:
+        assert best >= blr.log_evidence(theta + step) - 1e-6 and best >= blr.log_evidence(theta - step) - 1e-6
+    mean, variance = blr.predict(Phi[:3])
+    assert np.allclose(variance, 1 / blr.beta + np.einsum("ij,jk,ik->i", Phi[:3], np.linalg.inv(A), Phi[:3]))
+    assert 1 / blr.beta == pytest.approx(0.01, rel=0.6)  # the noise variance it was drawn with
+
+
+def test_bonas_with_mutation_candidates_and_a_better_than_random_start(nb201_synthetic):
+    method = {"type": "bonas", "epochs": 20, "candidates": "mutation"}
+    found = run(nb201_synthetic, method, 0, 50).trajectory["fit_label"].to_numpy()
     assert found[10:].max() > found[:10].max()

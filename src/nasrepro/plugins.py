@@ -36,6 +36,7 @@ METHODS = {
     "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
     "mcts": "nasrepro.searchers.mcts:MCTS", "nasbowl": "nasrepro.searchers.nasbowl:NASBOWL",
     "bonas": "nasrepro.searchers.bonas:BONAS",
+    "bonas": "nasrepro.searchers.bonas:BONAS",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",

@@ -1,16 +1,18 @@
+import dataclasses
 import os
 import re
 import sys
 
-from nasrepro import config as nasrepro_config, runs as nasrepro_runs
+from nasrepro import config as nasrepro_config, plugins as nasrepro_plugins, runs as nasrepro_runs
 from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
-from nasrepro.render import OUTPUTS, view as render_view
 from nasrepro.io import check_intact
-import dataclasses
+from nasrepro.render import OUTPUTS, view as render_view
 from nasrepro.spaces import get_space
 
 CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
+for configfile in workflow.configfiles:  # a user's module beside their config (jobs inherit PYTHONPATH)
+    nasrepro_plugins.add_module_folder(os.path.dirname(os.path.abspath(configfile)))
 try:
     nasrepro_config.validate(nasrepro_config.prepare(config, workflow.basedir, CONFIG_SOURCE), source=CONFIG_SOURCE)
 except NasReproError as error:

@@ -22,6 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     estimate = commands.add_parser("cost", help="what a config's search jobs cost before they run (distinct jobs, "
                                "jobs saved by sharing, estimated core-hours)")
     estimate.add_argument("config", nargs="+", help="config.yaml, then overlays such as config/offline.yaml")
+    compare = commands.add_parser("compare", help="your method against the paper's, under a neutral protocol: to the "
+                                  "optimum and at fixed budgets, Mann-Whitney tests, a convergence figure")
+    compare.add_argument("method", help="your class: path/to/my_methods.py:MyMethod (or module:Class)")
+    compare.add_argument("--against", default="weaknas,regularized_evolution,random",
+                         help="methods of the config, comma-separated (default: weaknas,regularized_evolution,random)")
+    compare.add_argument("--config", nargs="+", default=["config.yaml"], help="config file, then overlays")
+    compare.add_argument("--bench", default="nb201-cifar10", help="a benchmark of the config")
+    compare.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
+    compare.add_argument("--budgets", default="100,150,200,400", help="query budgets of the accuracy rows")
+    compare.add_argument("--cores", default="all", help="Snakemake's --cores (default all)")
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
     describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
     prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
@@ -46,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "options":
             print(describe_options(args.type))
             return 0
+        if args.command == "compare":
+            from .compare import run as run_comparison
+
+            return run_comparison(args.method, args.against.split(","), args.config, args.bench, args.seeds,
+                                  [int(b) for b in args.budgets.split(",")], args.cores)
         config = cfg.load(*args.config)
         if args.command == "validate":
             print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs)")

@@ -13,6 +13,7 @@ imports torch.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,6 @@ METHODS = {
     "lanas": "nasrepro.searchers.lanas:LaNAS",
     "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
     "mcts": "nasrepro.searchers.mcts:MCTS", "nasbowl": "nasrepro.searchers.nasbowl:NASBOWL",
-    "bonas": "nasrepro.searchers.bonas:BONAS",
     "bonas": "nasrepro.searchers.bonas:BONAS",
 }
 PREDICTORS = {
@@ -102,6 +102,17 @@ def check_value(declared: Option, name: str, value: Any) -> None:
         raise NasReproError(f"option {name}: {error.message}")
 
 
+def add_module_folder(folder: str | Path) -> None:
+    """Let `module:Class` find modules in `folder` (a config file's folder), in this process and in the
+    processes it starts (Snakemake's jobs inherit PYTHONPATH)."""
+    folder = str(Path(folder).resolve())
+    if folder not in sys.path:
+        sys.path.append(folder)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([*paths, folder])
+
+
 @cache
 def load(kind: str, name: str) -> type:
     """The class a config `type` names: a built-in, an entry point, or `module:Class`."""
@@ -110,8 +121,7 @@ def load(kind: str, name: str) -> type:
         known = ", ".join([*BUILTIN[kind], *_entry_point_names(kind)])
         raise NasReproError(f"unknown {kind} type {name!r}; known: {known} (or module:Class for your own)")
     module_name, _, class_name = target.partition(":")
-    if str(Path.cwd()) not in sys.path:  # a user's module next to their config
-        sys.path.append(str(Path.cwd()))
+    add_module_folder(Path.cwd())  # a user's module in the working directory
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import plugins
 from ..errors import NasReproError
 from .validation import validate
 
@@ -64,6 +65,7 @@ def load(*paths: str | Path) -> dict:
     config: dict = {}
     for path in paths:
         config = merge(config, read_yaml(path))
+        plugins.add_module_folder(Path(path).parent)  # a user's module beside their config
     source = " + ".join(map(str, paths))
     roots = [Path.cwd(), *(folder for path in paths for folder in Path(path).resolve().parents)]
     return validate(prepare(config, roots, source), source=source)

@@ -78,6 +78,13 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "label, test_of_best_valid; for a run to the optimum, queries until the optimum is first queried), and "
            "the experiment's reference method compared with each other method by a two-sided Mann-Whitney U test "
            "over seeds, with its p-value.", "tables:render_fair", TABLE_CODE, _budgets_unless_optimum),
+    Output("comparison", "table", "Comparison: queries to the optimum, and the test accuracy of the best-by-validation "
+           "architecture at fixed budgets",
+           "A neutral comparison of the experiment's reference method (`nasrepro compare`: one's own) with each other "
+           "method: every method scored the same way (queries until the optimum is first queried; the test accuracy "
+           "of its queried architecture with the best fitting label, no predictor peek), a two-sided Mann-Whitney U "
+           "test over seeds of the reference against each method.", "tables:render_comparison", TABLE_CODE,
+           _budgets_unless_optimum),
     Output("convergence", "figure", "Best test accuracy found vs queries",
            "Best test accuracy found versus the number of queries (log scale): one panel per benchmark, one line "
            "per method, mean over seeds; the band is ±1 SD cut to the seeds' range, drawn where a panel has at most 4 "

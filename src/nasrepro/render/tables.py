@@ -46,11 +46,22 @@ def cell_values(view: dict, table: str, summary: pd.DataFrame, runs: dict, modes
 
 
 def render_fair(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """The fair-protocol companion of the paper's Table 4 or 5 (`fair_tests`)."""
+    from . import OUTPUTS
+
+    table = "table5" if view["budget"].get("until_optimum") else "table4"
+    fair_tests(view, runs, files, f"{output.title} of {OUTPUTS[table].title.split(':')[0]} ({view['experiment']})")
+
+
+def render_comparison(output: Output, view: dict, runs: dict, files: dict) -> None:
+    """A neutral comparison of one's own method (the experiment's reference) with others (`fair_tests`)."""
+    fair_tests(view, runs, files, f"{output.title} ({view['experiment']})")
+
+
+def fair_tests(view: dict, runs: dict, files: dict, title: str) -> None:
     """Every method reports the test accuracy of its best queried architecture by fitting label
     (`test_of_best_valid`), and the reference method is tested against each other method with a
     two-sided Mann-Whitney U test over seeds."""
-    from . import OUTPUTS
-
     summary = pd.read_parquet(runs["summary"])
     table = "table5" if view["budget"].get("until_optimum") else "table4"
     # a run to the optimum also gives the accuracy found within each budget of `budgets`, if any
@@ -68,6 +79,5 @@ def render_fair(output: Output, view: dict, runs: dict, files: dict) -> None:
              f"Two-sided Mann-Whitney U test of {labels[reference]} against each method over seeds "
              "(scipy.stats.mannwhitneyu); runs that never queried the optimum count as worse than every run that did.",
              *protocol.lines(view, summary, table, own_report_modes=False)]
-    title = f"{output.title} of {OUTPUTS[table].title.split(':')[0]} ({view['experiment']})"
     tables.write(tests, tables.display_tests(tests, labels, reference), title, lines,
                  files["csv"], files["md"], files["tex"])

@@ -38,8 +38,8 @@ import torch
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .bananas import Bananas
-from .base import Searcher, SearchSpace
+from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .candidates import mutated_children
 from .bayes import BayesianLinearRegression, sigmoid_ucb
 from .weaknas import derived_seed, top_by_acquisition
 
@@ -99,8 +99,7 @@ class BONAS(Searcher):
         "num_best": option(1, "candidates: mutation: best queried architectures mutated.", type="integer", minimum=1),
         "patience_factor": option(5, "candidates: mutation: up to patience_factor x num_best parents.",
                                   type="integer", minimum=1),
-        "mutation": option(None, "candidates: mutation: the space's mutation (null: its first).",
-                           type=["string", "null"]),
+        "mutation": MUTATION,
         "hidden": option(64, "Width of the graph convolutions.", type="integer", minimum=1),
         "layers": option(4, "Graph convolutions.", type="integer", minimum=1),
         "epochs": option(100, "GCN training epochs.", type="integer", minimum=1),
@@ -116,13 +115,11 @@ class BONAS(Searcher):
 
     @classmethod
     def check_options(cls, options: dict, space: Space) -> None:
-        Bananas.check_options(options, space)
+        mutation_of(options, space)
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        declared = get_space(space.space)
-        self.check_options({"mutation": self.mutation}, declared)
-        self.mutation_name = self.mutation or declared.mutations[0]
+        self.mutation_name = mutation_of({"mutation": self.mutation}, get_space(space.space))
         self.queried = np.zeros(space.size, dtype=bool)
         self.ids: list[int] = []
         self.labels: list[float] = []
@@ -140,7 +137,9 @@ class BONAS(Searcher):
         if self.candidates == "random":
             candidates = rng.choice(free, size=min(self.num_candidates, len(free)), replace=False)
         else:
-            candidates = Bananas.candidates(self, rng)  # the same generation, on this run's attributes
+            candidates = mutated_children(self.space.operators, self.ids, self.labels, rng, self.mutation_name,
+                                          self.num_best * self.patience_factor,
+                                          max(self.num_candidates // self.num_best, 1), self.num_candidates)
         chosen = np.empty(0, dtype=np.int64)
         if len(candidates):
             mean, sd = self.fit_predict(candidates)

@@ -71,10 +71,12 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
 
 
 def _query_axis(ax, first: int, last: int) -> None:
-    """A log axis from `first` to `last` queries with plain labels at 1, 2, 5 x 10^k (both ends included)."""
+    """A log axis from `first` to `last` queries with plain labels at 1, 2, 5 x 10^k, or at 1 x 10^k alone
+    where the axis spans more than two decades (the labels would run into each other)."""
     ax.set_xscale("log")
     ax.set_xlim(first, last)
-    ticks = [m * 10**k for k in range(int(math.log10(max(first, 1))), int(math.log10(last)) + 1) for m in (1, 2, 5)]
+    steps = (1, 2, 5) if last / max(first, 1) <= 100 else (1,)
+    ticks = [m * 10**k for k in range(int(math.log10(max(first, 1))), int(math.log10(last)) + 1) for m in steps]
     ax.xaxis.set_major_locator(FixedLocator([t for t in ticks if first <= t <= last]))
     ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
     ax.xaxis.set_minor_locator(NullLocator())

@@ -36,7 +36,8 @@ METHODS = {
     "lanas": "nasrepro.searchers.lanas:LaNAS",
     "npenas_bo": "nasrepro.searchers.npenas:NPENASBO", "npenas_np": "nasrepro.searchers.npenas:NPENASNP",
     "mcts": "nasrepro.searchers.mcts:MCTS", "nasbowl": "nasrepro.searchers.nasbowl:NASBOWL",
-    "bonas": "nasrepro.searchers.bonas:BONAS",
+    "bonas": "nasrepro.searchers.bonas:BONAS", "arch2vec": "nasrepro.searchers.arch2vec:Arch2vec",
+    "cate": "nasrepro.searchers.cate:CATE",
 }
 PREDICTORS = {
     "mlp": "nasrepro.predictors.mlp:MLPRegressor",

@@ -140,8 +140,8 @@ def render_inputs(output):
 
 
 def render_outputs(output):
-    """A rendering rule's files; the report shows a table's Markdown and CSV, a figure's PNG."""
-    shown = {"table": ("csv", "md"), "figure": ("png",)}[output.kind]
+    """A rendering rule's files; the report shows a table's web page and CSV, a figure's PNG."""
+    shown = {"table": ("html", "csv"), "figure": ("png",)}[output.kind]
     return {ext: report(path, caption="../report/output.rst", category=output.kind.capitalize() + "s",
                         subcategory=output.name, labels={"experiment": "{experiment}", "output": output.name, "format": ext})
             if ext in shown else path

@@ -266,12 +266,30 @@ def write(frame: pd.DataFrame, shown: pd.DataFrame, title: str, lines: list[str]
     for bench, part in shown.groupby("Benchmark", sort=False):
         parts += [f"## {bench}", "", part.drop(columns=["Benchmark"]).to_markdown(index=False, disable_numparse=True), ""]
     write_text("\n".join(parts), md)
+    write_text(_html(shown, title, lines), html_path(md))
     write_text(_latex(shown, title + ". " + " ".join(lines), hide_index=True), tex)
     wide = paper_layout(shown)
     caption = f"{title}. " + (f"Mean ± SD over seeds; the seeds, 95% CIs, the paper's values and verdicts of every cell "
                               f"are in {Path(tex).name}." if len(wide) else f"Nothing ran here; the paper's values are "
                               f"in {Path(tex).name}.")
     write_text(_latex(wide, caption, hide_index=False), paper_tex_path(tex))
+
+
+def html_path(md) -> Path:
+    """Where write() puts the table as a web page (the report shows it on the page): `table1.md` -> `table1.html`."""
+    return Path(md).with_suffix(".html")
+
+
+def _html(shown: pd.DataFrame, title: str, lines: list[str]) -> str:
+    """A standalone page: the title, the protocol lines, one table per benchmark."""
+    from html import escape
+
+    parts = [f"<h1>{escape(title)}</h1>", "<ul>", *[f"<li>{escape(line)}</li>" for line in lines], "</ul>"]
+    for bench, part in shown.groupby("Benchmark", sort=False):
+        parts += [f"<h2>{escape(str(bench))}</h2>", part.drop(columns=["Benchmark"]).to_html(index=False, border=0)]
+    style = ("body{font-family:sans-serif;font-size:14px} table{border-collapse:collapse} "
+             "th,td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}")
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(parts)}</body></html>\n"
 
 
 def _latex(table: pd.DataFrame, caption: str, hide_index: bool) -> str:

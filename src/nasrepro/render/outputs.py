@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 # Each kind's files: name -> suffix (the paper-layout LaTeX beside the long one: tables.write writes both)
-FILES = {"table": {"csv": "csv", "md": "md", "tex": "tex", "paper_tex": "paper.tex"},
+FILES = {"table": {"csv": "csv", "md": "md", "html": "html", "tex": "tex", "paper_tex": "paper.tex"},
          "figure": {"png": "png", "pdf": "pdf", "csv": "csv"}}
 FOLDERS = {"table": "tables", "figure": "figures"}
 SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",

@@ -3,7 +3,7 @@ import os
 import re
 import sys
 
-from nasrepro import config as nasrepro_config, plugins as nasrepro_plugins, runs as nasrepro_runs
+from nasrepro import config as nasrepro_config, cost as nasrepro_cost, plugins as nasrepro_plugins, runs as nasrepro_runs
 from nasrepro.download import why_unavailable
 from nasrepro.errors import NasReproError
 from nasrepro.io import check_intact
@@ -27,6 +27,7 @@ try:  # a truncated table or encoding stops the workflow here, before any job (o
             check_intact(path)
 except NasReproError as error:
     sys.exit(f"Input error: {error}")
+print(nasrepro_cost.remaining(PLAN, nasrepro_config.enabled_experiments(config), workflow.cores or 1), file=sys.stderr)
 
 NASREPRO_THREADS = 1
 # The public files the configured benchmarks' spaces declare, by name.

@@ -69,6 +69,23 @@ def estimate(config: dict) -> list[Row]:
     return rows
 
 
+def remaining(plan, experiments: list[str], cores: int) -> str:
+    """One line for the start of a workflow run: the search jobs whose runs are not on disk yet, their
+    estimated core-hours and the wall time they take on `cores` cores (the ETA of the searches)."""
+    from pathlib import Path
+
+    todo = [(run_id, seed) for run_id, seed in plan.jobs(experiments)
+            if not Path(nasrepro_runs.run_file(run_id, seed)).is_file()]
+    seconds = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in todo)
+    hours = seconds / 3600
+    return (f"nasrepro: {len(todo)} of {len(plan.jobs(experiments))} search jobs to run, estimated {hours:.2f} "
+            f"core-hours, about {_duration(seconds / max(cores, 1))} on {cores} cores (cost model: {model()['measured_on']})")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def run_seconds(spec: dict) -> float:
     """Estimated CPU seconds of one search job (one core)."""
     method = spec["method"]

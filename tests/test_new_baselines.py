@@ -5,6 +5,7 @@ the pretrained embeddings) are checked against their definitions."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
@@ -14,6 +15,7 @@ from nasrepro import plugins
 from nasrepro.benchmark import Benchmark
 from nasrepro.runner import Budget, run_search
 from nasrepro.searchers import searcher_class
+from nasrepro.searchers.pretrained import load_cells, pretrain, pretrained_file
 
 from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
 
@@ -21,7 +23,11 @@ METHODS = {
     "mcts": {"type": "mcts", "rollout_attempts": 50},
     "nasbowl": {"type": "nasbowl", "pool_size": 40},
     "bonas": {"type": "bonas", "epochs": 3, "hidden": 8, "num_candidates": 30},
+    "arch2vec": {"type": "arch2vec", "pretrain_epochs": 1, "pretrain_batch": 256, "hidden": 8, "dngo_epochs": 5},
+    "cate": {"type": "cate", "pretrain_epochs": 1, "d_model": 16, "graph_layers": 1, "pair_layers": 1,
+             "dngo_epochs": 5, "rounds": 2},
 }
+_EMBEDDINGS: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +36,15 @@ def benchmarks(nb201_synthetic, small_nb101) -> dict[str, Benchmark]:  # noqa: F
 
 
 def features_for(method: dict, benchmark: Benchmark) -> np.ndarray | None:
-    return None
+    """The pretrained embedding a method reads (computed once per space and settings), else None."""
+    cls = searcher_class(method["type"])
+    if not hasattr(cls, "pretraining"):
+        return None
+    spec = cls.pretraining(cls.resolve({k: v for k, v in method.items() if k != "type"}, benchmark.space))
+    key = (benchmark.space, len(benchmark.table), json.dumps(spec, sort_keys=True))
+    if key not in _EMBEDDINGS:
+        _EMBEDDINGS[key] = pretrain(benchmark.space, benchmark.cells, spec)
+    return _EMBEDDINGS[key]
 
 
 def run(benchmark: Benchmark, method: dict, seed: int, queries: int):
@@ -151,3 +165,42 @@ def test_bonas_with_mutation_candidates_and_a_better_than_random_start(nb201_syn
     method = {"type": "bonas", "epochs": 20, "candidates": "mutation"}
     found = run(nb201_synthetic, method, 0, 50).trajectory["fit_label"].to_numpy()
     assert found[10:].max() > found[:10].max()
+
+
+# -------------------------------------------------------------------------------- arch2vec and CATE
+@pytest.mark.parametrize("name", ["arch2vec", "cate"])
+def test_pretraining_reads_no_label_and_is_seeded(tmp_path, nb201_synthetic, name):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    method = METHODS[name]
+    cls = searcher_class(name)
+    spec = cls.pretraining(cls.resolve({k: v for k, v in method.items() if k != "type"}, "nb201"))
+    table = nb201_synthetic.table.copy()
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    path = tmp_path / "table.parquet"
+    pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
+                                                  b"nasrepro": json.dumps(nb201_synthetic.meta).encode()}), path)
+    space, cells = load_cells(path)
+    assert space == "nb201" and not {"fit_label", "test_label"} & set(cells.columns)
+    embedding = features_for(method, nb201_synthetic)
+    assert embedding.shape == (len(table), spec.get("latent", spec.get("d_model"))) and embedding.dtype == np.float32
+    assert np.array_equal(pretrain("nb201", cells, spec), embedding)  # the same seed, the same embedding
+    assert not np.array_equal(pretrain("nb201", cells, {**spec, "pretrain_seed": spec["pretrain_seed"] + 1}),
+                              embedding)
+    assert pretrained_file("nb201", spec).startswith(f"resources/pretrained/nb201-{name}-")
+
+
+def test_embedding_methods_refuse_an_encoding(nb201_synthetic):
+    from nasrepro import encodings
+
+    features = encodings.encode("nb201", "onehot30", nb201_synthetic.table)
+    with pytest.raises(Exception, match="pretrained embedding"):
+        run_search(nb201_synthetic, features, {"type": "arch2vec"}, 0, Budget(20), progress=False)
+
+
+def test_cate_alternates_ei_and_local_search_steps(nb201_synthetic):
+    result = run(nb201_synthetic, METHODS["cate"], 0, 46)
+    sizes = result.trajectory.groupby("iteration").size().tolist()
+    # 16 initial, 5 by EI, then the nearest unqueried neighbour of each of the 5 best not just proposed
+    assert sizes[:2] == [16, 5] and 1 <= sizes[2] <= 5

@@ -28,40 +28,37 @@ class BayesianLinearRegression:
         self.alpha, self.beta, self.optimize_hypers = alpha, beta, optimize_hypers
 
     def _posterior(self, alpha: float, beta: float):
-        A = beta * self.PtP + alpha * np.eye(self.PtP.shape[0])
-        A_inv = np.linalg.inv(A)
-        m = beta * A_inv @ self.Pty
-        return A, A_inv, m
+        """(eigenvalues of A = βΦᵀΦ + αI, posterior mean m = βA⁻¹Φᵀy), through ΦᵀΦ's eigendecomposition."""
+        eigen = beta * self.s + alpha
+        return eigen, beta * self.V @ (self.Vty / eigen)
 
     def log_evidence(self, theta) -> float:
         if np.any(np.abs(theta) > LOG_BOUND) or not np.all(np.isfinite(theta)):
             return -np.inf
         alpha, beta = math.exp(theta[0]), 1.0 / math.exp(theta[1])
-        try:
-            A, _, m = self._posterior(alpha, beta)
-        except np.linalg.LinAlgError:
-            return -1e25
+        eigen, m = self._posterior(alpha, beta)
         n, d = self.Phi.shape
         residual = self.y - self.Phi @ m
-        sign, logdet = np.linalg.slogdet(A)
         value = (d / 2 * math.log(alpha) + n / 2 * math.log(beta) - n / 2 * math.log(2 * math.pi)
-                 - beta / 2 * residual @ residual - alpha / 2 * m @ m - 0.5 * logdet)
-        return float(value) if np.isfinite(value) and sign > 0 else -1e25
+                 - beta / 2 * residual @ residual - alpha / 2 * m @ m - 0.5 * np.log(eigen).sum())
+        return float(value) if np.isfinite(value) else -1e25
 
     def fit(self, Phi: np.ndarray, y: np.ndarray) -> "BayesianLinearRegression":
         self.Phi, self.y = np.asarray(Phi, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        self.PtP, self.Pty = self.Phi.T @ self.Phi, self.Phi.T @ self.y
+        s, self.V = np.linalg.eigh(self.Phi.T @ self.Phi)
+        self.s, self.Vty = np.maximum(s, 0.0), self.V.T @ (self.Phi.T @ self.y)
         if self.optimize_hypers:
             start = np.array([math.log(self.alpha), math.log(1.0 / self.beta)])
             theta = optimize.fmin(lambda t: -self.log_evidence(t), start, disp=False)
             self.alpha, self.beta = math.exp(theta[0]), 1.0 / math.exp(theta[1])
-        _, self.A_inv, self.m = self._posterior(self.alpha, self.beta)
+        eigen, self.m = self._posterior(self.alpha, self.beta)
+        self.A_inv = (self.V / eigen) @ self.V.T
         return self
 
     def predict(self, Phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean, predictive variance 1/β + φᵀA⁻¹φ) per row."""
         Phi = np.asarray(Phi, dtype=np.float64)
-        return Phi @ self.m, np.einsum("ij,jk,ik->i", Phi, self.A_inv, Phi) + 1.0 / self.beta
+        return Phi @ self.m, ((Phi @ self.A_inv) * Phi).sum(axis=1) + 1.0 / self.beta
 
 
 class DNGO:

@@ -277,7 +277,7 @@ def test_benchmark_sized_table_encodes_consistently(cells_and_table):
 
 
 def test_nb201_encodings_unchanged_and_unknown_nb101_encoding_is_an_error():
-    assert set(get_space("nb201").encodings) == {"onehot30", "ops6", "path155"}
+    assert set(get_space("nb201").encodings) == {"onehot30", "ops6", "path155", "truncpath30", "truncpath40"}
     assert set(get_space("nb101").encodings) == {"seq45", "adj36", "path364"}
     from nasrepro.errors import NasReproError
 

@@ -32,6 +32,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/search.smk"
+include: "rules/pretrain.smk"
 include: "rules/report.smk"
 
 

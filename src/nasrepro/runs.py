@@ -26,6 +26,7 @@ from pathlib import Path
 from . import config as cfg
 from .predictors import predictor_class
 from .searchers import searcher_class
+from .searchers.pretrained import pretrained_file
 from .spaces import get_space
 
 ID_DIGITS = 10
@@ -77,11 +78,32 @@ class Plan:
 
 
 def inputs(run: Run) -> dict[str, str]:
-    """The files a run's search job reads: its benchmark's table, and the encoding when it reads one."""
+    """The files a run's search job reads: its benchmark's table, and the encoding when it reads one (a method
+    that declares a pretraining reads that step's embedding as its features instead)."""
     files = {"table": f"resources/tables/{run.bench}.parquet"}
     if run.spec["encoding"]:
         files["features"] = f"resources/encodings/{run.bench}-{run.spec['encoding']}.npy"
+    settings = pretraining(run.spec)
+    if settings:
+        files["features"] = pretrained_file(run.spec["benchmark"]["space"], settings)
     return files
+
+
+def pretraining(spec: dict) -> dict | None:
+    """The label-free pretraining a run's method declares (`pretraining(options)`, e.g. arch2vec's), or None."""
+    declared = getattr(searcher_class(spec["method"]["type"]), "pretraining", None)
+    return declared(spec["method"]) if declared else None
+
+
+def pretrainings(plan: Plan) -> dict[str, tuple[str, dict]]:
+    """Each pretraining output the plan's runs read: path -> (a benchmark of its space, by name, whose table's
+    cell columns it reads; its settings). One file per space and settings, whichever benchmarks use it."""
+    found: dict[str, tuple[str, dict]] = {}
+    for run in sorted(plan.runs.values(), key=lambda r: r.bench):
+        settings = pretraining(run.spec)
+        if settings:
+            found.setdefault(pretrained_file(run.spec["benchmark"]["space"], settings), (run.bench, settings))
+    return found
 
 
 def input_files(plan: Plan) -> list[str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -35,7 +36,6 @@ from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import get_space
 from .base import Searcher, SearchSpace
-from .bayes import DNGO, expected_improvement
 
 LABEL_SCALE = 0.01  # percent -> the authors' fractions
 PRETRAINING_MODELS = ("arch2vec", "cate")  # modules of this package, each with `pretrain(space, cells, spec)`
@@ -72,8 +72,8 @@ def pretrain_file(table_path, spec: dict, out) -> None:
     started = time.process_time()
     space, cells = load_cells(table_path)
     np.save(out, pretrain(space, cells, spec), allow_pickle=False)
-    print(f"{spec['model']} pretrained on {len(cells)} cells of {space} in {time.process_time() - started:.0f} "
-          "CPU seconds")
+    logging.getLogger(__name__).info("%s pretrained on %d cells of %s in %.0f CPU seconds (%s)", spec["model"],
+                                     len(cells), space, time.process_time() - started, spec)
 
 
 class EmbeddingBO(Searcher):
@@ -120,6 +120,8 @@ class EmbeddingBO(Searcher):
 
     def by_ei(self, rng: np.random.Generator, count: int, plus_spread: bool = False) -> np.ndarray:
         """The `count` unqueried architectures of largest EI under a DNGO fitted on the queried ones."""
+        from .bayes import DNGO, expected_improvement
+
         started = time.perf_counter()
         y = np.asarray(self.labels) * LABEL_SCALE
         model = DNGO(epochs=self.dngo_epochs, seed=int(rng.integers(2**31))).fit(self.embedding[self.ids], y)

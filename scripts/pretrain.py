@@ -1,0 +1,6 @@
+from nasrepro import smk
+
+smk.start(snakemake)
+from nasrepro.searchers.pretrained import pretrain_file  # noqa: E402  (after the job's thread limit)
+
+pretrain_file(snakemake.input.table, snakemake.params.spec, snakemake.output[0])

@@ -13,6 +13,7 @@ from nasrepro.searchers import searcher_class
 
 from conftest import TINY_MLP
 from test_graph_methods import METHODS as GRAPH_METHODS
+from test_new_baselines import METHODS as NEW_METHODS, features_for as pretrained_features
 from test_npenas import METHODS as NPENAS_METHODS
 from test_seminas_lanas import METHODS as EPD_METHODS
 
@@ -26,7 +27,7 @@ METHODS = {
     "weaknas_decaying_top_n_fixed_schedule": {"type": "weaknas", "top_start": 100, "top_end": 10,
                                               "max_sample": 200, "predictor": TINY_MLP},
     "strong_predictor": {"type": "strong_predictor", "predictor": TINY_MLP},
-    **GRAPH_METHODS, **NPENAS_METHODS, **EPD_METHODS,
+    **GRAPH_METHODS, **NPENAS_METHODS, **EPD_METHODS, **NEW_METHODS,
 }
 ENCODING = {"bananas": "path155"}
 
@@ -39,7 +40,9 @@ def first_ids(benchmark, method: dict, budget: int) -> list[int]:
     cls = searcher_class(method["type"])
     features = None
     if cls.input_needed(method) == "features":
-        features = encodings.encode("nb201", ENCODING.get(method["type"], "onehot30"), benchmark.table)
+        features = pretrained_features(method, benchmark)  # arch2vec's and CATE's embedding, else None
+        if features is None:
+            features = encodings.encode("nb201", ENCODING.get(method["type"], "onehot30"), benchmark.table)
     result = run_search(benchmark, features, method, 3, Budget(budget), progress=False)
     return result.trajectory["arch_id"].tolist()
 

@@ -78,8 +78,10 @@ def remaining(plan, experiments: list[str], cores: int) -> str:
             if not Path(nasrepro_runs.run_file(run_id, seed)).is_file()]
     seconds = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in todo)
     hours = seconds / 3600
+    plural = "s" if cores != 1 else ""
     return (f"nasrepro: {len(todo)} of {len(plan.jobs(experiments))} search jobs to run, estimated {hours:.2f} "
-            f"core-hours, about {_duration(seconds / max(cores, 1))} on {cores} core{'s' if cores != 1 else ''} (cost model: {model()['measured_on']})")
+            f"core-hours, about {_duration(seconds / max(cores, 1))} on {cores} core{plural} "
+            f"(cost model: {model()['measured_on']})")
 
 
 def _duration(seconds: float) -> str:

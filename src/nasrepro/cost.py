@@ -152,4 +152,6 @@ def render(rows: list[Row], config: dict) -> str:
         lines.append(f"{'total ' + space:<54}{sum(r.asked for r in group):>8}{sum(r.distinct for r in group):>10}"
                      f"{sum(r.saved for r in group):>8}{sum(r.core_hours for r in group):>10.1f}"
                      f"{sum(r.asked_hours - r.core_hours for r in group):>14.1f}")
+    lines.append("A shared run is counted, with its whole length, for the first experiment that needs it (its "
+                 "'saved core-h' may be negative); the totals are exact.")
     return "\n".join(lines)

@@ -95,12 +95,12 @@ def run_seconds(spec: dict) -> float:
     calibrated = model()["methods"].get(kind) or model()["methods"]["default"]
     space = spec["benchmark"]["space"]
     queries = expected_queries(spec, kind, space)
-    scale = work(method, calibrated["options"]) if calibrated.get("options") else 1.0
+    scale = work(method, calibrated["options"]) if kind in model()["methods"] else 1.0  # uncalibrated: as WeakNAS
     seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
     startup = model()["startup_seconds"]["torch" if searcher_class(kind).wants_gpu(method) else "light"]
     extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
     ranked = calibrated.get("fits_per_query", 0) * queries * extra * model()["rank_seconds_per_architecture"]
-    return startup + seconds + ranked * mlp_size(method) / mlp_size(calibrated.get("options") or method)
+    return startup + seconds + ranked * (scale if kind in model()["methods"] else 1.0)
 
 
 def expected_queries(spec: dict, kind: str, space: str) -> int:
@@ -152,6 +152,10 @@ def render(rows: list[Row], config: dict) -> str:
         lines.append(f"{'total ' + space:<54}{sum(r.asked for r in group):>8}{sum(r.distinct for r in group):>10}"
                      f"{sum(r.saved for r in group):>8}{sum(r.core_hours for r in group):>10.1f}"
                      f"{sum(r.asked_hours - r.core_hours for r in group):>14.1f}")
+    types = {config["methods"][row.method]["type"] for row in rows}
+    uncalibrated = sorted(types - set(model()["methods"]))
+    if uncalibrated:
+        lines.append(f"Not calibrated, costed as WeakNAS (rerun benchmarks/cost_calibration.py): {', '.join(uncalibrated)}.")
     lines.append("A shared run is counted, with its whole length, for the first experiment that needs it (its "
                  "'saved core-h' may be negative); the totals are exact.")
     return "\n".join(lines)

@@ -5,11 +5,15 @@ acquisition functions (naszilla/acquisition_functions.py).
 
 One run: `num_init` uniform random architectures, then iterations of `k` queries. Each iteration
 trains an ensemble of `num_ensemble` feed-forward nets on the path encoding of everything queried
-(this method reads `space.features`: configs set `encoding: path155` on NAS-Bench-201 and `path364` on
-NAS-Bench-101, e.g. `by_space: {nb101: {encoding: path364}}`; the benchmark's default encoding is used
+(this method reads `space.features`: config.yaml's `bananas` sets naszilla's default on NAS-Bench-201, the
+truncated path encoding `truncpath30` (`predictor_encoding='trunc_path'`, `cutoff=0`: the 30 paths of length
+1 and 2; naszilla/bananas' cutoff 40 is `truncpath40`), and `path364` on NAS-Bench-101; `bananas_path155`
+keeps the full 155-path encoding with AutoDL's mutation, the set this class ran before; the benchmark's
+default encoding is used
 otherwise). Candidates: the best `num_best` queried architectures are each mutated
-`num_candidates / num_best` times by the space's mutation (`mutation`; null: the space's first,
-`Space.mutations[0]`), children already queried or already candidates dropped; while fewer than
+`num_candidates / num_best` times by the space's mutation (`mutation`; NAS-Bench-201: naszilla's
+`naszilla`, each of the six ops changed with probability 1/4, `cell_201.py` `mutate` with mutate_encoding
+'adj'; NAS-Bench-101: the space's first, the colab's), children already queried or already candidates dropped; while fewer than
 `num_candidates` are found the next best queried architectures are mutated too, up to
 `patience_factor × num_best` parents (naszilla's `patience_factor` 5). The acquisition ranks the
 candidates: `its` (independent Thompson sampling: one draw from N(mean, SD) of the ensemble per
@@ -43,6 +47,7 @@ seeded by (seed, iteration, member). The nets train on the CPU (they are tiny; N
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 import time
 
 import numpy as np
@@ -84,7 +89,7 @@ class Bananas(Searcher):
         "patience_factor": option(5, "Up to patience_factor x num_best parents are mutated while fewer than "
                                   "num_candidates distinct new children are found (naszilla 5).",
                                   type="integer", minimum=1),
-        "mutation": MUTATION,
+        "mutation": replace(MUTATION, by_space={"nb201": "naszilla"}),
         "acquisition": option("its", "its (independent Thompson sampling), ucb or ei.", enum=list(ACQUISITIONS)),
     }
 

@@ -13,7 +13,10 @@ queried architectures by fitting label, best first; each parent is mutated `num_
 by the space's mutation (`mutation`; null: the space's first, `Space.mutations[0]`: AutoDL's one-op
 edit on NAS-Bench-201, exactly the authors' `mutate`; the colab's bit flip 1/7, op 1/5 on
 NAS-Bench-101, the authors' `mutate2` at mutation_rate 1), children already queried or already
-candidates dropped (the authors drop path-encoding isomorphs; this class drops repeated ids), until
+candidates dropped (`dedup: path`, the authors' default: a child whose path encoding equals a queried
+architecture's or an earlier candidate's is dropped, isomorphs included: `path364` on NAS-Bench-101,
+`path155` without the paths through a 'none' edge on NAS-Bench-201, 8,045 distinct keys for 15,625 cells;
+`dedup: id`: only repeated ids), until
 `num_candidates` are found; the first `num_candidates` are kept. The predictor ranks them and the `k`
 best are queried:
 - NPENAS-BO (`npenas_bo`): the GIN with the mean/SD head (celu, 1000 epochs, lr 0.005), each candidate
@@ -30,6 +33,7 @@ Seeds: iteration i draws from `numpy.random.default_rng([seed, i])`; the predict
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import ClassVar
 
@@ -55,7 +59,16 @@ def _options(predictor: dict, description: str) -> dict:
         "patience_factor": option(5, "See num_best (authors 5).", type="integer", minimum=1),
         "mutation": MUTATION,
         "predictor": option(dict(predictor), description, type=["object", "string"]),
+        "dedup": option("path", "Drop candidates equal to a queried architecture or an earlier candidate by their path "
+                        "encoding, isomorphs included (path: the authors) or by id only (id).", enum=["path", "id"]),
     }
+
+
+PATH_ENCODING = {"nb201": "path155", "nb101": "path364"}
+# NAS-Bench-201: a path through a 'none' edge (op 0) carries nothing, so the authors' cell, whose graph drops
+# 'none' edges, has no such path; path155's index of a path is its ops in base 5, first edge first.
+LIVE_PATHS = {"nb201": np.array([0 not in ops for length in (1, 2, 3)
+                                 for ops in itertools.product(range(5), repeat=length)])}
 
 
 class NPENAS(Searcher):
@@ -84,6 +97,7 @@ class NPENAS(Searcher):
                                 f"(predict_distribution), e.g. gin with head: gaussian")
         self.inputs = space.graphs if cls.input == "graph" else space.features
         self.queried = np.zeros(space.size, dtype=bool)
+        self._paths: dict[int, bytes] = {}
         self.ids: list[int] = []
         self.labels: list[float] = []
 
@@ -128,8 +142,18 @@ class NPENAS(Searcher):
     def candidates(self, rng: np.random.Generator) -> np.ndarray:
         """Distinct unqueried children of the best queried architectures, in the order generated."""
         return mutated_children(self.space.operators, self.ids, self.labels, rng, self.mutation_name,
-                                self.num_best * self.patience_factor, self.num_candidates,
-                                self.num_candidates)[: self.num_candidates]
+                                self.num_best * self.patience_factor, self.num_candidates, self.num_candidates,
+                                key=self.path_key if self.dedup == "path" else None)[: self.num_candidates]
+
+    def path_key(self, arch_id: int) -> bytes:
+        """The architecture's path encoding (which input-to-output op sequences it has; on NAS-Bench-201 the
+        paths through no 'none' edge), as the authors compare."""
+        if arch_id not in self._paths:
+            encode = get_space(self.space.space).encodings[PATH_ENCODING[self.space.space]]
+            paths = encode(self.space.operators.cells.iloc[[arch_id]])[0]
+            live = LIVE_PATHS.get(self.space.space)
+            self._paths[arch_id] = (paths if live is None else paths * live).tobytes()
+        return self._paths[arch_id]
 
     # ------------------------------------------------------------------------------------ tell
     def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:

@@ -95,7 +95,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
 
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:
         names = archive.namelist()
-    for wanted in ("convergence.png", "figure1.png", "figure3.png", "figure4.png", "figure5.png", "table5.md",
+    for wanted in ("convergence.png", "figure1.png", "figure3.png", "figure4.png", "figure5.png", "table5.html",
                    "fair.csv", "provenance.md"):
         assert any(name.endswith(wanted) for name in names), wanted
 

@@ -56,7 +56,8 @@ import torch
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .base import MUTATION, SearchSpace, mutation_of
+from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .weaknas import derived_seed, expected_improvement, top_by_acquisition
 
@@ -66,7 +67,7 @@ EI_CALIBRATION = 5.0  # naszilla's acq_fn
 KERAS_ADAM = {"betas": (0.9, 0.99), "eps": 1e-7}  # naszilla's Adam(lr, beta_1=.9, beta_2=.99), Keras' epsilon
 
 
-class Bananas(Searcher):
+class Bananas(BatchedSearcher):
     prefix_stable = True
     options = {
         "num_init": option(10, "Uniform random architectures before the first ensemble.", type="integer", minimum=1),
@@ -109,19 +110,9 @@ class Bananas(Searcher):
         if space.features.ndim != 2 or space.features.shape[1] == 0:
             raise NasReproError("bananas reads the path encoding: give it features (encoding: path155 on nb201, "
                                 "path364 on nb101)")
-        self.queried = np.zeros(space.size, dtype=bool)
-        self.ids: list[int] = []  # every queried id, in query order
-        self.labels: list[float] = []
 
     # ------------------------------------------------------------------------------------ ask
-    def ask(self, max_queries: int) -> np.ndarray:
-        remaining = int(self.space.size - self.queried.sum())
-        count = min(max_queries, remaining, self.num_init - len(self.ids) if len(self.ids) < self.num_init else self.k)
-        if count < 1:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, self.iteration])
-        if len(self.ids) < self.num_init:
-            return rng.choice(np.flatnonzero(~self.queried), size=count, replace=False)
+    def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         started = time.perf_counter()
         candidates = self.candidates(rng)
         chosen = np.empty(0, dtype=np.int64)
@@ -191,12 +182,6 @@ class Bananas(Searcher):
         return weights, biases
 
     # ------------------------------------------------------------------------------------ tell
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1
 
 
 

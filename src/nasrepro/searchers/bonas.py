@@ -38,7 +38,8 @@ import torch
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .base import MUTATION, SearchSpace, mutation_of
+from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .bayes import BayesianLinearRegression, sigmoid_ucb
 from .weaknas import derived_seed, top_by_acquisition
@@ -85,7 +86,7 @@ class GCN(torch.nn.Module):
         return torch.sigmoid(self.head(self.embed(adjacency, x)).squeeze(-1))
 
 
-class BONAS(Searcher):
+class BONAS(BatchedSearcher):
     spaces = ("nb201", "nb101")
     prefix_stable = True
     options = {
@@ -120,19 +121,9 @@ class BONAS(Searcher):
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         self.mutation_name = mutation_of({"mutation": self.mutation}, get_space(space.space))
-        self.queried = np.zeros(space.size, dtype=bool)
-        self.ids: list[int] = []
-        self.labels: list[float] = []
 
-    def ask(self, max_queries: int) -> np.ndarray:
-        remaining = int(self.space.size - self.queried.sum())
-        count = min(max_queries, remaining, self.num_init - len(self.ids) if len(self.ids) < self.num_init else self.k)
-        if count < 1:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, self.iteration])
+    def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         free = np.flatnonzero(~self.queried)
-        if len(self.ids) < self.num_init:
-            return rng.choice(free, size=count, replace=False)
         started = time.perf_counter()
         if self.candidates == "random":
             candidates = rng.choice(free, size=min(self.num_candidates, len(free)), replace=False)
@@ -184,9 +175,3 @@ class BONAS(Searcher):
         mean, variance = blr.predict(embeddings[n:])
         return mean, np.sqrt(variance)
 
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1

@@ -40,7 +40,8 @@ import numpy as np
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import Space, get_space
-from .base import Searcher, SearchSpace, mutation_of
+from .base import SearchSpace, mutation_of
+from .batched import BatchedSearcher
 from .bayes import expected_improvement
 from .weaknas import top_by_acquisition
 
@@ -63,7 +64,8 @@ def wl_features(adjacency: np.ndarray, labels: list, h: int) -> Counter:
     return counts
 
 
-class NASBOWL(Searcher):
+class NASBOWL(BatchedSearcher):
+    batch_option = "batch_size"
     spaces = ("nb201", "nb101")
     prefix_stable = True
     options = {
@@ -90,9 +92,6 @@ class NASBOWL(Searcher):
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
         self.check_options({"mutation": self.mutation}, get_space(space.space))
-        self.queried = np.zeros(space.size, dtype=bool)
-        self.ids: list[int] = []
-        self.labels: list[float] = []
         self._features: dict[int, Counter] = {}
 
     def features(self, arch_id: int) -> Counter:
@@ -116,15 +115,7 @@ class NASBOWL(Searcher):
         return X / np.linalg.norm(X, axis=1, keepdims=True)
 
     # ------------------------------------------------------------------------------------ ask
-    def ask(self, max_queries: int) -> np.ndarray:
-        remaining = int(self.space.size - self.queried.sum())
-        wanted = self.num_init - len(self.ids) if len(self.ids) < self.num_init else self.batch_size
-        count = min(max_queries, remaining, wanted)
-        if count < 1:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, self.iteration])
-        if len(self.ids) < self.num_init:
-            return rng.choice(np.flatnonzero(~self.queried), size=count, replace=False)
+    def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         started = time.perf_counter()
         pool = self.pool(rng)
         mean, sd, h, noise = self.fit_predict(pool)
@@ -183,9 +174,3 @@ class NASBOWL(Searcher):
                                rng.choice(free, size=fill, replace=False)]).astype(np.int64)
 
     # ------------------------------------------------------------------------------------ tell
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1

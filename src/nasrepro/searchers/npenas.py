@@ -43,7 +43,8 @@ from ..errors import NasReproError
 from ..plugins import option
 from ..predictors import make_predictor, predictor_class, predictor_spec
 from ..spaces import Space, get_space
-from .base import MUTATION, Searcher, SearchSpace, mutation_of
+from .base import MUTATION, SearchSpace, mutation_of
+from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .weaknas import derived_seed, top_by_acquisition
 
@@ -71,7 +72,7 @@ LIVE_PATHS = {"nb201": np.array([0 not in ops for length in (1, 2, 3)
                                  for ops in itertools.product(range(5), repeat=length)])}
 
 
-class NPENAS(Searcher):
+class NPENAS(BatchedSearcher):
     """The common loop; the variants set the predictor and the acquisition."""
     prefix_stable = True
 
@@ -96,21 +97,10 @@ class NPENAS(Searcher):
             raise NasReproError(f"{type(self).__name__} needs a predictor with a predicted SD "
                                 f"(predict_distribution), e.g. gin with head: gaussian")
         self.inputs = space.graphs if cls.input == "graph" else space.features
-        self.queried = np.zeros(space.size, dtype=bool)
         self._paths: dict[int, bytes] = {}
-        self.ids: list[int] = []
-        self.labels: list[float] = []
 
     # ------------------------------------------------------------------------------------ ask
-    def ask(self, max_queries: int) -> np.ndarray:
-        remaining = int(self.space.size - self.queried.sum())
-        wanted = self.num_init - len(self.ids) if len(self.ids) < self.num_init else self.k
-        count = min(max_queries, remaining, wanted)
-        if count < 1:
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, self.iteration])
-        if len(self.ids) < self.num_init:
-            return rng.choice(np.flatnonzero(~self.queried), size=count, replace=False)
+    def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         started = time.perf_counter()
         candidates = self.candidates(rng)
         chosen = np.empty(0, dtype=np.int64)
@@ -156,12 +146,6 @@ class NPENAS(Searcher):
         return self._paths[arch_id]
 
     # ------------------------------------------------------------------------------------ tell
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1
 
 
 

@@ -27,7 +27,8 @@ try:  # a truncated table or encoding stops the workflow here, before any job (o
             check_intact(path)
 except NasReproError as error:
     sys.exit(f"Input error: {error}")
-print(nasrepro_cost.remaining(PLAN, nasrepro_config.enabled_experiments(config), workflow.cores or 1), file=sys.stderr)
+print(nasrepro_cost.remaining(PLAN, nasrepro_config.enabled_experiments(config), workflow.resource_settings.cores),
+      file=sys.stderr)
 
 NASREPRO_THREADS = 1
 # The public files the configured benchmarks' spaces declare, by name.

@@ -69,19 +69,19 @@ def estimate(config: dict) -> list[Row]:
     return rows
 
 
-def remaining(plan, experiments: list[str], cores: int) -> str:
+def remaining(plan, experiments: list[str], cores: int | None) -> str:
     """One line for the start of a workflow run: the search jobs whose runs are not on disk yet, their
-    estimated core-hours and the wall time they take on `cores` cores (the ETA of the searches)."""
+    estimated core-hours and the wall time they take on `cores` cores (the ETA of the searches; none
+    where the cores are not known, e.g. on a cluster)."""
     from pathlib import Path
 
     todo = [(run_id, seed) for run_id, seed in plan.jobs(experiments)
             if not Path(nasrepro_runs.run_file(run_id, seed)).is_file()]
     seconds = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in todo)
     hours = seconds / 3600
-    plural = "s" if cores != 1 else ""
+    eta = f", about {_duration(seconds / cores)} on {cores} core{'s' if cores != 1 else ''}" if cores else ""
     return (f"nasrepro: {len(todo)} of {len(plan.jobs(experiments))} search jobs to run, estimated {hours:.2f} "
-            f"core-hours, about {_duration(seconds / max(cores, 1))} on {cores} core{plural} "
-            f"(cost model: {model()['measured_on']})")
+            f"core-hours{eta} (cost model: {model()['measured_on']})")
 
 
 def _duration(seconds: float) -> str:

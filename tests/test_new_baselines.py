@@ -181,12 +181,12 @@ def test_pretraining_reads_no_label_and_is_seeded(tmp_path, nb201_synthetic, nam
     path = tmp_path / "table.parquet"
     pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
                                                   b"nasrepro": json.dumps(nb201_synthetic.meta).encode()}), path)
-    space, cells = load_cells(path)
-    assert space == "nb201" and not {"fit_label", "test_label"} & set(cells.columns)
+    space, cell_table = load_cells(path)
+    assert space == "nb201" and not {"fit_label", "test_label"} & set(cell_table.columns)
     embedding = features_for(method, nb201_synthetic)
     assert embedding.shape == (len(table), spec.get("latent", spec.get("d_model"))) and embedding.dtype == np.float32
-    assert np.array_equal(pretrain("nb201", cells, spec), embedding)  # the same seed, the same embedding
-    assert not np.array_equal(pretrain("nb201", cells, {**spec, "pretrain_seed": spec["pretrain_seed"] + 1}),
+    assert np.array_equal(pretrain("nb201", cell_table, spec), embedding)  # the same seed, the same embedding
+    assert not np.array_equal(pretrain("nb201", cell_table, {**spec, "pretrain_seed": spec["pretrain_seed"] + 1}),
                               embedding)
     assert pretrained_file("nb201", spec).startswith(f"resources/pretrained/nb201-{name}-")
 

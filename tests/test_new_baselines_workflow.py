@@ -47,7 +47,8 @@ def test_new_methods_and_their_pretraining_end_to_end(tmp_path, snakemake_run, n
         assert embedding.shape[0] == 300 and embedding.dtype == np.float32
         assert "CPU seconds" in (tmp_path / "logs" / "pretrain" / (path.split("/")[-1][:-4] + ".log")).read_text()
     for run in plan.runs.values():
-        assert (runs_plan.inputs(run).get("features") in pretrained) == (run.spec["method"]["type"] in ("arch2vec", "cate"))
+        reads_pretrained = runs_plan.inputs(run).get("features") in pretrained
+        assert reads_pretrained == (run.spec["method"]["type"] in ("arch2vec", "cate"))
     table = pd.read_csv(tmp_path / "results" / "new" / "tables" / "table4.csv")
     ran = table[(table["status"] == "ran here") & (table["metric"] == "test_acc")]
     assert set(ran["method"]) == set(LABELS.values()) and ran["mean"].notna().all()

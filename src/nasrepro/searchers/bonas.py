@@ -67,7 +67,8 @@ class GCN(torch.nn.Module):
         super().__init__()
         sizes = [n_features] + [hidden] * layers
         self.weights = torch.nn.ParameterList(
-            [torch.nn.Parameter((torch.rand(a, b, generator=generator) * 2 - 1) * 0.05) for a, b in zip(sizes, sizes[1:])])
+            [torch.nn.Parameter((torch.rand(a, b, generator=generator) * 2 - 1) * 0.05)
+             for a, b in zip(sizes, sizes[1:])])
         self.biases = torch.nn.ParameterList(
             [torch.nn.Parameter((torch.rand(b, generator=generator) * 2 - 1) / math.sqrt(b)) for b in sizes[1:]])
         self.norms = torch.nn.ModuleList([torch.nn.BatchNorm1d(hidden) for _ in range(layers)])

@@ -88,7 +88,8 @@ class PairModel(torch.nn.Module):
         keep = ~torch.cat([pad[0], pad[1]], 1)
         cross = ~(keep[:, :, None] & keep[:, None, :])
         cross = cross & ~torch.eye(cross.shape[-1], dtype=torch.bool)  # a pad token attends to itself only
-        return torch.log_softmax(self.head(self.cross(h + self.dropout(seg), mask=cross.repeat_interleave(HEADS, 0))), -1)
+        out = self.cross(h + self.dropout(seg), mask=cross.repeat_interleave(HEADS, 0))
+        return torch.log_softmax(self.head(out), -1)
 
 
 def graph_inputs(space: str, cells: pd.DataFrame):
@@ -133,7 +134,8 @@ def pretrain(space: str, cells: pd.DataFrame, spec: dict) -> np.ndarray:
                     noise = torch.as_tensor(rng.integers(0, vocab, original.shape))
                     inputs.append(torch.where(corrupt, torch.where(swap, MASK, noise), original))
                     labels.append(torch.where(corrupt, original, PAD))
-                log_p = model(inputs[0], blocked[sides[0]], inputs[1], blocked[sides[1]], (pad[sides[0]], pad[sides[1]]))
+                log_p = model(inputs[0], blocked[sides[0]], inputs[1], blocked[sides[1]],
+                              (pad[sides[0]], pad[sides[1]]))
                 target = torch.cat(labels, 1)
                 chosen = target != PAD
                 if not chosen.any():

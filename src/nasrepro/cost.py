@@ -92,15 +92,24 @@ def run_seconds(spec: dict) -> float:
     """Estimated CPU seconds of one search job (one core)."""
     method = spec["method"]
     kind = method["type"]
-    calibrated = model()["methods"].get(kind) or model()["methods"]["default"]
+    calibrated = nearest_calibration(method)
     space = spec["benchmark"]["space"]
     queries = expected_queries(spec, kind, space)
-    scale = work(method, calibrated["options"]) if kind in model()["methods"] else 1.0  # uncalibrated: as WeakNAS
+    scale = work(method, calibrated["options"]) if calibrated["options"]["type"] == kind else 1.0  # else: as WeakNAS
     seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
     startup = model()["startup_seconds"]["torch" if searcher_class(kind).wants_gpu(method) else "light"]
     extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
     ranked = calibrated.get("fits_per_query", 0) * queries * extra * model()["rank_seconds_per_architecture"]
-    return startup + seconds + ranked * (scale if kind in model()["methods"] else 1.0)
+    return startup + seconds + ranked * scale
+
+
+def nearest_calibration(method: dict) -> dict:
+    """The calibrated settings of the method's type ("type" or "type/variant") whose MLP is nearest in size
+    to the method's (WeakNAS's own where the type was not calibrated)."""
+    entries = [entry for key, entry in model()["methods"].items() if key.split("/")[0] == method["type"]]
+    if not entries:
+        return model()["methods"]["default"]
+    return min(entries, key=lambda entry: abs(math.log(mlp_size(method) / mlp_size(entry["options"]))))
 
 
 def expected_queries(spec: dict, kind: str, space: str) -> int:

@@ -62,6 +62,14 @@ def search_inputs(wildcards):
     return {name: ancient(path) for name, path in nasrepro_runs.inputs(PLAN.runs[wildcards.run]).items()}
 
 
+# Label-free pretraining outputs (arch2vec, CATE) the planned runs read, by path (rules/pretrain.smk).
+PRETRAININGS = nasrepro_runs.pretrainings(PLAN)
+
+
+def pretraining_of(wildcards):
+    return PRETRAININGS[f"resources/pretrained/{wildcards.name}.npy"]
+
+
 def run_files(wildcards):
     return PLAN.run_files(wildcards.experiment)
 

@@ -1,12 +1,5 @@
 # Label-free pretraining (arch2vec, CATE): once per space and settings (its seed included), read by every search
 # job of a method that declares it (`nasrepro.runs.pretrainings`); it reads only the cell columns of one table.
-PRETRAININGS = nasrepro_runs.pretrainings(PLAN)
-
-
-def pretraining_of(wildcards):
-    return PRETRAININGS[f"resources/pretrained/{wildcards.name}.npy"]
-
-
 rule pretrain:
     input:
         table=lambda wc: ancient(f"resources/tables/{pretraining_of(wc)[0]}.parquet"),

@@ -55,8 +55,8 @@ import torch
 
 from ..errors import NasReproError
 from ..plugins import option
-from ..spaces import Space, get_space
-from .base import MUTATION, SearchSpace, mutation_of
+
+from .base import MUTATION, SearchSpace
 from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .weaknas import derived_seed, expected_improvement, top_by_acquisition
@@ -98,15 +98,8 @@ class Bananas(BatchedSearcher):
     def input_needed(cls, options: dict) -> str:
         return "features"
 
-    @classmethod
-    def check_options(cls, options: dict, space: Space) -> None:
-        mutation_of(options, space)
-
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        declared = get_space(space.space)
-        self.check_options({name: getattr(self, name) for name in Bananas.options}, declared)
-        self.mutation_name = mutation_of({"mutation": self.mutation}, declared)
         if space.features.ndim != 2 or space.features.shape[1] == 0:
             raise NasReproError("bananas reads the path encoding: give it features (encoding: path155 on nb201, "
                                 "path364 on nb101)")

@@ -8,16 +8,25 @@ from typing import ClassVar
 
 import numpy as np
 
-from .base import Searcher
+from ..spaces import Space, get_space
+from .base import Searcher, mutation_of
 
 
 class BatchedSearcher(Searcher):
-    """Subclasses declare the options `num_init` and the one `batch_option` names, and implement `choose`."""
+    """Subclasses declare the options `num_init` and the one `batch_option` names, and implement `choose`;
+    one that declares a `mutation` option gets it checked and resolved (`mutation_name`)."""
 
     batch_option: ClassVar[str] = "k"
 
+    @classmethod
+    def check_options(cls, options: dict, space: Space) -> None:
+        if "mutation" in cls.options:
+            mutation_of(options, space)
+
     def __init__(self, space, seed: int, **options):
         super().__init__(space, seed, **options)
+        if "mutation" in self.options:
+            self.mutation_name = mutation_of({"mutation": self.mutation}, get_space(space.space))
         self.queried = np.zeros(space.size, dtype=bool)
         self.ids: list[int] = []  # every queried id, in query order
         self.labels: list[float] = []

@@ -37,8 +37,8 @@ import torch
 
 from ..errors import NasReproError
 from ..plugins import option
-from ..spaces import Space, get_space
-from .base import MUTATION, SearchSpace, mutation_of
+
+from .base import MUTATION, SearchSpace
 from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .bayes import BayesianLinearRegression, sigmoid_ucb
@@ -115,13 +115,8 @@ class BONAS(BatchedSearcher):
     def input_needed(cls, options: dict) -> str:
         return "graph"
 
-    @classmethod
-    def check_options(cls, options: dict, space: Space) -> None:
-        mutation_of(options, space)
-
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        self.mutation_name = mutation_of({"mutation": self.mutation}, get_space(space.space))
 
     def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         free = np.flatnonzero(~self.queried)

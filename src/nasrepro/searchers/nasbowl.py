@@ -39,8 +39,8 @@ import numpy as np
 
 from ..errors import NasReproError
 from ..plugins import option
-from ..spaces import Space, get_space
-from .base import SearchSpace, mutation_of
+
+from .base import SearchSpace
 from .batched import BatchedSearcher
 from .bayes import expected_improvement
 from .weaknas import top_by_acquisition
@@ -85,13 +85,8 @@ class NASBOWL(BatchedSearcher):
     def input_needed(cls, options: dict) -> str:
         return "graph"
 
-    @classmethod
-    def check_options(cls, options: dict, space: Space) -> None:
-        mutation_of(options, space)
-
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        self.check_options({"mutation": self.mutation}, get_space(space.space))
         self._features: dict[int, Counter] = {}
 
     def features(self, arch_id: int) -> Counter:
@@ -159,7 +154,7 @@ class NASBOWL(BatchedSearcher):
                 genotype, children, tries = operators.genotype(int(parent), rng), 0, MUTATION_PATIENCE
                 while children < per_parent and tries > 0:
                     try:
-                        child = int(operators.mutate(int(parent), genotype, rng, self.mutation)[0])
+                        child = int(operators.mutate(int(parent), genotype, rng, self.mutation_name)[0])
                     except NasReproError:  # nb101: no valid child within the retry limit
                         break
                     if child < 0 or child == parent or child in found or self.queried[child]:

@@ -42,8 +42,8 @@ import numpy as np
 from ..errors import NasReproError
 from ..plugins import option
 from ..predictors import make_predictor, predictor_class, predictor_spec
-from ..spaces import Space, get_space
-from .base import MUTATION, SearchSpace, mutation_of
+from ..spaces import get_space
+from .base import MUTATION, SearchSpace
 from .batched import BatchedSearcher
 from .candidates import mutated_children
 from .weaknas import derived_seed, top_by_acquisition
@@ -80,14 +80,8 @@ class NPENAS(BatchedSearcher):
     default_predictor: ClassVar[dict] = {"type": "gin"}
     options = _options(default_predictor, "The predictor (default: the authors' GIN).")
 
-    @classmethod
-    def check_options(cls, options: dict, space: Space) -> None:
-        mutation_of(options, space)
-
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        declared = get_space(space.space)
-        self.mutation_name = mutation_of({"mutation": self.mutation}, declared)
         spec = predictor_spec(self.predictor)
         cls = predictor_class(spec)
         self.predictor_spec = {"type": spec["type"],

@@ -1,6 +1,6 @@
-"""The loop the predictor-based methods of naszilla's shape share (BANANAS, NPENAS, BONAS, NASBOWL, arch2vec,
-CATE): `num_init` uniform architectures, then one batch per iteration that the method's `choose` picks; every
-queried id and fitting label kept in query order."""
+"""What the predictor-based methods share: the log of every queried id and fitting label (`QueryLog`: BANANAS,
+NPENAS, BONAS, NASBOWL, arch2vec, CATE), and naszilla's loop (`BatchedSearcher`: `num_init` uniform architectures,
+then one batch per iteration that the method's `choose` picks)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,24 @@ from ..spaces import Space, get_space
 from .base import Searcher, mutation_of
 
 
-class BatchedSearcher(Searcher):
+class QueryLog(Searcher):
+    """A method that keeps every queried id and its fitting label, in query order (`queried`, `ids`, `labels`)."""
+
+    def __init__(self, space, seed: int, **options):
+        super().__init__(space, seed, **options)
+        self.queried = np.zeros(space.size, dtype=bool)
+        self.ids: list[int] = []
+        self.labels: list[float] = []
+
+    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        self.queried[ids] = True
+        self.ids += ids.tolist()
+        self.labels += np.asarray(labels, dtype=np.float64).tolist()
+        self.iteration += 1
+
+
+class BatchedSearcher(QueryLog):
     """Subclasses declare the options `num_init` and the one `batch_option` names, and implement `choose`;
     one that declares a `mutation` option gets it checked and resolved (`mutation_name`)."""
 
@@ -27,9 +44,6 @@ class BatchedSearcher(Searcher):
         super().__init__(space, seed, **options)
         if "mutation" in self.options:
             self.mutation_name = mutation_of({"mutation": self.mutation}, get_space(space.space))
-        self.queried = np.zeros(space.size, dtype=bool)
-        self.ids: list[int] = []  # every queried id, in query order
-        self.labels: list[float] = []
 
     def ask(self, max_queries: int) -> np.ndarray:
         initial = len(self.ids) < self.num_init
@@ -45,10 +59,3 @@ class BatchedSearcher(Searcher):
     def choose(self, rng: np.random.Generator, count: int) -> np.ndarray:
         """The next batch: at most `count` unqueried ids."""
         raise NotImplementedError
-
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1

@@ -35,7 +35,8 @@ import pandas as pd
 from ..errors import NasReproError
 from ..plugins import option
 from ..spaces import get_space
-from .base import Searcher, SearchSpace
+from .base import SearchSpace
+from .batched import QueryLog
 
 LABEL_SCALE = 0.01  # percent -> the authors' fractions
 PRETRAINING_MODELS = ("arch2vec", "cate")  # modules of this package, each with `pretrain(space, cells, spec)`
@@ -76,7 +77,7 @@ def pretrain_file(table_path, spec: dict, out) -> None:
                                      len(cells), space, time.process_time() - started, spec)
 
 
-class EmbeddingBO(Searcher):
+class EmbeddingBO(QueryLog):
     """The shared loop; a subclass names its pretraining `model` and which options are pretraining settings."""
 
     spaces = ("nb201", "nb101")
@@ -111,9 +112,6 @@ class EmbeddingBO(Searcher):
                                 f"{pretrained_file(space.space, self.pretraining(vars(self)))} as its features, "
                                 f"not a {space.features.shape[-1]}-dimension encoding")
         self.embedding = np.asarray(space.features, dtype=np.float64)
-        self.queried = np.zeros(space.size, dtype=bool)
-        self.ids: list[int] = []
-        self.labels: list[float] = []
 
     def initial(self, rng: np.random.Generator, count: int) -> np.ndarray:
         return rng.choice(np.flatnonzero(~self.queried), size=min(count, int((~self.queried).sum())), replace=False)
@@ -134,10 +132,3 @@ class EmbeddingBO(Searcher):
         order = np.lexsort((-mean, -ei))[:count]
         self._note(n_train=len(self.ids), fit_seconds=time.perf_counter() - started)
         return free[order]
-
-    def tell(self, ids: np.ndarray, labels: np.ndarray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        self.queried[ids] = True
-        self.ids += ids.tolist()
-        self.labels += np.asarray(labels, dtype=np.float64).tolist()
-        self.iteration += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nasrepro import config as cfg
+from nasrepro import config as cfg, runs
 from nasrepro.errors import NasReproError
 from nasrepro.runner import Budget
 
@@ -217,7 +217,9 @@ def test_cli_validate(capsys, tmp_path):
     from nasrepro.cli import main
 
     assert main(["validate", str(REPO / "config" / "quick.yaml")]) == 0
-    assert f"valid ({len(cfg.jobs(cfg.load(REPO / 'config' / 'quick.yaml')))} search jobs)" in capsys.readouterr().out
+    quick = cfg.load(REPO / "config" / "quick.yaml")
+    distinct = len(runs.plan(quick, cfg.enabled_experiments(quick)).jobs())
+    assert f"valid ({len(cfg.jobs(quick))} search jobs, {distinct} distinct runs)" in capsys.readouterr().out
     assert main(["validate", str(REPO / "config.yaml"), str(REPO / "config" / "offline.yaml")]) == 0  # with an overlay
     bad = tmp_path / "bad.yaml"
     bad.write_text((REPO / "config.yaml").read_text().replace("\n    seeds: 100\n", "\n    seedz: 100\n", 1))

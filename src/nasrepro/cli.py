@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                                   [int(b) for b in args.budgets.split(",")], args.cores)
         config = cfg.load(*args.config)
         if args.command == "validate":
-            print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs)")
+            from .runs import plan
+
+            distinct = len(plan(config, cfg.enabled_experiments(config)).jobs())
+            print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs, {distinct} distinct runs)")
             return 0
         if args.command == "cost":
             from . import cost

@@ -2,9 +2,9 @@
 queries to the optimum of the fitting label (censored at --cap), the test accuracy of the best architecture by
 fitting label found within each budget (`test_of_best_valid`, the baselines' report), and CPU seconds per run.
 
-    python scripts/measure_baselines.py '{"type": "nasbowl"}' --seeds 20 --cap 400 --out nasbowl.csv
-    python scripts/measure_baselines.py '{"type": "bananas"}' --features truncpath30 ...   # an encoding
-    python scripts/measure_baselines.py '{"type": "arch2vec"}' ...   # pretrains (or reuses) its embedding
+    python benchmarks/measure_baselines.py '{"type": "nasbowl"}' --seeds 20 --cap 400 --out nasbowl.csv
+    python benchmarks/measure_baselines.py '{"type": "bananas"}' --features truncpath30 ...   # an encoding
+    python benchmarks/measure_baselines.py '{"type": "arch2vec"}' ...   # pretrains (or reuses) its embedding
 
 Prints one line per seed and the means; writes one CSV row per seed.
 """

@@ -256,6 +256,7 @@ CPU_BASELINE_REDUCTIONS = {
     "npenas_bo": {"predictor": {"epochs": 100}},
     "npenas_np": {"predictor": {"epochs": 100}},
     **{m: {"epochs": 50, "pseudo_epochs": 5} for m in ("seminas", "seminas_authors_filter", "nao")},
+    "cate": {"graph_layers": 4, "pair_layers": 4, "pretrain_epochs": 2},
 }
 
 

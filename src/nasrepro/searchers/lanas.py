@@ -5,7 +5,7 @@ LaNAS/LaNAS_NASBench101: MCTS.py, Node.py, Classifier.py, net_training.py).
 
 The tree: a full binary tree of height `tree_height` (5: 31 nodes, 15 internal, 16 leaves; the authors'
 NAS-Bench-101 code sets 5). Height 8 against 5 on NAS-Bench-201 CIFAR-10, 20 paired seeds to the optimum
-(`scripts/measure_baselines.py`): mean 425.7 against 533.8 queries (median 431 against 437.5; 5 has one run of
+(`benchmarks/measure_baselines.py`): mean 425.7 against 533.8 queries (median 431 against 437.5; 5 has one run of
 2238), lower on 12 of the 20 seeds, Wilcoxon p = 0.31; 52 against 16 CPU-seconds per run. The default stays 5. Every
 internal node holds a linear regressor (one `nn.Linear(d, 1)`, Xavier-uniform weights) on the architecture
 encoding. Each iteration (`MCTS.search`) the tree is retrained top-down on every queried architecture:

@@ -54,7 +54,7 @@ test-fast: install  # the inner loop: everything but the end-to-end, real-SLURM 
 	$(BIN)/python -m pytest -ra --durations=10 -m "not e2e and not slurm and not slow"
 
 render: install  # every table and figure again, from the runs already in results/runs
-	$(BIN)/snakemake render --cores all $(LAST_CONFIG) $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
+	NASREPRO_RENDER_ONLY=1 $(BIN)/snakemake render --cores all $(LAST_CONFIG) $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
 
 report: install  # the report of the last run made with make (or of ARGS="--configfile ...")
 	$(BIN)/snakemake --cores all $(LAST_CONFIG) $(ARGS) --report report.zip

@@ -27,6 +27,11 @@ try:  # a truncated table or encoding stops the workflow here, before any job (o
             check_intact(path)
 except NasReproError as error:
     sys.exit(f"Input error: {error}")
+if os.environ.get("NASREPRO_RENDER_ONLY"):  # `make render`: only what ran is rendered; a missing run is an error
+    MISSING = nasrepro_runs.missing_runs(PLAN, nasrepro_config.enabled_experiments(config))
+    if MISSING:
+        sys.exit(f"Render error: {len(MISSING)} runs of this config are missing (first: {MISSING[0]}); run the "
+                 "workflow (make reproduce / make quick ...) to make them, or render another config")
 print(nasrepro_cost.remaining(PLAN, nasrepro_config.enabled_experiments(config), workflow.resource_settings.cores),
       file=sys.stderr)
 

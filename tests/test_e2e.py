@@ -102,7 +102,7 @@ def test_quick_config_end_to_end(tmp_path, snakemake_run):
     # re-rendering from the existing runs runs no search and re-makes every table and figure
     rendered = snakemake_run(tmp_path, "render", "--cores", "2", "--configfile", str(REPO / "config" / "quick.yaml"),
                              "--forcerun", "collect", "provenance", "--rerun-triggers", "mtime", "--allowed-rules",
-                             *RENDER_RULES, env={"NASREPRO_MIRROR": str(MIRROR)}, timeout=900)
+                             *RENDER_RULES, env={"NASREPRO_MIRROR": str(MIRROR), "NASREPRO_RENDER_ONLY": "1"}, timeout=900)
     assert rendered.returncode == 0, rendered.stderr[-5000:]
     counts = job_counts(rendered.stdout + rendered.stderr)
     assert "search" not in counts and sum(counts.get(f"render_table{n}", 0) for n in range(1, 6)) == 5 and counts["render_figure4"] == 1, counts

@@ -151,3 +151,17 @@ def test_a_truncated_table_stops_in_one_line_and_deletes_no_run(finished, snakem
         assert sorted((finished / "results/runs").rglob("*")) == runs
     finally:
         table.write_bytes(data)
+
+
+def test_render_only_with_a_run_missing_fails_naming_it(finished, snakemake_run):
+    run = sorted((finished / "results/runs").glob("*/0.parquet"))[0]
+    data = run.read_bytes()
+    try:
+        run.unlink()
+        result = snakemake_run(finished, "-n", "render", "--configfile", str(finished / "base.yaml"),
+                               env={"NASREPRO_RENDER_ONLY": "1"})
+        assert result.returncode != 0
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Render error")]
+        assert len(lines) == 1 and str(run.relative_to(finished)) in lines[0], show(result)
+    finally:
+        run.write_bytes(data)

@@ -73,10 +73,8 @@ def remaining(plan, experiments: list[str], cores: int | None) -> str:
     """One line for the start of a workflow run: the search jobs whose runs are not on disk yet, their
     estimated core-hours and the wall time they take on `cores` cores (the ETA of the searches; none
     where the cores are not known, e.g. on a cluster)."""
-    from pathlib import Path
-
-    todo = [(run_id, seed) for run_id, seed in plan.jobs(experiments)
-            if not Path(nasrepro_runs.run_file(run_id, seed)).is_file()]
+    missing = set(nasrepro_runs.missing_runs(plan, experiments))
+    todo = [(run_id, seed) for run_id, seed in plan.jobs(experiments) if nasrepro_runs.run_file(run_id, seed) in missing]
     seconds = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in todo)
     hours = seconds / 3600
     eta = f", about {_duration(seconds / cores)} on {cores} core{'s' if cores != 1 else ''}" if cores else ""

@@ -110,6 +110,12 @@ def input_files(plan: Plan) -> list[str]:
     return sorted({path for run in plan.runs.values() for path in inputs(run).values()})
 
 
+def missing_runs(plan: Plan, experiments: list[str]) -> list[str]:
+    """The run files of the experiments that are not on disk, sorted."""
+    return sorted(path for path in (run_file(run_id, seed) for run_id, seed in plan.jobs(experiments))
+                  if not Path(path).is_file())
+
+
 def run_file(run_id: str, seed: int) -> str:
     return f"results/runs/{run_id}/{seed}.parquet"
 

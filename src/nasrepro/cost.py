@@ -19,7 +19,7 @@ from importlib import resources
 
 import yaml
 
-from . import runs as nasrepro_runs
+from . import config as cfg, runs as nasrepro_runs
 from .searchers import searcher_class
 from .spaces import get_space
 
@@ -52,7 +52,7 @@ class Row:
 def estimate(config: dict) -> list[Row]:
     """One row per (experiment, method) of the enabled experiments; a shared job is counted (and costed)
     once, for the first experiment that needs it."""
-    plan = nasrepro_runs.plan(config, nasrepro_runs.cfg.enabled_experiments(config))
+    plan = nasrepro_runs.plan(config, cfg.enabled_experiments(config))
     seen: set[tuple[str, int]] = set()
     rows = []
     for experiment, uses in plan.uses.items():

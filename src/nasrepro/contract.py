@@ -32,6 +32,7 @@ class Contract:
         self.method, self.seed, self.size = method_type, seed, space_size
         self.doing: str | None = None
         self.free_asks = 0
+        self.searcher_class = None  # looked up once, on the first call (a method type that does not load fails there)
         _running = self
 
     @contextmanager
@@ -41,8 +42,9 @@ class Contract:
         from .plugins import users_code
         from .searchers import searcher_class
 
+        self.searcher_class = self.searcher_class or searcher_class(self.method)
         self.doing = doing + (f" at iteration {step}, seed {self.seed}" if step is not None else f", seed {self.seed}")
-        with users_code(searcher_class(self.method), "method", self.method, self.doing):
+        with users_code(self.searcher_class, "method", self.method, self.doing):
             yield
         self.doing = None
 

@@ -21,6 +21,7 @@ import inspect
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from . import config as cfg
@@ -128,6 +129,7 @@ def plan(config: dict, experiments: list[str] | None = None) -> Plan:
     names = list(config["experiments"]) if experiments is None else experiments
     runs: dict[str, Run] = {}
     uses: dict[str, list[Use]] = {}
+    asked: dict[tuple[str, str, str], dict] = {}  # each use's own spec (its budget and pools)
     for name in names:
         experiment = config["experiments"][name]
         seeds = tuple(cfg.seeds(experiment))
@@ -138,12 +140,13 @@ def plan(config: dict, experiments: list[str] | None = None) -> Plan:
                 run_id = identify(spec, prefix=shares_prefix(spec))
                 run = runs.setdefault(run_id, Run(run_id, bench, spec))
                 use = Use(name, bench, method, run_id, experiment["budget"], seeds)
+                asked[name, bench, method] = spec
                 run.uses.append(use)
                 run.seeds.update(seeds)
                 uses[name].append(use)
     for run in runs.values():
         counted = [u for u in run.uses if u.experiment in enabled] or run.uses
-        specs = [run_spec(config, u.experiment, u.bench, u.method) for u in counted]
+        specs = [asked[u.experiment, u.bench, u.method] for u in counted]
         run.spec = {**run.spec, "budget": covering_budget([s["budget"] for s in specs]),
                     "record_pools": any(s["record_pools"] for s in specs)}
     return Plan(runs, uses)
@@ -221,5 +224,12 @@ def code_digest(method: dict) -> str:
     sources = sorted({inspect.getsourcefile(cls) for cls in classes})
     digest = hashlib.sha256()
     for source in sources:
-        digest.update(Path(source).read_bytes())
+        stat = Path(source).stat()
+        digest.update(_file_digest(source, stat.st_mtime_ns, stat.st_size))
     return digest.hexdigest()[:16]
+
+
+@cache
+def _file_digest(path: str, mtime_ns: int, size: int) -> bytes:
+    """A source file's hash, read once per version of the file (a plan asks for it once per use)."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()

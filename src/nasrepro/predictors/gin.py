@@ -76,6 +76,9 @@ class GINRegressor(Predictor):
                                minimum=0),
         "predict_batch_size": option(8192, "Graphs per batch when predicting.", type="integer", minimum=1),
         "device": option("auto", "auto (GPU when present), cpu, or cuda.", enum=["auto", "cpu", "cuda"]),
+        "trainer": option("auto", "auto: on the CPU the training loop compiled with Numba (same maths, ~20x "
+                          "faster), torch's on CUDA; torch: torch's loop everywhere (the reference).",
+                          enum=["auto", "torch"]),
     }
 
     # ------------------------------------------------------------------------------ parameters
@@ -172,14 +175,29 @@ class GINRegressor(Predictor):
         p = self._init_parameters(ops.shape[-1], generator, device)
         self.running_ = [(torch.zeros(self.hidden, device=device), torch.ones(self.hidden, device=device))
                          for _ in range(self.layers)]
-        # torch.optim.Adam's update with betas (0, 0.9) and L2 decay, on every parameter at once (foreach ops)
-        names = list(p)
-        params = [p[k] for k in names]
+        compiled = self.trainer == "auto" and device.type == "cpu"
+        (self._train_compiled if compiled else self._train_torch)(p, ops, adjacency_t, target, generator,
+                                                                  device_generator)
+        self.n_epochs_ = self.epochs
+        self.params_ = {k: v.detach() for k, v in p.items()}
+        return self
+
+    def _schedule(self, names: list[str], n: int) -> tuple[list[float], list[float], int]:
+        """Per parameter: Adam's base learning rate and L2 decay (biases: twice the lr, no decay); CosineLR's
+        total steps."""
         base_lr = [(2.0 if "bias" in k else 1.0) * self.learning_rate for k in names]
         decay = [0.0 if "bias" in k else self.weight_decay for k in names]
-        square_avg = [torch.zeros_like(v) for v in params]
+        return base_lr, decay, max(int(self.epochs * n / self.batch_size), 1)
+
+    def _train_torch(self, p, ops, adjacency_t, target, generator, device_generator) -> None:
+        """The reference loop (and the one on CUDA); torch.optim.Adam's update with betas (0, 0.9) and L2
+        decay, on every parameter at once (foreach ops)."""
+        device = ops.device
+        names = list(p)
+        params = [p[k] for k in names]
         n = len(target)
-        total_steps = max(int(self.epochs * n / self.batch_size), 1)  # CosineLR's total_steps
+        base_lr, decay, total_steps = self._schedule(names, n)
+        square_avg = [torch.zeros_like(v) for v in params]
         step = 0
         self.loss_curve_ = []
         for _ in range(self.epochs):
@@ -209,9 +227,33 @@ class GINRegressor(Predictor):
                 batches += 1
                 step += 1
             self.loss_curve_.append(float(epoch_loss) / batches)
-        self.n_epochs_ = self.epochs
-        self.params_ = {k: v.detach() for k, v in p.items()}
-        return self
+
+    def _train_compiled(self, p, ops, adjacency_t, target, generator, device_generator) -> None:
+        """The same training as `_train_torch`, compiled (`gin_compiled.train`), on the CPU."""
+        from . import gin_compiled
+
+        names = list(p)
+        n = len(target)
+        base_lr, decay, total_steps = self._schedule(names, n)
+        sizes = [p[k].numel() for k in names]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        flat = torch.cat([p[k].detach().reshape(-1) for k in names]).numpy().copy()
+        learning_rates = np.repeat(np.float32(base_lr), sizes)
+        decays = np.repeat(np.float32(decay), sizes)
+        # drawn as the torch loop draws them: one shuffle per epoch, then the masks in step order
+        orders = torch.stack([torch.randperm(n, generator=generator) for _ in range(self.epochs)]).numpy()
+        draws = self.epochs * n * self.head_hidden if self.dropout else 0
+        dropout_draws = torch.rand(draws, generator=device_generator).numpy()
+        losses, running_mean, running_var = gin_compiled.train(
+            ops.numpy(), adjacency_t.numpy(), target.numpy(), flat, starts, learning_rates, decays, orders,
+            dropout_draws, self.layers, self.hidden, self.head_hidden, self.head == "gaussian",
+            self.activation == "celu", float(self.rate) if self._sigmoid_output() else 0.0, float(self.dropout),
+            self.batch_size, total_steps, ADAM_BETA2, ADAM_EPS, LOG_SQRT_2PI)
+        with torch.no_grad():
+            for k, start, size in zip(names, starts, sizes):
+                p[k].copy_(torch.from_numpy(flat[start : start + size]).reshape(p[k].shape))
+        self.running_ = [(torch.from_numpy(m), torch.from_numpy(v)) for m, v in zip(running_mean, running_var)]
+        self.loss_curve_ = losses.tolist()
 
     @torch.no_grad()
     def _predict_fitted(self, X: Graphs) -> tuple[np.ndarray, np.ndarray | None]:

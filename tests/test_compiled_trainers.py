@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
 from nasrepro.predictors import make_predictor
 from nasrepro.runner import search_space
+from nasrepro.searchers import bananas
 
 GIN = {"np": {"type": "gin"}, "bo": {"type": "gin", "head": "gaussian", "activation": "celu"}}
 
@@ -56,3 +58,31 @@ def test_gin_compiled_fit_is_as_good_as_the_torch_fit(nb201_graphs, variant):
             taus[trainer].append(stats.kendalltau(fit.predict(graphs[held_out]), labels[held_out])[0])
     assert np.mean(taus["auto"]) > 0.3
     assert abs(np.mean(taus["auto"]) - np.mean(taus["torch"])) < 0.05
+
+
+class _Nets:
+    """What `Bananas._init` reads of its searcher."""
+
+    def __init__(self, num_layers: int):
+        self.num_layers, self.layer_width = num_layers, 20
+
+
+@pytest.mark.parametrize("settings", [
+    {"num_layers": 10, "epochs": 30, "learning_rate": 0.01, "loss": "mse", "l1_output": 0.0},  # naszilla's nets
+    {"num_layers": 20, "epochs": 10, "learning_rate": 0.001, "loss": "mae", "l1_output": 0.2},  # NASLib's
+])
+def test_bananas_compiled_nets_follow_the_torch_nets(settings):
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor((rng.random((70, 30)) < 0.3).astype(np.float32))  # 2 full batches and a partial one
+    y = torch.as_tensor(X.numpy() @ rng.normal(1, 1, 30).astype(np.float32))
+    members = [11, 12, 13]
+    predicted = {}
+    for name, train in (("untrained", None), ("torch", bananas.train), ("compiled", bananas.train_compiled)):
+        weights, biases = bananas.Bananas._init(_Nets(settings["num_layers"]), X.shape[1], members)
+        if train:
+            train(weights, biases, X, y, members, batch_size=32, **{k: v for k, v in settings.items() if k != "num_layers"})
+        with torch.no_grad():
+            predicted[name] = bananas.forward(weights, biases, X.expand(len(members), *X.shape)).numpy()
+    error = {name: np.abs(values - y.numpy()).mean() for name, values in predicted.items()}
+    assert error["torch"] < 0.9 * error["untrained"]
+    np.testing.assert_allclose(predicted["compiled"], predicted["torch"], atol=1e-2)

@@ -92,6 +92,8 @@ class Bananas(BatchedSearcher):
                                   type="integer", minimum=1),
         "mutation": replace(MUTATION, by_space={"nb201": "naszilla"}),
         "acquisition": option("its", "its (independent Thompson sampling), ucb or ei.", enum=list(ACQUISITIONS)),
+        "trainer": option("auto", "auto: each net's training loop compiled with Numba (same maths, same "
+                          "shuffles); torch: the batched torch loop (the reference).", enum=["auto", "torch"]),
     }
 
     @classmethod
@@ -151,7 +153,8 @@ class Bananas(BatchedSearcher):
         y = torch.as_tensor(target, dtype=torch.float32)
         members = [derived_seed(self.seed, self.iteration, member) for member in range(self.num_ensemble)]
         weights, biases = self._init(X.shape[1], members)
-        train(weights, biases, X, y, members, epochs=self.epochs, batch_size=self.batch_size,
+        (train_compiled if self.trainer == "auto" else train)(
+              weights, biases, X, y, members, epochs=self.epochs, batch_size=self.batch_size,
               learning_rate=self.learning_rate, loss=self.loss, l1_output=self.l1_output)
         with torch.no_grad():
             fitted = forward(weights, biases, X.expand(len(members), *X.shape)).numpy().astype(np.float64)
@@ -204,3 +207,25 @@ def train(weights, biases, X: torch.Tensor, y: torch.Tensor, members: list[int],
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
+
+
+def train_compiled(weights, biases, X: torch.Tensor, y: torch.Tensor, members: list[int], epochs: int,
+                   batch_size: int, learning_rate: float, loss: str, l1_output: float) -> None:
+    """`train`'s maths member by member in the compiled loop (`bananas_compiled.train_member`), each on the
+    shuffles its own generator draws; the trained values are written back into `weights` and `biases`."""
+    from . import bananas_compiled
+
+    widths = np.array([weights[0].shape[1]] + [w.shape[2] for w in weights], dtype=np.int64)
+    sizes = [size for w in weights for size in (w[0].numel(), w.shape[2])]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = len(y)
+    with torch.no_grad():
+        for member, seed in enumerate(members):
+            generator = torch.Generator().manual_seed(seed + 1)
+            orders = torch.stack([torch.randperm(n, generator=generator) for _ in range(epochs)]).numpy()
+            flat = torch.cat([t[member].reshape(-1) for pair in zip(weights, biases) for t in pair]).numpy().copy()
+            bananas_compiled.train_member(X.numpy(), y.numpy(), flat, starts, orders, batch_size, learning_rate,
+                                          *KERAS_ADAM["betas"], KERAS_ADAM["eps"], loss == "mae", l1_output, widths)
+            for layer, (w, b) in enumerate(zip(weights, biases)):
+                w[member].copy_(torch.from_numpy(flat[starts[2 * layer] : starts[2 * layer + 1]]).reshape(w[member].shape))
+                b[member].copy_(torch.from_numpy(flat[starts[2 * layer + 1] : starts[2 * layer + 2]]).reshape(b[member].shape))

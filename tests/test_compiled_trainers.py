@@ -38,6 +38,7 @@ def test_gin_compiled_loop_follows_the_torch_loop(nb201_graphs, variant, batch_s
     ids = np.random.default_rng(1).choice(len(graphs), 45, replace=False)
     fitted = fits({**GIN[variant], "epochs": epochs, "batch_size": batch_size}, graphs, labels, ids, seed=7)
     np.testing.assert_allclose(fitted["auto"].loss_curve_, fitted["torch"].loss_curve_, rtol=1e-4)
+    assert (torch.tensor([1e-40]) * 1.0).item() != 0  # denormals flushed while compiled, restored after
     # the eval-mode forward reads the running BatchNorm statistics both loops kept
     held_out = np.setdiff1d(np.arange(2000), ids)
     np.testing.assert_allclose(fitted["auto"].predict(graphs[held_out]), fitted["torch"].predict(graphs[held_out]),

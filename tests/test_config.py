@@ -253,8 +253,6 @@ def test_single_repeat_report_needs_one_drawn_repeat_as_the_label(quick):
 # What config/cpu-baselines.yaml's header says it reduces, per method (every other option is the authors')
 CPU_BASELINE_REDUCTIONS = {
     "weaknas": {"predictor": {"hidden_layer_sizes": [100] * 4}},
-    "npenas_bo": {"predictor": {"epochs": 100}},
-    "npenas_np": {"predictor": {"epochs": 100}},
     **{m: {"epochs": 50, "pseudo_epochs": 5} for m in ("seminas", "seminas_authors_filter", "nao")},
     "cate": {"graph_layers": 4, "pair_layers": 4, "pretrain_epochs": 2},
 }

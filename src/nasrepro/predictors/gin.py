@@ -230,6 +230,7 @@ class GINRegressor(Predictor):
 
     def _train_compiled(self, p, ops, adjacency_t, target, generator, device_generator) -> None:
         """The same training as `_train_torch`, compiled (`gin_compiled.train`), on the CPU."""
+        from ..compiled import denormals_flushed
         from . import gin_compiled
 
         names = list(p)
@@ -244,11 +245,12 @@ class GINRegressor(Predictor):
         orders = torch.stack([torch.randperm(n, generator=generator) for _ in range(self.epochs)]).numpy()
         draws = self.epochs * n * self.head_hidden if self.dropout else 0
         dropout_draws = torch.rand(draws, generator=device_generator).numpy()
-        losses, running_mean, running_var = gin_compiled.train(
-            ops.numpy(), adjacency_t.numpy(), target.numpy(), flat, starts, learning_rates, decays, orders,
-            dropout_draws, self.layers, self.hidden, self.head_hidden, self.head == "gaussian",
-            self.activation == "celu", float(self.rate) if self._sigmoid_output() else 0.0, float(self.dropout),
-            self.batch_size, total_steps, ADAM_BETA2, ADAM_EPS, LOG_SQRT_2PI)
+        with denormals_flushed():
+            losses, running_mean, running_var = gin_compiled.train(
+                ops.numpy(), adjacency_t.numpy(), target.numpy(), flat, starts, learning_rates, decays, orders,
+                dropout_draws, self.layers, self.hidden, self.head_hidden, self.head == "gaussian",
+                self.activation == "celu", float(self.rate) if self._sigmoid_output() else 0.0, float(self.dropout),
+                self.batch_size, total_steps, ADAM_BETA2, ADAM_EPS, LOG_SQRT_2PI)
         with torch.no_grad():
             for k, start, size in zip(names, starts, sizes):
                 p[k].copy_(torch.from_numpy(flat[start : start + size]).reshape(p[k].shape))

@@ -213,13 +213,14 @@ def train_compiled(weights, biases, X: torch.Tensor, y: torch.Tensor, members: l
                    batch_size: int, learning_rate: float, loss: str, l1_output: float) -> None:
     """`train`'s maths member by member in the compiled loop (`bananas_compiled.train_member`), each on the
     shuffles its own generator draws; the trained values are written back into `weights` and `biases`."""
+    from ..compiled import denormals_flushed
     from . import bananas_compiled
 
     widths = np.array([weights[0].shape[1]] + [w.shape[2] for w in weights], dtype=np.int64)
     sizes = [size for w in weights for size in (w[0].numel(), w.shape[2])]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = len(y)
-    with torch.no_grad():
+    with torch.no_grad(), denormals_flushed():
         for member, seed in enumerate(members):
             generator = torch.Generator().manual_seed(seed + 1)
             orders = torch.stack([torch.randperm(n, generator=generator) for _ in range(epochs)]).numpy()

@@ -82,7 +82,8 @@ def runs(args) -> None:
             result = run_search(benchmark, features, method, args.seed, Budget(args.queries), progress=False)
             seconds, wall = time.process_time() - started, time.perf_counter() - wall
             notes = result.iterations
-            n_train = [int(n) for n in notes["n_train"].dropna()] if "n_train" in notes else []
+            fitted = notes.get("train_mae", notes.get("round"))  # set where a fit ran
+            n_train = [] if fitted is None else notes.loc[fitted.notna(), "n_train"].astype(int).tolist()
             labels = benchmark.fit_labels[result.trajectory["arch_id"].to_numpy()]
             optimum = np.flatnonzero(result.trajectory["arch_id"].to_numpy() == int(np.argmax(benchmark.fit_labels)))
             writer.writerow([name, args.trainer, args.queries, args.seed,

@@ -155,6 +155,57 @@ def _view(flat, starts, index, columns):
 
 
 @numba.njit(cache=True)
+def _head(pooled, flat, grads, starts, head, head_hidden, target, keep, gaussian, celu, rate, log_sqrt_2pi):
+    """The head on the pooled batch: forward, the loss, and backward (its gradients into `grads`); returns
+    (loss, gradient of the pooled batch). `keep`: the dropout mask scaled by 1 / (1 - p), or empty."""
+    count = pooled.shape[0]
+    before = np.dot(pooled, _view(flat, starts, head, head_hidden)) + flat[starts[head + 1] : starts[head + 2]]
+    embedding = _activate(before, celu)
+    if keep.size:
+        embedding = embedding * keep
+    mean_w = flat[starts[head + 2] : starts[head + 3]]
+    mean_out = np.dot(embedding, mean_w) + flat[starts[head + 3]]
+    if gaussian:
+        before_std = (np.dot(pooled, _view(flat, starts, head + 4, head_hidden))
+                      + flat[starts[head + 5] : starts[head + 6]])
+        spread = _activate(before_std, celu)
+        std_pre = np.dot(spread, flat[starts[head + 6] : starts[head + 7]]) + flat[starts[head + 7]]
+        sigma = np.exp(_activate(std_pre, celu) / np.float32(2.0))
+        diff = target - mean_out
+        scaled = np.float32(0.5) * diff * diff / (sigma * sigma)
+        loss = (scaled + np.float32(log_sqrt_2pi) + np.log(sigma)).mean()
+        d_mean = -diff / (sigma * sigma) / np.float32(count)
+        d_std_pre = (np.float32(0.5) - scaled) / np.float32(count) * _activation_slope(std_pre, celu)
+        grads[starts[head + 6] : starts[head + 7]] = np.dot(spread.T, d_std_pre)
+        grads[starts[head + 7]] = d_std_pre.sum()
+        d_spread = np.outer(d_std_pre, flat[starts[head + 6] : starts[head + 7]]) * _activation_slope(before_std, celu)
+        np.dot(pooled.T, d_spread, _view(grads, starts, head + 4, head_hidden))
+        grads[starts[head + 5] : starts[head + 6]] = d_spread.sum(axis=0)
+        d_pooled = np.dot(d_spread, _view(flat, starts, head + 4, head_hidden).T)
+    else:
+        out = sig = mean_out
+        if rate > 0:
+            sig = np.float32(1.0) / (np.float32(1.0) + np.exp(-mean_out))
+            out = sig * np.float32(rate)
+        diff = out - target
+        loss = (diff * diff).mean()
+        d_mean = np.float32(2.0) * diff / np.float32(count)
+        if rate > 0:
+            d_mean = d_mean * np.float32(rate) * sig * (np.float32(1.0) - sig)
+        d_pooled = np.zeros_like(pooled)
+    grads[starts[head + 2] : starts[head + 3]] = np.dot(embedding.T, d_mean)
+    grads[starts[head + 3]] = d_mean.sum()
+    d_before = np.outer(d_mean, mean_w)
+    if keep.size:
+        d_before = d_before * keep
+    d_before = d_before * _activation_slope(before, celu)
+    np.dot(pooled.T, d_before, _view(grads, starts, head, head_hidden))
+    grads[starts[head + 1] : starts[head + 2]] = d_before.sum(axis=0)
+    d_pooled += np.dot(d_before, _view(flat, starts, head, head_hidden).T)
+    return loss, d_pooled
+
+
+@numba.njit(cache=True)
 def train(ops, adjacency_t, target, flat, starts, learning_rates, decays, orders, dropout_draws, layers, hidden,
           head_hidden, gaussian, celu, rate, dropout, batch_size, total_steps, beta2, eps, log_sqrt_2pi):
     """Train in place (`flat`); returns (loss per epoch, running means, running variances)."""
@@ -167,19 +218,16 @@ def train(ops, adjacency_t, target, flat, starts, learning_rates, decays, orders
     cap = min(batch_size, n) * vertices
     x0 = np.empty((cap, n_ops), dtype=np.float32)
     aggregated0 = np.empty((cap, n_ops), dtype=np.float32)
-    aggregated = np.empty((layers, cap, hidden), dtype=np.float32)
-    z1 = np.empty((layers, cap, hidden), dtype=np.float32)
-    h1 = np.empty((layers, cap, hidden), dtype=np.float32)
-    z2 = np.empty((layers, cap, hidden), dtype=np.float32)
-    activated = np.empty((layers, cap, hidden), dtype=np.float32)
-    normalized = np.empty((layers, cap, hidden), dtype=np.float32)
+    # per convolution: its aggregated input (the first's in aggregated0), pre-activations, outputs
+    buffers = np.empty((7, layers, cap, hidden), dtype=np.float32)
+    aggregated, z1, h1, z2 = buffers[0], buffers[1], buffers[2], buffers[3]
+    activated, normalized, y = buffers[4], buffers[5], buffers[6]
     inv_std = np.empty((layers, hidden), dtype=np.float32)
-    y = np.empty((layers, cap, hidden), dtype=np.float32)
     d_y = np.empty((cap, hidden), dtype=np.float32)
     d_hidden = np.empty((cap, hidden), dtype=np.float32)
-    d_aggregated = np.empty((cap, hidden), dtype=np.float32)
+    d_z1 = np.empty((cap, hidden), dtype=np.float32)
     losses = np.zeros(epochs, dtype=np.float64)
-    keep_scale = np.float32(1.0 / (1.0 - dropout)) if dropout > 0 else np.float32(1.0)
+    no_dropout = np.empty((0, 0), dtype=np.float32)
     head = 6 * layers  # index of the head's first parameter in `starts`
     step = 0
     draw = 0
@@ -195,95 +243,44 @@ def train(ops, adjacency_t, target, flat, starts, learning_rates, decays, orders
             # ------------------------------------------------------------------ forward
             for layer in range(layers):
                 p = 6 * layer
-                w1 = _view(flat, starts, p, hidden)
-                if layer == 0:
-                    _aggregate(x0[:r], adjacency_t, rows, vertices, aggregated0[:r])
-                    np.dot(aggregated0[:r], w1, z1[layer, :r])
-                else:
-                    _aggregate(y[layer - 1, :r], adjacency_t, rows, vertices, aggregated[layer, :r])
-                    np.dot(aggregated[layer, :r], w1, z1[layer, :r])
+                inputs = aggregated0[:r] if layer == 0 else aggregated[layer, :r]
+                _aggregate(x0[:r] if layer == 0 else y[layer - 1, :r], adjacency_t, rows, vertices, inputs)
+                np.dot(inputs, _view(flat, starts, p, hidden), z1[layer, :r])
                 _add_bias_relu(z1[layer, :r], flat[starts[p + 1] : starts[p + 2]], h1[layer, :r])
                 np.dot(h1[layer, :r], _view(flat, starts, p + 2, hidden), z2[layer, :r])
                 _batch_norm(z2[layer, :r], flat[starts[p + 3] : starts[p + 4]], flat[starts[p + 4] : starts[p + 5]],
-                            flat[starts[p + 5] : starts[p + 6]], celu, activated[layer, :r], normalized[layer, :r], y[layer, :r],
-                            inv_std[layer], running_mean[layer], running_var[layer])
+                            flat[starts[p + 5] : starts[p + 6]], celu, activated[layer, :r], normalized[layer, :r],
+                            y[layer, :r], inv_std[layer], running_mean[layer], running_var[layer])
             pooled = np.empty((count, hidden), dtype=np.float32)
             for b in range(count):
                 for c in range(hidden):
                     pooled[b, c] = y[layers - 1, b * vertices : (b + 1) * vertices, c].mean()
-            # (placeholders: each branch below sets the ones it uses)
-            sig = d_std_pre = np.empty(0, dtype=np.float32)
-            keep = spread = before_std = np.empty((0, 0), dtype=np.float32)
-            before = np.dot(pooled, _view(flat, starts, head, head_hidden)) + flat[starts[head + 1] : starts[head + 2]]
-            embedding = _activate(before, celu)
+            keep = no_dropout
             if dropout > 0:
                 keep = (dropout_draws[draw : draw + count * head_hidden].reshape(count, head_hidden)
-                        >= dropout).astype(np.float32) * keep_scale
+                        >= dropout).astype(np.float32) / np.float32(1.0 - dropout)
                 draw += count * head_hidden
-                embedding = embedding * keep
-            mean_w = flat[starts[head + 2] : starts[head + 3]]
-            mean_out = np.dot(embedding, mean_w) + flat[starts[head + 3]]
-            t = target[rows]
-            if gaussian:
-                before_std = (np.dot(pooled, _view(flat, starts, head + 4, head_hidden))
-                              + flat[starts[head + 5] : starts[head + 6]])
-                spread = _activate(before_std, celu)
-                std_pre = np.dot(spread, flat[starts[head + 6] : starts[head + 7]]) + flat[starts[head + 7]]
-                std_out = _activate(std_pre, celu)
-                sigma = np.exp(std_out / np.float32(2.0))
-                diff = t - mean_out
-                scaled = np.float32(0.5) * diff * diff / (sigma * sigma)
-                loss = (scaled + np.float32(log_sqrt_2pi) + np.log(sigma)).mean()
-                d_mean = -diff / (sigma * sigma) / np.float32(count)
-                d_std_pre = (np.float32(0.5) - scaled) / np.float32(count) * _activation_slope(std_pre, celu)
-            else:
-                out = mean_out
-                if rate > 0:
-                    sig = np.float32(1.0) / (np.float32(1.0) + np.exp(-mean_out))
-                    out = sig * np.float32(rate)
-                diff = out - t
-                loss = (diff * diff).mean()
-                d_mean = np.float32(2.0) * diff / np.float32(count)
-                if rate > 0:
-                    d_mean = d_mean * np.float32(rate) * sig * (np.float32(1.0) - sig)
+            # ------------------------------------------------------- head (forward, loss, backward)
+            grads[:] = 0
+            loss, d_pooled = _head(pooled, flat, grads, starts, head, head_hidden, target[rows], keep, gaussian, celu,
+                                   rate, log_sqrt_2pi)
             epoch_loss += loss
             # ----------------------------------------------------------------- backward
-            grads[:] = 0
-            g_before_w = _view(grads, starts, head, head_hidden)
-            grads[starts[head + 2] : starts[head + 3]] = np.dot(embedding.T, d_mean)
-            grads[starts[head + 3]] = d_mean.sum()
-            d_before = np.outer(d_mean, mean_w)
-            if dropout > 0:
-                d_before = d_before * keep
-            d_before = d_before * _activation_slope(before, celu)
-            np.dot(pooled.T, d_before, g_before_w)
-            grads[starts[head + 1] : starts[head + 2]] = d_before.sum(axis=0)
-            d_pooled = np.dot(d_before, _view(flat, starts, head, head_hidden).T)
-            if gaussian:
-                std_w = flat[starts[head + 6] : starts[head + 7]]
-                grads[starts[head + 6] : starts[head + 7]] = np.dot(spread.T, d_std_pre)
-                grads[starts[head + 7]] = d_std_pre.sum()
-                d_spread = np.outer(d_std_pre, std_w) * _activation_slope(before_std, celu)
-                np.dot(pooled.T, d_spread, _view(grads, starts, head + 4, head_hidden))
-                grads[starts[head + 5] : starts[head + 6]] = d_spread.sum(axis=0)
-                d_pooled += np.dot(d_spread, _view(flat, starts, head + 4, head_hidden).T)
             for b in range(count):
                 d_y[b * vertices : (b + 1) * vertices] = d_pooled[b] / np.float32(vertices)
             for layer in range(layers - 1, -1, -1):
                 p = 6 * layer
-                _batch_norm_backward(d_y[:r], normalized[layer, :r], z2[layer, :r], activated[layer, :r], flat[starts[p + 4] : starts[p + 5]],
-                                     inv_std[layer], celu, d_hidden[:r], grads[starts[p + 4] : starts[p + 5]],
-                                     grads[starts[p + 5] : starts[p + 6]], grads[starts[p + 3] : starts[p + 4]])
+                _batch_norm_backward(d_y[:r], normalized[layer, :r], z2[layer, :r], activated[layer, :r],
+                                     flat[starts[p + 4] : starts[p + 5]], inv_std[layer], celu, d_hidden[:r],
+                                     grads[starts[p + 4] : starts[p + 5]], grads[starts[p + 5] : starts[p + 6]],
+                                     grads[starts[p + 3] : starts[p + 4]])
                 np.dot(h1[layer, :r].T, d_hidden[:r], _view(grads, starts, p + 2, hidden))
-                d_z1 = d_aggregated[:r]  # (reused as a buffer: its old value is not needed any more)
-                np.dot(d_hidden[:r], _view(flat, starts, p + 2, hidden).T, d_z1)
-                _relu_backward(d_z1, z1[layer, :r], grads[starts[p + 1] : starts[p + 2]])
-                w1 = _view(flat, starts, p, hidden)
-                if layer == 0:
-                    np.dot(aggregated0[:r].T, d_z1, _view(grads, starts, p, hidden))
-                else:
-                    np.dot(aggregated[layer, :r].T, d_z1, _view(grads, starts, p, hidden))
-                    np.dot(d_z1, w1.T, d_hidden[:r])
+                np.dot(d_hidden[:r], _view(flat, starts, p + 2, hidden).T, d_z1[:r])
+                _relu_backward(d_z1[:r], z1[layer, :r], grads[starts[p + 1] : starts[p + 2]])
+                inputs = aggregated0[:r] if layer == 0 else aggregated[layer, :r]
+                np.dot(inputs.T, d_z1[:r], _view(grads, starts, p, hidden))
+                if layer > 0:
+                    np.dot(d_z1[:r], _view(flat, starts, p, hidden).T, d_hidden[:r])
                     _aggregate_backward(d_hidden[:r], adjacency_t, rows, vertices, d_y[:r])
             _adam_step(flat, grads, square_avg, learning_rates, decays, step, total_steps, beta2, eps)
             batches += 1

@@ -81,7 +81,8 @@ def test_bananas_compiled_nets_follow_the_torch_nets(settings):
     for name, train in (("untrained", None), ("torch", bananas.train), ("compiled", bananas.train_compiled)):
         weights, biases = bananas.Bananas._init(_Nets(settings["num_layers"]), X.shape[1], members)
         if train:
-            train(weights, biases, X, y, members, batch_size=32, **{k: v for k, v in settings.items() if k != "num_layers"})
+            options = {k: v for k, v in settings.items() if k != "num_layers"}
+            train(weights, biases, X, y, members, batch_size=32, **options)
         with torch.no_grad():
             predicted[name] = bananas.forward(weights, biases, X.expand(len(members), *X.shape)).numpy()
     error = {name: np.abs(values - y.numpy()).mean() for name, values in predicted.items()}

@@ -228,6 +228,7 @@ def train_compiled(weights, biases, X: torch.Tensor, y: torch.Tensor, members: l
             flat = torch.cat([t[member].reshape(-1) for pair in zip(weights, biases) for t in pair]).numpy().copy()
             bananas_compiled.train_member(X.numpy(), y.numpy(), flat, starts, orders, batch_size, learning_rate,
                                           *KERAS_ADAM["betas"], KERAS_ADAM["eps"], loss == "mae", l1_output, widths)
-            for layer, (w, b) in enumerate(zip(weights, biases)):
-                w[member].copy_(torch.from_numpy(flat[starts[2 * layer] : starts[2 * layer + 1]]).reshape(w[member].shape))
-                b[member].copy_(torch.from_numpy(flat[starts[2 * layer + 1] : starts[2 * layer + 2]]).reshape(b[member].shape))
+            trained = iter(torch.from_numpy(flat).split(sizes))
+            for w, b in zip(weights, biases):
+                w[member].copy_(next(trained).reshape(w[member].shape))
+                b[member].copy_(next(trained).reshape(b[member].shape))

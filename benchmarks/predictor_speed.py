@@ -33,7 +33,9 @@ import numpy as np
 from nasrepro import config as cfg, threads
 from nasrepro.benchmark import Benchmark
 from nasrepro.pipeline import load_features
+from nasrepro.predictors import predictor_class, predictor_spec
 from nasrepro.runner import Budget, run_search
+from nasrepro.searchers import searcher_class
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = "nb201-cifar10"
@@ -49,17 +51,19 @@ def with_trainer(method: dict, trainer: str) -> dict:
 
 
 def training_steps(method: dict, n_train: list[int]) -> int:
-    """Optimizer steps over the run's fits (n_train: the training-set size of each fit)."""
+    """Optimizer steps over the run's fits (n_train: the training-set size of each fit), from the method's
+    resolved options (BANANAS: one step per member and batch)."""
+    options = searcher_class(method["type"]).resolve({k: v for k, v in method.items() if k != "type"}, "nb201")
     if method["type"] == "bananas":
-        return sum(method.get("num_ensemble", 5) * method["epochs"] * math.ceil(n / method["batch_size"])
-                   for n in n_train)
-    if method["type"] in ("npenas_bo", "npenas_np"):
-        epochs = method["predictor"].get("epochs", 1000 if method["type"] == "npenas_bo" else 300)
-        return sum(epochs * math.ceil(n / 10) for n in n_train)
-    epochs, pseudo, batch = method.get("epochs", 1000), method.get("pseudo_epochs", 500), 100
-    ratio = method.get("up_sample_ratio", 10)
-    unlabelled = method.get("unlabelled", 0 if method["type"] == "nao" else 1000)
-    return sum(epochs * math.ceil(n / batch) + pseudo * math.ceil((ratio * n + unlabelled) / batch) for n in n_train)
+        per_fit = lambda n: options["num_ensemble"] * options["epochs"] * math.ceil(n / options["batch_size"])
+    elif method["type"] in ("npenas_bo", "npenas_np"):
+        spec = predictor_spec(options["predictor"])
+        gin = predictor_class(spec).resolve({k: v for k, v in spec.items() if k != "type"}, "nb201")
+        per_fit = lambda n: gin["epochs"] * math.ceil(n / gin["batch_size"])
+    else:  # SemiNAS, NAO: the labelled epochs, then labelled x up_sample_ratio + pseudo-labelled
+        per_fit = lambda n: (options["epochs"] * math.ceil(n / options["batch_size"]) + options["pseudo_epochs"]
+                             * math.ceil((options["up_sample_ratio"] * n + options["unlabelled"]) / options["batch_size"]))
+    return sum(per_fit(n) for n in n_train)
 
 
 def runs(args) -> None:

@@ -122,8 +122,9 @@ def _adam_step(flat, grads, square_avg, learning_rates, decays, step, total_step
 
 
 @numba.njit(cache=True)
-def _aggregate(x, adjacency_t, rows, vertices, out):
-    """out = x + Aᵀx per graph: each vertex adds its predecessors' features."""
+def _aggregate(x, adjacency_t, rows, vertices, out, transpose):
+    """out = x + Aᵀx per graph: each vertex adds its predecessors' features; `transpose`: out = x + Ax, its
+    backward pass."""
     out[:] = x
     for b in range(rows.shape[0]):
         graph = adjacency_t[rows[b]]
@@ -131,22 +132,9 @@ def _aggregate(x, adjacency_t, rows, vertices, out):
             for j in range(vertices):
                 weight = graph[i, j]
                 if weight != 0:
+                    to, source = (j, i) if transpose else (i, j)
                     for c in range(x.shape[1]):
-                        out[b * vertices + i, c] += weight * x[b * vertices + j, c]
-
-
-@numba.njit(cache=True)
-def _aggregate_backward(d_out, adjacency_t, rows, vertices, d_x):
-    """d_x = d_out + A d_out per graph (the transpose of `_aggregate`)."""
-    d_x[:] = d_out
-    for b in range(rows.shape[0]):
-        graph = adjacency_t[rows[b]]
-        for i in range(vertices):
-            for j in range(vertices):
-                weight = graph[i, j]
-                if weight != 0:
-                    for c in range(d_x.shape[1]):
-                        d_x[b * vertices + j, c] += weight * d_out[b * vertices + i, c]
+                        out[b * vertices + to, c] += weight * x[b * vertices + source, c]
 
 
 @numba.njit(cache=True)
@@ -244,7 +232,7 @@ def train(ops, adjacency_t, target, flat, starts, learning_rates, decays, orders
             for layer in range(layers):
                 p = 6 * layer
                 inputs = aggregated0[:r] if layer == 0 else aggregated[layer, :r]
-                _aggregate(x0[:r] if layer == 0 else y[layer - 1, :r], adjacency_t, rows, vertices, inputs)
+                _aggregate(x0[:r] if layer == 0 else y[layer - 1, :r], adjacency_t, rows, vertices, inputs, False)
                 np.dot(inputs, _view(flat, starts, p, hidden), z1[layer, :r])
                 _add_bias_relu(z1[layer, :r], flat[starts[p + 1] : starts[p + 2]], h1[layer, :r])
                 np.dot(h1[layer, :r], _view(flat, starts, p + 2, hidden), z2[layer, :r])
@@ -281,7 +269,7 @@ def train(ops, adjacency_t, target, flat, starts, learning_rates, decays, orders
                 np.dot(inputs.T, d_z1[:r], _view(grads, starts, p, hidden))
                 if layer > 0:
                     np.dot(d_z1[:r], _view(flat, starts, p, hidden).T, d_hidden[:r])
-                    _aggregate_backward(d_hidden[:r], adjacency_t, rows, vertices, d_y[:r])
+                    _aggregate(d_hidden[:r], adjacency_t, rows, vertices, d_y[:r], True)
             _adam_step(flat, grads, square_avg, learning_rates, decays, step, total_steps, beta2, eps)
             batches += 1
             step += 1

@@ -217,7 +217,6 @@ def train_compiled(weights, biases, X: torch.Tensor, y: torch.Tensor, members: l
     from ..compiled import denormals_flushed
     from . import bananas_compiled
 
-    widths = np.array([weights[0].shape[1]] + [w.shape[2] for w in weights], dtype=np.int64)
     sizes = [size for w in weights for size in (w[0].numel(), w.shape[2])]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n = len(y)
@@ -227,7 +226,7 @@ def train_compiled(weights, biases, X: torch.Tensor, y: torch.Tensor, members: l
             orders = torch.stack([torch.randperm(n, generator=generator) for _ in range(epochs)]).numpy()
             flat = torch.cat([t[member].reshape(-1) for pair in zip(weights, biases) for t in pair]).numpy().copy()
             bananas_compiled.train_member(X.numpy(), y.numpy(), flat, starts, orders, batch_size, learning_rate,
-                                          *KERAS_ADAM["betas"], KERAS_ADAM["eps"], loss == "mae", l1_output, widths)
+                                          *KERAS_ADAM["betas"], KERAS_ADAM["eps"], loss == "mae", l1_output)
             trained = iter(torch.from_numpy(flat).split(sizes))
             for w, b in zip(weights, biases):
                 w[member].copy_(next(trained).reshape(w[member].shape))

@@ -48,18 +48,18 @@ def forward(flat, starts, x, activations):
 
 
 @numba.njit(cache=True)
-def train_member(X, y, flat, starts, orders, batch_size, learning_rate, beta1, beta2, eps, mae, l1_output, widths):
-    """Train one member in place (`flat`), Adam with torch's bias corrections; returns the loss per epoch."""
+def train_member(X, y, flat, starts, orders, batch_size, learning_rate, beta1, beta2, eps, mae, l1_output):
+    """Train one member in place (`flat`), Adam with torch's bias corrections."""
     layers = (starts.shape[0] - 1) // 2
     epochs, n = orders.shape
     cap = min(batch_size, n)
-    activations = [np.empty((cap, widths[layer + 1]), dtype=np.float32) for layer in range(layers)]
-    deltas = [np.empty((cap, widths[layer + 1]), dtype=np.float32) for layer in range(layers)]
+    widths = [_bias(flat, starts, layer).shape[0] for layer in range(layers)]
+    activations = [np.empty((cap, width), dtype=np.float32) for width in widths]
+    deltas = [np.empty((cap, width), dtype=np.float32) for width in widths]
     grads = np.zeros_like(flat)
     exp_avg = np.zeros_like(flat)
     exp_avg_sq = np.zeros_like(flat)
     x = np.empty((cap, X.shape[1]), dtype=np.float32)
-    losses = np.zeros(epochs, dtype=np.float64)
     out_weight = _weight(flat, starts, layers - 1)
     step = 0
     for epoch in range(epochs):
@@ -71,16 +71,12 @@ def train_member(X, y, flat, starts, orders, batch_size, learning_rate, beta1, b
             predicted = forward(flat, starts, x[:count], activations)
             # the loss' gradient with respect to the output, then back through the layers
             delta = deltas[layers - 1][:count]
-            loss = np.float32(0.0)
             for i in range(count):
                 error = predicted[i] - y[rows[i]]
                 if mae:
-                    loss += abs(error)
                     delta[i, 0] = np.sign(error) / np.float32(count)
                 else:
-                    loss += error * error
                     delta[i, 0] = np.float32(2.0) * error / np.float32(count)
-            losses[epoch] += loss / count
             for layer in range(layers - 1, -1, -1):
                 delta = deltas[layer][:count]
                 inputs = x[:count] if layer == 0 else activations[layer - 1][:count]
@@ -102,8 +98,6 @@ def train_member(X, y, flat, starts, orders, batch_size, learning_rate, beta1, b
                     out_grad[k, 0] += np.float32(l1_output) * np.sign(out_weight[k, 0])
             step += 1
             _adam(flat, grads, exp_avg, exp_avg_sq, step, learning_rate, beta1, beta2, eps)
-        losses[epoch] /= math.ceil(n / batch_size)
-    return losses
 
 
 @numba.njit(cache=True)

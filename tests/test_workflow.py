@@ -62,9 +62,9 @@ def test_quick_dry_run_plans_exactly_the_overlays_jobs(tmp_path, snakemake_run):
 @pytest.mark.slow  # a full-config dry run: make test runs it, make test-fast does not
 def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(tmp_path, snakemake_run):
     mirror = tmp_path / "mirror" / "nb201"
-    mirror.mkdir(parents=True)
-    for name in ("cifar10_avg.csv", "nats_bench.csv"):  # only whether the files exist matters to a dry run
-        (mirror / name).touch()
+    (mirror / "nas_ntk").mkdir(parents=True)
+    for name in ("cifar10_avg.csv", "nats_bench.csv", "nas_ntk/Cifar100-NB201.csv", "nas_ntk/ImageNet-NB201.csv"):
+        (mirror / name).touch()  # only whether the files exist matters to a dry run
     result = snakemake_run(tmp_path, "-n", "--configfile", str(REPO / "config.yaml"),
                            str(REPO / "config" / "offline.yaml"), env={"NASREPRO_MIRROR": str(mirror.parent)})
     assert result.returncode == 0, show(result)
@@ -74,7 +74,7 @@ def test_full_config_offline_runs_what_the_mirror_holds_and_says_what_it_lacks(t
     plan = runs.plan(config)
     nb201_jobs = [job for job in plan.jobs(cfg.enabled_experiments(config))
                   if plan.runs[job[0]].spec["benchmark"]["space"] == "nb201"]
-    assert counts["fetch"] == 2 and counts["search"] == len(nb201_jobs), counts
+    assert counts["fetch"] == 4 and counts["search"] == len(nb201_jobs), counts
     # the NAS-Bench-101 tables are still rendered, from the paper's values alone; no fair companion for them
     enabled = [config["experiments"][e] for e in cfg.enabled_experiments(config)]
     nb201_only = [e for e in enabled if all(config["benchmarks"][b]["space"] == "nb201" for b in e["benchmarks"])]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...plugins import option
 from .. import Space
 from .cells import CELL_COLUMNS, NUM_CELLS, NUM_EDGES, OPS, CellIndex, cell_string, edge_ops, parse_cell
-from .convert import DATASETS, FIT_SPLITS, SOURCES, check_choice, convert, required_sources
+from .convert import DATASETS, FIT_SPLITS, SOURCES, VALID_FILES, check_choice, convert, required_sources
 from .encodings import ENCODINGS
 from .operators import MUTATIONS, NB201Operators
 
@@ -25,15 +26,24 @@ class NB201(Space):
     mutations = MUTATIONS
     operators_class = NB201Operators
     sources = SOURCES
+    options = {
+        "valid_file": option("nas_landscapes", "Where cifar100's and ImageNet16-120's x-valid labels come from: "
+                             "nas_landscapes (NAS-Landscapes' file, the same version as its test labels; needs "
+                             "internet) or nas_ntk (NAS-Bench-201 v1_1's validation accuracy, mirrored, with "
+                             "NATS-Bench's test accuracy: two versions, stated in every table).", enum=list(VALID_FILES)),
+    }
 
     def check(self, bench: dict) -> None:
-        check_choice(bench["dataset"], bench["fit_split"])
+        check_choice(bench["dataset"], bench["fit_split"], self._valid_file(bench))
 
     def required_sources(self, bench: dict) -> list[str]:
-        return required_sources(bench["dataset"], bench["fit_split"])
+        return required_sources(bench["dataset"], bench["fit_split"], self._valid_file(bench))
 
     def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
-        return convert(bench["dataset"], bench["fit_split"], files)
+        return convert(bench["dataset"], bench["fit_split"], files, self._valid_file(bench))
+
+    def _valid_file(self, bench: dict) -> str:
+        return bench.get("valid_file", self.options["valid_file"].default)
 
 
 __all__ = ["CELL_COLUMNS", "DATASETS", "NB201", "NUM_CELLS", "NUM_EDGES", "OPS", "CellIndex", "cell_string", "check_choice",

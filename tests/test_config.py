@@ -47,7 +47,7 @@ def test_repo_configs_validate(path):
 def test_offline_overlay_validates_and_turns_downloads_off():
     config = cfg.validate(deep_merge(read("config.yaml"), read("config/offline.yaml")))
     assert config["data"]["allow_download"] is False
-    assert config["benchmarks"]["nb201-cifar100"]["valid_file"] == "nas_ntk"  # fits on v1_1's x-valid
+    assert config["benchmarks"]["nb201-cifar100"]["file"] == "nas_ntk"  # fits on v1_1's x-valid
     # every experiment stays on: those whose data is missing render the paper's values alone (test_workflow)
     assert cfg.enabled_experiments(config) == list(config["experiments"])
 

@@ -34,7 +34,7 @@ def write_nas_ntk(frame: pd.DataFrame, path: Path) -> Path:
 
 
 @pytest.fixture
-def valid_files(tmp_path, raw_frames, raw_files):
+def files(tmp_path, raw_frames, raw_files):
     _, nats = raw_frames
     cifar100 = nats["CIFAR100TestAccuracy200Epochs"].to_numpy() - 0.4  # validation a little below test
     imagenet = nats["ImageNetTestAccuracy200Epochs"].to_numpy() - 0.2
@@ -52,12 +52,12 @@ def test_the_real_file_heads_are_the_format_written_here():
 @pytest.mark.parametrize("dataset, source, column", [
     ("cifar100", "nb201-nas_ntk-cifar100", "CIFAR100TestAccuracy200Epochs"),
     ("ImageNet16-120", "nb201-nas_ntk-ImageNet16-120", "ImageNetTestAccuracy200Epochs")])
-def test_fit_on_v1_1_validation_and_report_nats_bench_test(valid_files, raw_frames, dataset, source, column):
+def test_fit_on_v1_1_validation_and_report_nats_bench_test(files, raw_frames, dataset, source, column):
     _, nats = raw_frames
-    bench = {"space": "nb201", "dataset": dataset, "fit_split": "x-valid", "valid_file": "nas_ntk"}
+    bench = {"space": "nb201", "dataset": dataset, "fit_split": "x-valid", "file": "nas_ntk"}
     space = get_space("nb201")
     assert space.required_sources(bench) == [source, "nb201-nats_bench"]
-    table, meta = space.convert(bench, {name: valid_files[name] for name in space.required_sources(bench)})
+    table, meta = space.convert(bench, {name: files[name] for name in space.required_sources(bench)})
     np.testing.assert_allclose(table["test_label"], nats[column])
     np.testing.assert_allclose(table["fit_label"], nats[column] - (0.4 if dataset == "cifar100" else 0.2))
     assert table["cell"].tolist() == nats["ArchitectureString"].tolist()
@@ -69,12 +69,12 @@ def test_the_default_stays_the_same_version_file():
     space = get_space("nb201")
     bench = {"space": "nb201", "dataset": "cifar100", "fit_split": "x-valid"}
     assert space.required_sources(bench) == ["nb201-cifar100_avg", "nb201-nats_bench"]
-    assert space.options["valid_file"].default == "nas_landscapes"
+    assert space.options["file"].default == "nas_landscapes"
 
 
 @pytest.mark.parametrize("dataset, fit_split", [("cifar10-valid", "x-valid"), ("cifar100", "test")])
 def test_nas_ntk_is_refused_where_it_gives_nothing(dataset, fit_split):
-    with pytest.raises(NasReproError, match="valid_file nas_ntk"):
+    with pytest.raises(NasReproError, match="file nas_ntk"):
         nb201.check_choice(dataset, fit_split, "nas_ntk")
 
 
@@ -90,11 +90,11 @@ def test_sources_carry_the_published_checksums():
     (lambda f: f.assign(index=f["index"][::-1].to_numpy()), "column 'index' is not 0..15624 in order"),
     (lambda f: f.drop(columns="accuracy"), "missing column(s) accuracy"),
     (lambda f: f.iloc[:-1], "expected 15625 NAS-Bench-201 rows")])
-def test_a_bad_file_stops_the_conversion_in_one_line_naming_it(tmp_path, valid_files, edit, message):
-    frame = pd.read_csv(valid_files["nb201-nas_ntk-cifar100"], index_col=0)
+def test_a_bad_file_stops_the_conversion_in_one_line_naming_it(tmp_path, files, edit, message):
+    frame = pd.read_csv(files["nb201-nas_ntk-cifar100"], index_col=0)
     bad = write_nas_ntk(edit(frame), tmp_path / "bad.csv")
     with pytest.raises(NasReproError) as error:
-        nb201.convert("cifar100", "x-valid", {**valid_files, "nb201-nas_ntk-cifar100": bad}, "nas_ntk")
+        nb201.convert("cifar100", "x-valid", {**files, "nb201-nas_ntk-cifar100": bad}, "nas_ntk")
     assert message in str(error.value) and "bad.csv" in str(error.value) and "\n" not in str(error.value)
 
 
@@ -102,4 +102,4 @@ def test_the_offline_overlay_fits_on_validation():
     config = cfg.load(REPO / "config.yaml", REPO / "config" / "offline.yaml")
     for bench in ("nb201-cifar100", "nb201-imagenet16"):
         assert config["benchmarks"][bench]["fit_split"] == "x-valid"
-        assert config["benchmarks"][bench]["valid_file"] == "nas_ntk"
+        assert config["benchmarks"][bench]["file"] == "nas_ntk"

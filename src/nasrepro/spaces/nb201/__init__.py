@@ -10,7 +10,7 @@ import pandas as pd
 from ...plugins import option
 from .. import Space
 from .cells import CELL_COLUMNS, NUM_CELLS, NUM_EDGES, OPS, CellIndex, cell_string, edge_ops, parse_cell
-from .convert import DATASETS, FIT_SPLITS, SOURCES, VALID_FILES, check_choice, convert, required_sources
+from .convert import DATASETS, FILES, FIT_SPLITS, SOURCES, check_choice, convert, required_sources
 from .encodings import ENCODINGS
 from .operators import MUTATIONS, NB201Operators
 
@@ -27,23 +27,23 @@ class NB201(Space):
     operators_class = NB201Operators
     sources = SOURCES
     options = {
-        "valid_file": option("nas_landscapes", "Where cifar100's and ImageNet16-120's x-valid labels come from: "
-                             "nas_landscapes (NAS-Landscapes' file, the same version as its test labels; needs "
-                             "internet) or nas_ntk (NAS-Bench-201 v1_1's validation accuracy, mirrored, with "
-                             "NATS-Bench's test accuracy: two versions, stated in every table).", enum=list(VALID_FILES)),
+        "file": option("nas_landscapes", "Where cifar100's and ImageNet16-120's x-valid labels come from: "
+                       "nas_landscapes (NAS-Landscapes' file, the same version as its test labels; needs internet) "
+                       "or nas_ntk (NAS-Bench-201 v1_1's validation accuracy, mirrored, with NATS-Bench's test "
+                       "accuracy: two versions, stated in every table).", enum=list(FILES)),
     }
 
     def check(self, bench: dict) -> None:
-        check_choice(bench["dataset"], bench["fit_split"], self._valid_file(bench))
+        check_choice(bench["dataset"], bench["fit_split"], self._file(bench))
 
     def required_sources(self, bench: dict) -> list[str]:
-        return required_sources(bench["dataset"], bench["fit_split"], self._valid_file(bench))
+        return required_sources(bench["dataset"], bench["fit_split"], self._file(bench))
 
     def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
-        return convert(bench["dataset"], bench["fit_split"], files, self._valid_file(bench))
+        return convert(bench["dataset"], bench["fit_split"], files, self._file(bench))
 
-    def _valid_file(self, bench: dict) -> str:
-        return bench.get("valid_file", self.options["valid_file"].default)
+    def _file(self, bench: dict) -> str:
+        return bench.get("file", self.options["file"].default)
 
 
 __all__ = ["CELL_COLUMNS", "DATASETS", "NB201", "NUM_CELLS", "NUM_EDGES", "OPS", "CellIndex", "cell_string", "check_choice",

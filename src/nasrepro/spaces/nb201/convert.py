@@ -23,10 +23,10 @@ DATASETS = {
 FIT_SPLITS = ("x-valid", "test")
 
 
-# Where a benchmark's x-valid labels come from (`valid_file`): NAS-Landscapes' file of the same version as its
+# Where a benchmark's x-valid labels come from (its `file`): NAS-Landscapes' file of the same version as its
 # test labels (the first choice), or NAS-Bench-201 v1_1's validation accuracy from noual/nas_ntk, whose test
 # labels then come from NATS-Bench (nats_bench.csv): two versions, stated in the table.
-VALID_FILES = ("nas_landscapes", "nas_ntk")
+FILES = ("nas_landscapes", "nas_ntk")
 
 
 NAS_NTK = {"cifar100": "nb201-nas_ntk-cifar100", "ImageNet16-120": "nb201-nas_ntk-ImageNet16-120"}
@@ -41,27 +41,27 @@ AVG_COLUMNS = ["index", "arch_str", "train-accuracy", "valid-accuracy", "test-ac
 NATS_COLUMNS = ["ArchitectureString", "UniqueString"]
 
 
-def required_sources(dataset: str, fit_split: str, valid_file: str = "nas_landscapes") -> list[str]:
+def required_sources(dataset: str, fit_split: str, file: str = "nas_landscapes") -> list[str]:
     """Source names that the canonical table of (dataset, fit_split) is built from."""
-    check_choice(dataset, fit_split, valid_file)
-    if valid_file == "nas_ntk":
+    check_choice(dataset, fit_split, file)
+    if file == "nas_ntk":
         return [NAS_NTK[dataset], "nb201-nats_bench"]
     avg_source, _, _ = DATASETS[dataset]
     needs_avg = avg_source is not None and (fit_split == "x-valid" or dataset == "cifar10-valid")
     return ([avg_source] if needs_avg else []) + ["nb201-nats_bench"]
 
 
-def check_choice(dataset: str, fit_split: str, valid_file: str = "nas_landscapes") -> None:
+def check_choice(dataset: str, fit_split: str, file: str = "nas_landscapes") -> None:
     if dataset not in DATASETS:
         raise NasReproError(f"unknown NAS-Bench-201 dataset {dataset!r}; known: {', '.join(DATASETS)}")
     if fit_split not in FIT_SPLITS:
         raise NasReproError(f"unknown fit_split {fit_split!r}; known: {', '.join(FIT_SPLITS)}")
     if fit_split == "x-valid" and DATASETS[dataset][0] is None:
         raise NasReproError(f"dataset {dataset!r} has no x-valid split; use fit_split: test")
-    if valid_file not in VALID_FILES:
-        raise NasReproError(f"unknown valid_file {valid_file!r}; known: {', '.join(VALID_FILES)}")
-    if valid_file == "nas_ntk" and (dataset not in NAS_NTK or fit_split != "x-valid"):
-        raise NasReproError(f"valid_file nas_ntk gives the x-valid accuracy of {' and '.join(NAS_NTK)} only "
+    if file not in FILES:
+        raise NasReproError(f"unknown NAS-Bench-201 file {file!r}; known: {', '.join(FILES)}")
+    if file == "nas_ntk" and (dataset not in NAS_NTK or fit_split != "x-valid"):
+        raise NasReproError(f"file nas_ntk gives the x-valid accuracy of {' and '.join(NAS_NTK)} only "
                             f"(here dataset {dataset!r}, fit_split {fit_split!r})")
 
 
@@ -101,12 +101,12 @@ def _accuracy(frame: pd.DataFrame, column: str, path: Path, percent: bool = True
 
 
 def convert(dataset: str, fit_split: str, files: dict[str, Path],
-            valid_file: str = "nas_landscapes") -> tuple[pd.DataFrame, dict]:
+            file: str = "nas_landscapes") -> tuple[pd.DataFrame, dict]:
     """Build the canonical table and its provenance from the raw files named by `required_sources`.
 
     Row i is NAS-Bench-201 architecture index i in every source; the cell strings are checked to agree.
     """
-    missing = [name for name in required_sources(dataset, fit_split, valid_file) if name not in files]
+    missing = [name for name in required_sources(dataset, fit_split, file) if name not in files]
     if missing:
         raise NasReproError(f"dataset {dataset!r} with fit_split {fit_split!r} needs source(s) {', '.join(missing)}")
     avg_source, test_split, nats_column = DATASETS[dataset]
@@ -139,7 +139,7 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path],
             label_file["fit_label"] = avg_path
     else:
         table["test_label"] = _accuracy(nats, nats_column, nats_path)
-    if valid_file == "nas_ntk":
+    if file == "nas_ntk":
         ntk_path = Path(files[NAS_NTK[dataset]])
         table["fit_label"] = _valid_v1_1(ntk_path)
         label_file["fit_label"] = ntk_path
@@ -152,7 +152,7 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path],
             raise NasReproError(f"{path}: {column} has missing values for dataset {dataset!r}")
 
     fit_name = "x-valid" if fit_split == "x-valid" else test_split
-    if valid_file == "nas_ntk":
+    if file == "nas_ntk":
         fit_name, test_split = "x-valid (NAS-Bench-201 v1_1)", f"{test_split} (NATS-Bench)"
     meta = {
         "space": "nb201",
@@ -164,7 +164,7 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path],
             f"fit on {dataset} x-valid of NAS-Bench-201 v1_1 (noual/nas_ntk, mean over seeds), report its "
             f"{test_split} from nats_bench.csv: two versions of the benchmark, whose values average over different "
             f"numbers of training seeds for some architectures"
-            if valid_file == "nas_ntk"
+            if file == "nas_ntk"
             else f"fit on {dataset} x-valid (mean over seeds), report {test_split}"
             if fit_split == "x-valid"
             else f"NO VALIDATION SPLIT AVAILABLE: search fits on the {test_split} accuracy itself, "

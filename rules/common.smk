@@ -2,15 +2,18 @@ import dataclasses
 import os
 import re
 import sys
+from pathlib import Path
 
 from nasrepro import config as nasrepro_config, cost as nasrepro_cost, plugins as nasrepro_plugins, runs as nasrepro_runs
-from nasrepro.download import why_unavailable
+from nasrepro.download import sha256_of
 from nasrepro.errors import NasReproError
-from nasrepro.io import check_intact
+from nasrepro.io import check_intact, content_digest
 from nasrepro.render import OUTPUTS, view as render_view
 from nasrepro.spaces import get_space
 
 CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
+# The config files as they were read for this plan: the provenance page records these, not a later edit.
+CONFIG_DIGESTS = {str(path): sha256_of(Path(path)) for path in workflow.configfiles}
 for configfile in workflow.configfiles:  # a user's module beside their config (jobs inherit PYTHONPATH)
     nasrepro_plugins.add_module_folder(os.path.dirname(os.path.abspath(configfile)))
 try:
@@ -32,7 +35,8 @@ if os.environ.get("NASREPRO_RENDER_ONLY"):  # `make render`: only what ran is re
     if MISSING:
         sys.exit(f"Render error: {len(MISSING)} runs of this config are missing (first: {MISSING[0]}); run the "
                  "workflow (make reproduce / make quick ...) to make them, or render another config")
-print(nasrepro_cost.remaining(PLAN, nasrepro_config.enabled_experiments(config), workflow.resource_settings.cores),
+# The start line counts exactly the searches this invocation runs (`nasrepro.runs.pending`), as `nasrepro cost`.
+print(nasrepro_cost.remaining(PLAN, nasrepro_config.runnable_experiments(config), workflow.resource_settings.cores),
       file=sys.stderr)
 
 NASREPRO_THREADS = 1
@@ -61,10 +65,39 @@ def source_identity(source):
     return {k: v for k, v in dataclasses.asdict(SOURCES[source]).items() if k != "description"}
 
 
+# Each data product (table, encoding, label-free embedding) by its path: the checkpoint that makes it.
+DATA_PRODUCTS = {
+    "convert": re.compile(r"resources/tables/(?P<bench>[^/]+)\.parquet"),
+    "encode": re.compile(r"resources/encodings/(?P<bench>[^/]+)-(?P<encoding>[a-z0-9]+)\.npy"),
+    "pretrain": re.compile(r"resources/pretrained/(?P<name>[^/]+)\.npy"),
+}
+
+
+def data_input(path):
+    """A data product as a consumer's input. Through its checkpoint: when it must be made (again), Snakemake
+    plans its consumers anew once it is made, so no job below it is skipped unchecked. `ancient`: its
+    content decides, not its time (the consumer's params hold its digest, `nasrepro.io.content_digest`)."""
+    for name, pattern in DATA_PRODUCTS.items():
+        match = pattern.fullmatch(path)
+        if match:
+            getattr(checkpoints, name).get(**match.groupdict())
+            return ancient(path)
+    raise ValueError(f"{path} is no data product")
+
+
 def search_inputs(wildcards):
-    """The table and encoding a run reads; `ancient`: a file re-created or touched with the same content
-    re-runs no search (what determines the content is in the run's identity, `nasrepro.runs`)."""
-    return {name: ancient(path) for name, path in nasrepro_runs.inputs(PLAN.runs[wildcards.run]).items()}
+    """The table and encoding (or embedding) a run reads."""
+    return {name: data_input(path) for name, path in nasrepro_runs.inputs(PLAN.runs[wildcards.run]).items()}
+
+
+def search_spec(wildcards):
+    """The search job's params: its run's spec, the digests of what it reads, a budget that never shortens
+    the run on disk (`nasrepro.runs.job_spec`)."""
+    return nasrepro_runs.job_spec(PLAN.runs[wildcards.run], int(wildcards.seed))
+
+
+def table_digest(wildcards):
+    return content_digest(f"resources/tables/{wildcards.bench}.parquet")
 
 
 # Label-free pretraining outputs (arch2vec, CATE) the planned runs read, by path (rules/pretrain.smk).
@@ -85,13 +118,7 @@ def search_needs_gpu(wildcards):
 
 def unavailable(experiment):
     """Why the experiment cannot run here (a benchmark file that no fetch can place), or None."""
-    data = config.get("data", {})
-    for bench in config["experiments"][experiment]["benchmarks"]:
-        for source, path in raw_files(bench).items():
-            reason = why_unavailable(SOURCES[source], path, data.get("mirror"), data.get("allow_download", True))
-            if reason:
-                return f"{bench} needs {reason}"
-    return None
+    return nasrepro_config.unavailable(config, experiment)
 
 
 def collected(experiment):
@@ -131,8 +158,11 @@ def output_files(experiment):
 
 
 def all_outputs():
+    """Every output of the enabled experiments, and every file of their runs: a run deleted after its
+    experiment was collected is made again (and collected again), never silently missing."""
     enabled = nasrepro_config.enabled_experiments(config)
-    return [f for name in enabled for f in output_files(name)] + ["results/provenance.md"]
+    runs = [f for name in nasrepro_config.runnable_experiments(config) for f in PLAN.all_run_files(name)]
+    return [f for name in enabled for f in output_files(name)] + sorted(set(runs)) + ["results/provenance.md"]
 
 
 def embedding_inputs(wildcards):

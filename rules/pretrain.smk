@@ -1,8 +1,8 @@
 # Label-free pretraining (arch2vec, CATE): once per space and settings (its seed included), read by every search
 # job of a method that declares it (`nasrepro.runs.pretrainings`); it reads only the cell columns of one table.
-rule pretrain:
+checkpoint pretrain:
     input:
-        table=lambda wc: ancient(f"resources/tables/{pretraining_of(wc)[0]}.parquet"),
+        table=lambda wc: data_input(f"resources/tables/{pretraining_of(wc)[0]}.parquet"),
     output:
         "resources/pretrained/{name}.npy",
     wildcard_constraints:
@@ -15,6 +15,9 @@ rule pretrain:
         "logs/benchmark/pretrain/{name}.tsv"
     params:
         spec=lambda wc: pretraining_of(wc)[1],
+        table=lambda wc: content_digest(f"resources/tables/{pretraining_of(wc)[0]}.parquet"),
+        code=lambda wc: nasrepro_runs.step_code("pretrain", config["benchmarks"][pretraining_of(wc)[0]]["space"],
+                                                pretraining_of(wc)[1]["model"]),
     threads: 2
     resources:
         mem_mb=6000,

@@ -16,6 +16,7 @@ rule collect:
         "logs/collect/{experiment}.log",
     params:
         run_keys=lambda wc: PLAN.run_keys(wc.experiment),
+        expected=lambda wc: PLAN.expected(wc.experiment),
     resources:
         mem_mb=4000,
     script:
@@ -50,7 +51,7 @@ for declared in OUTPUTS.values():
 
 rule embed:
     input:
-        features="resources/encodings/{bench}-{encoding}.npy",
+        features=lambda wc: data_input(f"resources/encodings/{wc.bench}-{wc.encoding}.npy"),
     output:
         "resources/tsne/{bench}-{encoding}.npy",
     conda:
@@ -59,6 +60,7 @@ rule embed:
         "logs/embed/{bench}-{encoding}.log",
     params:
         seed=0,
+        features=lambda wc: content_digest(f"resources/encodings/{wc.bench}-{wc.encoding}.npy"),
     threads: 1  # the map is computed on one thread whatever is given (figures/embedding.py: TSNE_THREADS)
     resources:
         mem_mb=3000,
@@ -77,7 +79,7 @@ rule provenance:
     log:
         "logs/provenance.log",
     params:
-        configfiles=[str(f) for f in workflow.configfiles],
+        configfiles=CONFIG_DIGESTS,
         unavailable=lambda wc: {n: unavailable(n) for n in nasrepro_config.enabled_experiments(config) if unavailable(n)},
     script:
         "../scripts/provenance.py"

@@ -12,7 +12,7 @@ rule search:
     benchmark:
         "logs/benchmark/search/{run}/{seed}.tsv"
     params:
-        spec=lambda wc: PLAN.runs[wc.run].spec,
+        spec=search_spec,
     threads: NASREPRO_THREADS
     resources:
         mem_mb=4000,

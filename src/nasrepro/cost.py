@@ -41,7 +41,9 @@ class Row:
     method: str
     asked: int  # search jobs the experiment asks for
     distinct: int  # of those, jobs no earlier experiment (in config order) already plans
+    to_run: int  # of the distinct jobs, those the workflow will run (`nasrepro.runs.pending`)
     core_hours: float  # of the distinct jobs
+    to_run_hours: float  # of the jobs to run
     asked_hours: float  # of every asked job, each run on its own (no sharing)
 
     @property
@@ -50,12 +52,16 @@ class Row:
 
 
 def estimate(config: dict) -> list[Row]:
-    """One row per (experiment, method) of the enabled experiments; a shared job is counted (and costed)
-    once, for the first experiment that needs it."""
-    plan = nasrepro_runs.plan(config, cfg.enabled_experiments(config))
+    """One row per (experiment, method) of the enabled experiments that can run here (a benchmark file that
+    no fetch can place leaves its experiments out, as the workflow does); a shared job is counted (and
+    costed) once, for the first experiment that needs it."""
+    experiments = cfg.runnable_experiments(config)
+    plan = nasrepro_runs.plan(config)
+    todo = nasrepro_runs.pending(plan, experiments)
     seen: set[tuple[str, int]] = set()
     rows = []
-    for experiment, uses in plan.uses.items():
+    for experiment in experiments:
+        uses = plan.uses[experiment]
         for method in dict.fromkeys(use.method for use in uses):
             asked, asked_seconds, new = 0, 0.0, []
             for use in (u for u in uses if u.method == method):
@@ -64,21 +70,24 @@ def estimate(config: dict) -> list[Row]:
                 asked_seconds += len(use.seeds) * run_seconds(own)
                 new += [(use.run_id, seed) for seed in use.seeds if (use.run_id, seed) not in seen]
                 seen.update(new)
-            hours = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in new) / 3600
-            rows.append(Row(experiment, method, asked, len(new), hours, asked_seconds / 3600))
+            running = [job for job in new if job in todo]
+            rows.append(Row(experiment, method, asked, len(new), len(running), _hours(plan, new),
+                            _hours(plan, running), asked_seconds / 3600))
     return rows
 
 
+def _hours(plan, jobs) -> float:
+    return sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in jobs) / 3600
+
+
 def remaining(plan, experiments: list[str], cores: int | None) -> str:
-    """One line for the start of a workflow run: the search jobs whose runs are not on disk yet, their
-    estimated core-hours and the wall time they take on `cores` cores (the ETA of the searches; none
-    where the cores are not known, e.g. on a cluster)."""
-    missing = set(nasrepro_runs.missing_runs(plan, experiments))
-    todo = [(run_id, seed) for run_id, seed in plan.jobs(experiments) if nasrepro_runs.run_file(run_id, seed) in missing]
-    seconds = sum(run_seconds(plan.runs[run_id].spec) for run_id, _ in todo)
-    hours = seconds / 3600
+    """One line for the start of a workflow run: the search jobs it will run (`nasrepro.runs.pending`: not
+    run yet, or their code, inputs or budget changed), their estimated core-hours and the wall time they
+    take on `cores` cores (none where the cores are not known, e.g. on a cluster)."""
+    todo = nasrepro_runs.pending(plan, experiments)
+    seconds = _hours(plan, todo) * 3600
     eta = f", about {_duration(seconds / cores)} on {cores} core{'s' if cores != 1 else ''}" if cores else ""
-    return (f"nasrepro: {len(todo)} of {len(plan.jobs(experiments))} search jobs to run, estimated {hours:.2f} "
+    return (f"nasrepro: {len(todo)} of {len(plan.jobs(experiments))} search jobs to run, estimated {seconds / 3600:.2f} "
             f"core-hours{eta} (cost model: {model()['measured_on']})")
 
 
@@ -146,11 +155,15 @@ def render(rows: list[Row], config: dict) -> str:
     """The table `nasrepro cost` prints: per experiment and method, then totals per search space."""
     spaces = {name: get_space(bench["space"]).name for name, bench in config["benchmarks"].items()}
     lines = [f"Cost model: {model()['measured_on']} (benchmarks/cost_calibration.py); "
-             f"GPU-hours: {model().get('gpu', 'not measured')}",
-             f"{'experiment':<26}{'method':<28}{'asked':>8}{'distinct':>10}{'saved':>8}{'core-h':>10}{'saved core-h':>14}"]
+             f"GPU-hours: {model().get('gpu', 'not measured')}"]
+    lines += [f"Not run here: {name}: {cfg.unavailable(config, name)}" for name in cfg.enabled_experiments(config)
+              if cfg.unavailable(config, name)]
+    lines.append(f"{'experiment':<26}{'method':<28}{'asked':>8}{'distinct':>10}{'saved':>8}{'core-h':>10}"
+                 f"{'saved core-h':>14}{'to run':>8}{'to run core-h':>15}")
     for row in rows:
         lines.append(f"{row.experiment:<26}{row.method:<28}{row.asked:>8}{row.distinct:>10}{row.saved:>8}"
-                     f"{row.core_hours:>10.1f}{row.asked_hours - row.core_hours:>14.1f}")
+                     f"{row.core_hours:>10.1f}{row.asked_hours - row.core_hours:>14.1f}{row.to_run:>8}"
+                     f"{row.to_run_hours:>15.1f}")
     by_space: dict[str, list[Row]] = {}
     for row in rows:
         bench = config["experiments"][row.experiment]["benchmarks"][0]
@@ -158,11 +171,13 @@ def render(rows: list[Row], config: dict) -> str:
     for space, group in [*by_space.items(), ("all", rows)]:
         lines.append(f"{'total ' + space:<54}{sum(r.asked for r in group):>8}{sum(r.distinct for r in group):>10}"
                      f"{sum(r.saved for r in group):>8}{sum(r.core_hours for r in group):>10.1f}"
-                     f"{sum(r.asked_hours - r.core_hours for r in group):>14.1f}")
+                     f"{sum(r.asked_hours - r.core_hours for r in group):>14.1f}{sum(r.to_run for r in group):>8}"
+                     f"{sum(r.to_run_hours for r in group):>15.1f}")
     types = {config["methods"][row.method]["type"] for row in rows}
     uncalibrated = sorted(types - set(model()["methods"]))
     if uncalibrated:
         lines.append(f"Not calibrated, costed as WeakNAS (rerun benchmarks/cost_calibration.py): {', '.join(uncalibrated)}.")
     lines.append("A shared run is counted, with its whole length, for the first experiment that needs it (its "
-                 "'saved core-h' may be negative); the totals are exact.")
+                 "'saved core-h' may be negative); the totals are exact. 'to run': the search jobs the workflow "
+                 "will run now (not run yet, or their code, inputs or budget changed), as its start line counts.")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from . import download, encodings
 from .benchmark import Benchmark, write_table
 from .download import fetch
 from .errors import NasReproError
-from .io import atomic_path, write_json, write_parquet, write_text
+from .io import atomic_path, stamp, write_json, write_parquet, write_text
 from .runner import Budget, run_search
 from .sources import Source
 from .spaces import get_space
@@ -55,6 +55,7 @@ def convert_benchmark(bench: dict, raw_files: dict[str, str], output: str | Path
                               "sha256": sources[name].sha256, "git_blob": sources[name].git_blob, **verified[name]}
                        for name, path in raw_files.items()}
     write_table(table, meta, output)
+    stamp(output)
 
 
 def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) -> None:
@@ -63,6 +64,7 @@ def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) 
     with atomic_path(output) as tmp:
         with open(tmp, "wb") as handle:
             np.save(handle, features)
+    stamp(output)
 
 
 def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_path: str | Path | None,
@@ -71,6 +73,7 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
     method names) only label the metadata."""
     if seed < 0:
         raise NasReproError(f"seed {seed} is negative: seeds are integers >= 0")
+    check_inputs(spec.get("inputs"), {"table": table_path, "features": features_path})
     benchmark = Benchmark.load(table_path)
     features = load_features(features_path) if features_path else None
     result = run_search(
@@ -78,7 +81,10 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
         charge_repeats=spec["charge_repeats"], label_mode=spec["label_mode"], record_pools=spec["record_pools"],
         progress=progress,
     )
-    result.metadata.update(names, encoding=spec["encoding"], config=spec)
+    from .runs import code_modules
+
+    result.metadata.update(names, encoding=spec["encoding"], config=spec,
+                           code_modules=code_modules(spec["method"], spec["benchmark"]["space"]))
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)
     write_json(result.metadata, metadata_out)
@@ -88,23 +94,49 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
              result.metadata["wall_seconds"])
 
 
-def load_features(path: str | Path) -> np.ndarray:
-    """An encoding written by `encode_benchmark`; a truncated or foreign file is named in one line."""
+def check_inputs(planned: dict | None, paths: dict) -> None:
+    """A search job reads the contents it was planned on (`runs.input_digests`): a table or encoding
+    re-made between planning and running stops the job, naming the file."""
+    from .io import content_digest
+
+    for name, digest in (planned or {}).items():
+        if digest is not None and content_digest(paths[name]) != digest:
+            raise NasReproError(f"{paths[name]} changed after this job was planned (its content digest differs); "
+                                "run the workflow again")
+
+
+def load_features(path: str | Path, rows: int | None = None) -> np.ndarray:
+    """An encoding written by `encode_benchmark`: a finite 2-D numeric array (with `rows` rows, when given,
+    the benchmark's size); a truncated or foreign file is named in one line."""
     try:
         features = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         raise NasReproError(f"{path}: cannot read the encoding ({error}); delete it and rerun to re-encode") from None
-    if not isinstance(features, np.ndarray) or features.ndim != 2 or not np.isfinite(features).all():
-        raise NasReproError(f"{path}: not an encoding (a finite 2-D array); delete it and rerun to re-encode")
+    if not isinstance(features, np.ndarray) or features.ndim != 2 or features.dtype.kind not in "biuf":
+        what = f"a {type(features).__name__}" if not isinstance(features, np.ndarray) else (
+            f"a {features.ndim}-D array of {features.dtype}")
+        raise NasReproError(f"{path}: {what}, not an encoding (a finite 2-D array of numbers); delete it and rerun "
+                            "to re-encode")
+    if not np.isfinite(features).all():
+        row = int(np.flatnonzero(~np.isfinite(features).all(axis=1))[0])
+        raise NasReproError(f"{path}: row {row} (architecture {row}) holds a value that is not finite; not an encoding: "
+                            "delete it and rerun to re-encode")
+    if rows is not None and len(features) != rows:
+        raise NasReproError(f"{path}: {len(features)} rows, but the benchmark has {rows} architectures; delete it and "
+                            "rerun to re-encode")
     return features
 
 
-def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out) -> None:
-    """The experiment's runs, tidy. If this fails, the experiment's tables and figures (made from the
-    previous collection) are removed, so none outlives its inputs unnoticed; the error says so."""
+def collect_runs(run_paths: list[str], keys: list[dict], summary_out, trajectories_out, iterations_out,
+                 expected: list[dict] | None = None) -> None:
+    """The experiment's runs, tidy, each first held to the plan (`expected`: `runs.check_collected`). If this
+    fails, the experiment's tables and figures (made from the previous collection) are removed, so none
+    outlives its inputs unnoticed; the error says so."""
     from . import analysis
+    from .runs import check_collected
 
     try:
+        check_collected(expected or [])
         frames = analysis.collect(run_paths, keys)
     except Exception as error:
         removed = remove_stale_outputs(Path(summary_out).parent)

@@ -1,30 +1,36 @@
 """Which search runs a config needs: each distinct run once, shared by every experiment that asks for it.
 
-A run is identified by what determines it (`identity`): the benchmark's identity (space, dataset, splits,
+A run is identified by what determines it (`identify`): the benchmark's identity (space, dataset, splits,
 file and the pinned checksums of the raw files its table is converted from), the method's resolved options
 (its predictor's too), the encoding it reads, the label mode and the charging of repeats; never an
 experiment's name, a method's config key, its label or a caption. Experiments that ask for the same run
 read the same files, `results/runs/{run_id}/{seed}.*`.
 
-A method whose first q queries do not depend on its budget (`Searcher.shares_prefix`) runs once, to the
-largest budget any experiment needs (and on to the optimum where one asks for it): every shorter budget
-is a prefix of that run (`analysis.view`). Other methods run once per distinct budget.
+A search job is given (`job_spec`, the job's params) the run's identity and three more things, a change in
+any of which re-runs exactly that job: the digest of its code (`code_modules`: the project modules its
+method, predictor, space operators and the runner reach by import, each hashed by its syntax tree), the
+digests of the table and encoding contents it reads (`input_digests`, stamped beside each file when it is
+written), and its budget.
 
-The search job's params (`Run.spec`) hold the identity, the covering budget and the hash of the method's
-code (`code_digest`): a change in any of them re-runs exactly that run (Snakemake's params trigger).
+A method whose first q queries do not depend on its budget (`Searcher.shares_prefix`) runs once, to a
+budget that covers every experiment's (`covering_budget`), and on to the optimum where one asks for it:
+every shorter budget is a prefix of that run (`analysis.view`). A run on disk that already covers what the
+plan asks keeps its own budget, whichever config made it; one that does not is re-run once to cover both,
+so a run is never replaced by a shorter one and two configs never re-run each other's runs. Other methods
+run once per distinct budget.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from . import config as cfg
+from . import code_identity, config as cfg
+from .io import content_digest
 from .predictors import predictor_class
 from .searchers import searcher_class
 from .searchers.pretrained import pretrained_file
@@ -32,7 +38,7 @@ from .spaces import get_space
 
 ID_DIGITS = 10
 RUN_ID_PATTERN = r"[a-z0-9_]+-[0-9a-f]{%d}" % ID_DIGITS
-COVERED = ("budget", "record_pools", "code")  # spec keys that are not part of a run's identity
+COVERED = ("budget", "record_pools", "code", "inputs")  # spec keys that are not part of a run's identity
 
 
 @dataclass
@@ -66,10 +72,21 @@ class Plan:
     def run_files(self, experiment: str) -> list[str]:
         return [run_file(use.run_id, seed) for use in self.uses[experiment] for seed in use.seeds]
 
+    def all_run_files(self, experiment: str) -> list[str]:
+        """Each run file of `run_files` with the two files written beside it."""
+        return [path for use in self.uses[experiment] for seed in use.seeds
+                for path in (run_file(use.run_id, seed), *companion_files(use.run_id, seed))]
+
     def run_keys(self, experiment: str) -> list[dict]:
         """Per run file of `run_files`, the keys it is collected under and the experiment's budget."""
         return [{"experiment": experiment, "benchmark": use.bench, "method": use.method, "seed": seed,
                  "run_id": use.run_id, "view": use.budget}
+                for use in self.uses[experiment] for seed in use.seeds]
+
+    def expected(self, experiment: str) -> list[dict]:
+        """Per run file of `run_files`, what `check_collected` holds the run to."""
+        return [{"file": run_file(use.run_id, seed), "run_id": use.run_id, "code": self.runs[use.run_id].spec["code"],
+                 "inputs": inputs(self.runs[use.run_id]), "budget": use.budget}
                 for use in self.uses[experiment] for seed in use.seeds]
 
     def jobs(self, experiments: list[str] | None = None) -> set[tuple[str, int]]:
@@ -153,8 +170,8 @@ def plan(config: dict, experiments: list[str] | None = None) -> Plan:
 
 
 def run_spec(config: dict, experiment: str, bench: str, method: str) -> dict:
-    """Everything that determines one experiment's search job but the seed: the run identity, the
-    experiment's budget and whether pools are recorded, and the code digest of the method."""
+    """Everything that determines one experiment's search job but the seed and its inputs' digests: the run
+    identity, the experiment's budget and whether pools are recorded, and the digest of the run's code."""
     spec = config["experiments"][experiment]
     options = cfg.searcher_spec(config, method, bench)
     return {
@@ -165,7 +182,7 @@ def run_spec(config: dict, experiment: str, bench: str, method: str) -> dict:
         "charge_repeats": spec.get("charge_repeats", True),
         "label_mode": spec.get("label_mode", "avg"),
         "record_pools": spec.get("record_pools", False),
-        "code": code_digest(options),
+        "code": code_digest(options, config["benchmarks"][bench]["space"]),
     }
 
 
@@ -207,29 +224,149 @@ def covering_budget(budgets: list[dict]) -> dict:
         return {"queries": max(fixed)}
     caps = [b.get("queries") for b in to_optimum]
     cap = None if None in caps else max(caps + fixed)
-    covering = {"until_optimum": True, "optimum": sorted({b.get("optimum", "fit") for b in to_optimum})}
+    targets = {t for b in to_optimum for t in ([b.get("optimum", "fit")] if isinstance(b.get("optimum", "fit"), str)
+                                                else b["optimum"])}
+    covering = {"until_optimum": True, "optimum": sorted(targets)}
     if cap is not None:
         covering["queries"] = cap
-    if fixed:
-        covering["min_queries"] = max(fixed)
+    minimum = max(fixed + [b.get("min_queries", 0) for b in to_optimum])
+    if minimum:
+        covering["min_queries"] = minimum
     return covering
 
 
-def code_digest(method: dict) -> str:
-    """A hash of the code of a method: the module of its class and of its predictor's class, if any.
-    Editing either re-runs exactly the runs of that method (README: what counts as a method's code)."""
-    classes = [searcher_class(method["type"])]
+def code_modules(method: dict, space: str) -> dict[str, str]:
+    """The code of a run, module -> digest: every project module reachable by import from its searcher's and
+    predictor's modules, its space's operators and the runner (with the oracle and the contract). A user's
+    module outside the package counts the same way (README: what counts as a run's code)."""
+    roots = ["nasrepro.runner", searcher_class(method["type"]).__module__,
+             get_space(space).operators_class.__module__]
     if "predictor" in method:
-        classes.append(predictor_class(method["predictor"]))
-    sources = sorted({inspect.getsourcefile(cls) for cls in classes})
-    digest = hashlib.sha256()
-    for source in sources:
-        stat = Path(source).stat()
-        digest.update(_file_digest(source, stat.st_mtime_ns, stat.st_size))
-    return digest.hexdigest()[:16]
+        roots.append(predictor_class(method["predictor"]).__module__)
+    return code_identity.closure(roots)
+
+
+def code_digest(method: dict, space: str) -> str:
+    return code_identity.digest_of(code_modules(method, space))
+
+
+def step_code(step: str, space: str, model: str | None = None) -> str:
+    """The digest of the code of a data step of a space: "convert" (its table), "encode" (its encodings) or
+    "pretrain" (a label-free embedding by `model`)."""
+    space_module = type(get_space(space)).__module__
+    roots = {"convert": [space_module, "nasrepro.benchmark", "nasrepro.download"],
+             "encode": [space_module, "nasrepro.encodings"],
+             "pretrain": [space_module, "nasrepro.searchers.pretrained", f"nasrepro.searchers.{model}"]}[step]
+    return code_identity.digest_of(code_identity.closure(roots))
+
+
+def input_digests(run: Run) -> dict[str, str | None]:
+    """The content digest of each file the run reads (None: not made yet)."""
+    return {name: content_digest(path) for name, path in sorted(inputs(run).items())}
+
+
+def job_spec(run: Run, seed: int) -> dict:
+    """What one search job is given (its params): the run's spec, the digests of what it reads, and a budget
+    that covers the plan's without ever shortening the run on disk (`extended`)."""
+    spec = {**run.spec, "inputs": input_digests(run)}
+    budget, pools = extended(recorded(run.run_id, seed), spec["budget"], spec["record_pools"])
+    return {**spec, "budget": budget, "record_pools": pools}
+
+
+def extended(record: dict | None, budget: dict, record_pools: bool) -> tuple[dict, bool]:
+    """(budget, record_pools) of the next run of a job: the recorded run's own where it covers `budget`, else
+    one that covers both (no record: the planned ones)."""
+    if record is None:
+        return budget, record_pools
+    ran = record["config"]
+    pools = record_pools or bool(ran.get("record_pools"))
+    if covers(record, budget) and pools == bool(ran.get("record_pools")):
+        return ran["budget"], pools
+    return covering_budget([ran["budget"], budget]), pools
+
+
+def covers(record: dict, budget: dict) -> bool:
+    """Whether a recorded run holds, as its prefix, the whole run that `budget` would make."""
+    used = record["queries_used"]
+    if record.get("stopped_by") == "searcher":
+        return True  # it asked for nothing more: a longer budget would end the same way
+    cap = budget.get("queries")
+    if not budget.get("until_optimum"):
+        return used >= cap
+    targets = budget.get("optimum", "fit")
+    found = [record.get(f"queries_to_{target}_optimum") for target in ([targets] if isinstance(targets, str) else targets)]
+    if None in found:
+        return cap is not None and used >= cap
+    needed = max(found + [budget.get("min_queries", 0)])
+    return used >= (needed if cap is None else min(cap, needed))
+
+
+def recorded(run_id: str, seed: int) -> dict | None:
+    """A finished run's metadata (its `.json`), or None when any of its three files is missing or the
+    metadata is not a run's (it is then run again)."""
+    files = [Path(run_file(run_id, seed))] + [Path(path) for path in companion_files(run_id, seed)]
+    if not all(path.is_file() for path in files):
+        return None
+    record = _read_record(str(files[2]), *_version(files[2]))
+    complete = isinstance(record, dict) and isinstance(record.get("config"), dict) and "budget" in record["config"] \
+        and isinstance(record.get("queries_used"), int)
+    return record if complete else None
+
+
+def companion_files(run_id: str, seed: int) -> tuple[str, str]:
+    """The iterations and metadata files written beside a run's trajectory (`run_file`)."""
+    return f"results/runs/{run_id}/{seed}.iterations.parquet", f"results/runs/{run_id}/{seed}.json"
+
+
+def pending(plan: Plan, experiments: list[str]) -> dict[tuple[str, int], str]:
+    """The search jobs of the experiments that the workflow will run, each with why: no finished run, or
+    what of its spec differs from the finished run's (code, inputs, budget, ...)."""
+    todo = {}
+    for run_id, seed in sorted(plan.jobs(experiments)):
+        record = recorded(run_id, seed)
+        if record is None:
+            todo[run_id, seed] = "not run yet"
+            continue
+        spec, ran = job_spec(plan.runs[run_id], seed), record.get("config", {})
+        differs = [key for key in spec if spec[key] != ran.get(key) and not (key == "inputs" and None in spec[key].values())]
+        if differs:
+            todo[run_id, seed] = "its " + ", ".join(differs) + " changed"
+    return todo
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 @cache
-def _file_digest(path: str, mtime_ns: int, size: int) -> bytes:
-    """A source file's hash, read once per version of the file (a plan asks for it once per use)."""
-    return hashlib.sha256(Path(path).read_bytes()).digest()
+def _read_record(path: str, mtime_ns: int, size: int) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check_collected(expected: list[dict]) -> None:
+    """The last guard before a table: every run an experiment collects exists, has the identity and the
+    code digest of the plan, read the table and encoding contents that are on disk now, and covers the
+    experiment's budget. NasReproError naming the first file that does not."""
+    from .errors import NasReproError
+
+    for want in expected:
+        trajectory = want["file"]
+        metadata = str(Path(trajectory).with_suffix(".json"))
+        record = recorded(want["run_id"], int(Path(trajectory).stem))
+        if record is None:
+            raise NasReproError(f"{metadata}: the run is missing or incomplete; run the workflow to make it")
+        ran = record["config"]
+        run_id = identify(ran, prefix=shares_prefix(ran)) if {"method", "benchmark"} <= set(ran) else None
+        why = ("it is the run of another specification" if run_id != want["run_id"] else
+               f"it was made by other code (digest {ran.get('code')}, the plan's {want['code']}; `nasrepro runs --why "
+               f"{want['run_id']}` names the modules)" if ran.get("code") != want["code"] else
+               "it read another table or encoding than the one on disk now" if any(
+                   (ran.get("inputs") or {}).get(name) != content_digest(path) for name, path in want["inputs"].items())
+               else f"it stops short of the experiment's budget {want['budget']}" if not covers(record, want["budget"])
+               else None)
+        if why:
+            raise NasReproError(f"{metadata}: {why}; run the workflow to re-make it")

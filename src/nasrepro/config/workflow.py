@@ -36,6 +36,27 @@ def jobs(config: dict) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def unavailable(config: dict, experiment: str) -> str | None:
+    """Why the experiment cannot run here (a benchmark file that no fetch can place: not in resources/raw/,
+    not in the mirror, downloads off), or None."""
+    from ..download import why_unavailable
+
+    data = config.get("data", {})
+    for bench in config["experiments"][experiment]["benchmarks"]:
+        spec = config["benchmarks"][bench]
+        for source in get_space(spec["space"]).benchmark_sources(spec).values():
+            reason = why_unavailable(source, RAW_FILE.format(filename=source.filename), data.get("mirror"),
+                                     data.get("allow_download", True))
+            if reason:
+                return f"{bench} needs {reason}"
+    return None
+
+
+def runnable_experiments(config: dict) -> list[str]:
+    """The enabled experiments that can run here (`unavailable`): those whose searches the workflow plans."""
+    return [name for name in enabled_experiments(config) if not unavailable(config, name)]
+
+
 def offline_notices(config: dict) -> list[str]:
     """One line per experiment of the default target that a benchmark file keeps from running as configured:
     the file is neither in resources/raw/ nor in the mirror (with a mirror configured, or downloads off).

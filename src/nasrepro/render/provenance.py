@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from .. import download
 from ..benchmark import Benchmark
 from ..io import write_text
 from ..runner import environment
 
 
-def render_provenance(configfiles: list[str], table_paths: list[str], unavailable: dict[str, str],
+def render_provenance(configfiles: dict[str, str], table_paths: list[str], unavailable: dict[str, str],
                       out) -> None:
-    """Where every number came from: the config files, each benchmark's source files with their
+    """Where every number came from: the config files (path -> sha256 as read when the run was planned), each benchmark's source files with their
     verified checksums, this environment's package versions, and what could not run here."""
     lines = ["# Provenance", "", "## Configuration", ""]
-    lines += [f"- `{path}` (sha256 `{download.sha256_of(Path(path))}`)" for path in configfiles]
+    lines += [f"- `{path}` (sha256 `{digest}`, as read when this run was planned)" for path, digest in configfiles.items()]
     lines += ["", "## Benchmark data (checksums verified when fetched and again before conversion)", ""]
     for path in table_paths:
         meta = Benchmark.read_meta(path)

@@ -27,9 +27,10 @@ _running: Contract | None = None  # the run in progress, for the time limit's me
 class Contract:
     """One run's calls to its searcher, checked: `build`, `ask`, `charged` (after the oracle), `tell`."""
 
-    def __init__(self, method_type: str, seed: int, space_size: int):
+    def __init__(self, method_type: str, seed: int, space_size: int, isolated: bool = False):
         global _running
         self.method, self.seed, self.size = method_type, seed, space_size
+        self.isolated = isolated  # the searcher runs in its own process (`sandbox`), which reports its own errors
         self.doing: str | None = None
         self.free_asks = 0
         self.searcher_class = None  # looked up once, on the first call (a method type that does not load fails there)
@@ -38,14 +39,18 @@ class Contract:
     @contextmanager
     def calling(self, doing: str, step: int | None = None):
         """Around one call to the searcher: its errors are the user's when the method is theirs, and the time
-        limit's message says where the run was."""
-        from .plugins import users_code
-        from .searchers import searcher_class
-
-        self.searcher_class = self.searcher_class or searcher_class(self.method)
+        limit's message says where the run was. An isolated searcher's class is never loaded here: the
+        runner's process runs none of the method's code."""
         self.doing = doing + (f" at iteration {step}, seed {self.seed}" if step is not None else f", seed {self.seed}")
-        with users_code(self.searcher_class, "method", self.method, self.doing):
+        if self.isolated:
             yield
+        else:
+            from .plugins import users_code
+            from .searchers import searcher_class
+
+            self.searcher_class = self.searcher_class or searcher_class(self.method)
+            with users_code(self.searcher_class, "method", self.method, self.doing):
+                yield
         self.doing = None
 
     def build(self, make):

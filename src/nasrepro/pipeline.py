@@ -68,18 +68,19 @@ def encode_benchmark(table_path: str | Path, encoding: str, output: str | Path) 
 
 
 def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_path: str | Path | None,
-           trajectory_out, iterations_out, metadata_out, progress=True) -> None:
-    """One search job from its run specification (`config.run_spec`); `names` (experiment, benchmark and
-    method names) only label the metadata."""
+           trajectory_out, iterations_out, metadata_out, progress=True, mirror: str | None = None) -> None:
+    """One search job from its run specification (`runs.job_spec`), its searcher isolated from the labels
+    (`nasrepro.sandbox`); `names` (experiment, benchmark and method names) only label the metadata."""
     if seed < 0:
         raise NasReproError(f"seed {seed} is negative: seeds are integers >= 0")
     check_inputs(spec.get("inputs"), {"table": table_path, "features": features_path})
     benchmark = Benchmark.load(table_path)
     features = load_features(features_path) if features_path else None
+    outputs = (trajectory_out, iterations_out, metadata_out)
     result = run_search(
         benchmark, features, spec["method"], seed, Budget.from_config(spec["budget"], benchmark.size),
         charge_repeats=spec["charge_repeats"], label_mode=spec["label_mode"], record_pools=spec["record_pools"],
-        progress=progress,
+        progress=progress, isolated=True, forbidden=refused_paths(table_path, features_path, outputs, mirror),
     )
     from .runs import code_modules
 
@@ -92,6 +93,17 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
     log.info("%s seed %d: %d queries, %s, %.1fs", " / ".join(names.values()), seed, result.metadata["queries_used"],
              "optimum not queried" if optimum is None else f"optimum queried at query {optimum}",
              result.metadata["wall_seconds"])
+
+
+def refused_paths(table_path, features_path, outputs, mirror: str | None) -> list[str]:
+    """What a searcher's process may not open: the workflow's data and results folders, the folders of this
+    job's table, encoding and outputs, and the benchmark mirror."""
+    folders = ["resources", "results", Path(table_path).parent, *(Path(out).parent for out in outputs)]
+    folders += [Path(features_path).parent] if features_path else []
+    for place in (mirror, None):
+        found = download.resolve_mirror(place)
+        folders += [found] if found else []
+    return sorted({str(Path(folder).resolve()) for folder in folders})
 
 
 def check_inputs(planned: dict | None, paths: dict) -> None:

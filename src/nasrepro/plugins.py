@@ -6,8 +6,8 @@ validation, the defaults the code runs with and the help text are all read from 
 
 A `type` in the config is a built-in name (below), an entry point of the group `nasrepro.methods` /
 `nasrepro.predictors`, or `module:Class` for a class in the user's own module (importable from the
-working directory or PYTHONPATH). Classes load lazily: a job whose method trains no torch model never
-imports torch.
+working directory, a config file's folder or PYTHONPATH). Classes load lazily: a job whose method trains
+no torch model never imports torch.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ PREDICTORS = {
     "gcn": "nasrepro.predictors.gcn:GCNRegressor",
     "gin": "nasrepro.predictors.gin:GINRegressor",
 }
-SPACES = {"nb201": "nasrepro.spaces.nb201:NB201", "nb101": "nasrepro.spaces.nb101:NB101"}
+SPACES = {"nb201": "nasrepro.spaces.nb201:NB201", "nb101": "nasrepro.spaces.nb101:NB101",
+          "transnas_micro": "nasrepro.spaces.transnas:TransNASMicro"}
 ENTRY_POINT_GROUPS = {"method": "nasrepro.methods", "predictor": "nasrepro.predictors", "space": "nasrepro.spaces"}
 BUILTIN = {"method": METHODS, "predictor": PREDICTORS, "space": SPACES}
 INPUTS = ("features", "graph")  # a flat encoding matrix, or the cell graph (adjacency + operations)
@@ -103,25 +104,44 @@ def check_value(declared: Option, name: str, value: Any) -> None:
         raise NasReproError(f"option {name}: {error.message}")
 
 
+MODULE_PATH = "NASREPRO_MODULE_PATH"  # the folders of users' modules, for the processes this one starts
+
+
 def add_module_folder(folder: str | Path) -> None:
     """Let `module:Class` find modules in `folder` (a config file's folder), in this process and in the
-    processes it starts (Snakemake's jobs inherit PYTHONPATH)."""
+    processes it starts (Snakemake's jobs inherit the environment). The folder goes AFTER the standard
+    library and the installed packages, never on PYTHONPATH (which Python puts ahead of them): a stray
+    json.py beside a config cannot shadow the standard library."""
     folder = str(Path(folder).resolve())
     if folder not in sys.path:
         sys.path.append(folder)
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if folder not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([*paths, folder])
+    folders = [p for p in os.environ.get(MODULE_PATH, "").split(os.pathsep) if p]
+    if folder not in folders:
+        os.environ[MODULE_PATH] = os.pathsep.join([*folders, folder])
+
+
+def _inherited_module_folders() -> None:
+    """The folders a parent process added (`add_module_folder`), at the end of this process's module path."""
+    for folder in os.environ.get(MODULE_PATH, "").split(os.pathsep):
+        if folder and folder not in sys.path:
+            sys.path.append(folder)
 
 
 @cache
-def load(kind: str, name: str) -> type:
-    """The class a config `type` names: a built-in, an entry point, or `module:Class`."""
+def target_of(kind: str, name: str) -> str:
+    """`module:Class` of the class a config `type` names: a built-in, an entry point, or `module:Class`."""
     target = BUILTIN[kind].get(name) or _entry_point(kind, name) or (name if ":" in name else None)
     if target is None:
         known = ", ".join([*BUILTIN[kind], *_entry_point_names(kind)])
         raise NasReproError(f"unknown {kind} type {name!r}; known: {known} (or module:Class for your own)")
+    return target
+
+
+def load(kind: str, name: str) -> type:
+    """The class a config `type` names (`target_of`), imported."""
+    target = target_of(kind, name)
     module_name, _, class_name = target.partition(":")
+    _inherited_module_folders()
     add_module_folder(Path.cwd())  # a user's module in the working directory
     try:
         module = importlib.import_module(module_name)

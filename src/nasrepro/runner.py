@@ -6,6 +6,7 @@ import platform
 from pathlib import Path
 import sys
 import time
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -18,6 +19,7 @@ from .benchmark import Benchmark
 from .contract import Contract
 from .errors import NasReproError
 from .oracle import Oracle
+from .sandbox import Isolated
 from .searchers import SearchSpace, make_searcher
 from .spaces import get_space
 
@@ -105,76 +107,82 @@ def run_search(
     label_mode: str = "avg",
     record_pools: bool = False,
     progress: bool = True,
+    isolated: bool = False,
+    forbidden: tuple[str, ...] = (),
 ) -> RunResult:
     """Run one seeded search within `budget`. `record_pools`: also store, per predictor fit, the ids the
-    next batch is drawn from (`pool_ids`; Figure 4 plots them), off by default as they are large."""
+    next batch is drawn from (`pool_ids`; Figure 4 plots them), off by default as they are large.
+    `isolated` (the workflow's and the CLI's search jobs): the searcher runs in its own process
+    (`nasrepro.sandbox`), which may not open the `forbidden` paths (tables, runs, mirror)."""
     started = time.perf_counter()
     fit_labels = run_fit_labels(benchmark, label_mode, seed)
-    contract = Contract(method.get("type"), seed, benchmark.size)  # checks every ask; a user's errors are theirs
-    searcher = contract.build(lambda: make_searcher(method, search_space(benchmark, features, fit_labels), seed,
-                                                    budget=budget.queries))
-    oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
-    optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
-    found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
-    truth = metrics.Truth(benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)
-    diagnostics = []
-    step = 0
-    stopped_by = "budget"
-    best_fit = -np.inf
-    # A run to the optimum shows queries done and the best fitting label so far: no ETA against the cap.
-    with tqdm(total=None if budget.until_optimum else budget.queries, desc=f"{method.get('type')} seed {seed}",
-              unit="query", disable=not progress, file=sys.stderr, mininterval=5) as bar:
-        while oracle.used < budget.queries:
-            ids = contract.ask(searcher, budget.queries - oracle.used, step)
-            if len(ids) == 0:
-                stopped_by = "searcher"
-                break
-            before = oracle.used
-            labels = oracle.query(ids, iteration=step)
-            contract.charged(oracle.used - before, ids, step)
-            bar.update(oracle.used - before)
-            best_fit = max(best_fit, float(labels.max()))
-            bar.set_postfix_str(f"best so far (fitting label) {best_fit:.2f}", refresh=False)
-            for target, arch_id in optima.items():
-                if found_at[target] is None and oracle.has_queried(arch_id):
-                    found_at[target] = oracle.used
-            if (budget.until_optimum and oracle.used >= budget.min_queries
-                    and all(found_at[target] is not None for target in budget.optima)):
-                stopped_by = "optimum"
-                break
-            contract.tell(searcher, ids, labels, step)
-            state = searcher.predictor_state
-            if state is not None:
-                row = {"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(state, truth)}
-                if record_pools:  # the pool of fit `step` is what the trajectory's iteration step + 1 draws from
-                    row["pool_ids"] = None if state.pool is None else np.asarray(state.pool).tolist()
-                diagnostics.append(row)
-            step += 1
-    metadata = {
-        "seed": seed,
-        "method": method,
-        "budget": budget.__dict__,
-        "charge_repeats": charge_repeats,
-        "label_mode": label_mode,
-        "benchmark": benchmark.meta,
-        "optimum_arch_id": optima[budget.optimum],
-        "optimum_arch_ids": optima,
-        "test_optimum": float(benchmark.test_labels.max()),
-        "queries_used": oracle.used,
-        "queries_to_optimum": found_at[budget.optimum],
-        "queries_to_fit_optimum": found_at["fit"],
-        "queries_to_test_optimum": found_at["test"],
-        # None above = censored: that optimum was not queried before the run stopped (`stopped_by`: the
-        # budget or cap, the searcher, or the target optimum of an until-optimum run), so the queries it
-        # would take are only known to exceed `queries_used`.
-        "queries_to_fit_optimum_censored": found_at["fit"] is None,
-        "queries_to_test_optimum_censored": found_at["test"] is None,
-        "stopped_by": stopped_by,
-        "wall_seconds": time.perf_counter() - started,
-        "environment": environment(),
-    }
-    return RunResult(trajectory=oracle.trajectory(), iterations=_iterations(searcher.iterations, diagnostics),
-                     metadata=metadata)
+    space = search_space(benchmark, features, fit_labels)
+    contract = Contract(method.get("type"), seed, benchmark.size, isolated)  # checks every ask; a user's errors are theirs
+    searcher = contract.build(lambda: Isolated(method, space, seed, budget.queries, list(forbidden)) if isolated
+                              else make_searcher(method, space, seed, budget=budget.queries))
+    with closing(searcher) if isolated else nullcontext():
+        oracle = Oracle(fit_labels, benchmark.test_labels, charge_repeats=charge_repeats)
+        optima = {target: benchmark.optimum(target) for target in OPTIMUM_TARGETS}
+        found_at: dict[str, int | None] = dict.fromkeys(OPTIMUM_TARGETS)
+        truth = metrics.Truth(benchmark.fit_labels, benchmark.test_labels, oracle.test_ranks)
+        diagnostics = []
+        step = 0
+        stopped_by = "budget"
+        best_fit = -np.inf
+        # A run to the optimum shows queries done and the best fitting label so far: no ETA against the cap.
+        with tqdm(total=None if budget.until_optimum else budget.queries, desc=f"{method.get('type')} seed {seed}",
+                  unit="query", disable=not progress, file=sys.stderr, mininterval=5) as bar:
+            while oracle.used < budget.queries:
+                ids = contract.ask(searcher, budget.queries - oracle.used, step)
+                if len(ids) == 0:
+                    stopped_by = "searcher"
+                    break
+                before = oracle.used
+                labels = oracle.query(ids, iteration=step)
+                contract.charged(oracle.used - before, ids, step)
+                bar.update(oracle.used - before)
+                best_fit = max(best_fit, float(labels.max()))
+                bar.set_postfix_str(f"best so far (fitting label) {best_fit:.2f}", refresh=False)
+                for target, arch_id in optima.items():
+                    if found_at[target] is None and oracle.has_queried(arch_id):
+                        found_at[target] = oracle.used
+                if (budget.until_optimum and oracle.used >= budget.min_queries
+                        and all(found_at[target] is not None for target in budget.optima)):
+                    stopped_by = "optimum"
+                    break
+                contract.tell(searcher, ids, labels, step)
+                state = searcher.predictor_state
+                if state is not None:
+                    row = {"iteration": step, "queries": oracle.used, **metrics.predictor_diagnostics(state, truth)}
+                    if record_pools:  # the pool of fit `step` is what the trajectory's iteration step + 1 draws from
+                        row["pool_ids"] = None if state.pool is None else np.asarray(state.pool).tolist()
+                    diagnostics.append(row)
+                step += 1
+        metadata = {
+            "seed": seed,
+            "method": method,
+            "budget": budget.__dict__,
+            "charge_repeats": charge_repeats,
+            "label_mode": label_mode,
+            "benchmark": benchmark.meta,
+            "optimum_arch_id": optima[budget.optimum],
+            "optimum_arch_ids": optima,
+            "test_optimum": float(benchmark.test_labels.max()),
+            "queries_used": oracle.used,
+            "queries_to_optimum": found_at[budget.optimum],
+            "queries_to_fit_optimum": found_at["fit"],
+            "queries_to_test_optimum": found_at["test"],
+            # None above = censored: that optimum was not queried before the run stopped (`stopped_by`: the
+            # budget or cap, the searcher, or the target optimum of an until-optimum run), so the queries it
+            # would take are only known to exceed `queries_used`.
+            "queries_to_fit_optimum_censored": found_at["fit"] is None,
+            "queries_to_test_optimum_censored": found_at["test"] is None,
+            "stopped_by": stopped_by,
+            "wall_seconds": time.perf_counter() - started,
+            "environment": environment(),
+        }
+        return RunResult(trajectory=oracle.trajectory(), iterations=_iterations(searcher.iterations, diagnostics),
+                         metadata=metadata)
 
 
 def _iterations(searcher_notes: list[dict], diagnostics: list[dict]) -> pd.DataFrame:

@@ -31,7 +31,6 @@ from pathlib import Path
 
 from . import code_identity, config as cfg
 from .io import content_digest
-from .predictors import predictor_class
 from .searchers import searcher_class
 from .searchers.pretrained import pretrained_file
 from .spaces import get_space
@@ -239,10 +238,13 @@ def code_modules(method: dict, space: str) -> dict[str, str]:
     """The code of a run, module -> digest: every project module reachable by import from its searcher's and
     predictor's modules, its space's operators and the runner (with the oracle and the contract). A user's
     module outside the package counts the same way (README: what counts as a run's code)."""
-    roots = ["nasrepro.runner", searcher_class(method["type"]).__module__,
+    from .plugins import target_of
+    from .predictors import predictor_spec
+
+    roots = ["nasrepro.runner", target_of("method", method["type"]).partition(":")[0],
              get_space(space).operators_class.__module__]
-    if "predictor" in method:
-        roots.append(predictor_class(method["predictor"]).__module__)
+    if "predictor" in method:  # found by name: a job never imports a user's module in the runner's process
+        roots.append(target_of("predictor", predictor_spec(method["predictor"])["type"]).partition(":")[0])
     return code_identity.closure(roots)
 
 

@@ -185,7 +185,7 @@ def test_sources_all_have_a_checksum_and_a_mirror_path():
     for item in SOURCES.values():
         assert item.sha256 or item.git_blob
         assert item.url.startswith("https://") and item.mirror_path.split("/")[0] == item.name.split("-")[0]
-        assert item.filename == item.name + (".tfrecord" if item.name.startswith("nb101") else ".csv")
+        assert item.filename == item.name + {"nb101": ".tfrecord", "transnas": ".zip"}.get(item.name.split("-")[0], ".csv")
     # the published sha256 of the official NAS-Bench-101 files (../shared/benchmarks/README.md)
     assert SOURCES["nb101-only108"].sha256 == "4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1"
     assert SOURCES["nb101-full"].sha256 == "3d64db8180fb1b0207212f9032205064312b6907a3bbc81eabea10db2f5c7e9c"

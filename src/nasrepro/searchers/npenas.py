@@ -65,11 +65,13 @@ def _options(predictor: dict, description: str) -> dict:
     }
 
 
-PATH_ENCODING = {"nb201": "path155", "nb101": "path364"}
-# NAS-Bench-201: a path through a 'none' edge (op 0) carries nothing, so the authors' cell, whose graph drops
-# 'none' edges, has no such path; path155's index of a path is its ops in base 5, first edge first.
-LIVE_PATHS = {"nb201": np.array([0 not in ops for length in (1, 2, 3)
-                                 for ops in itertools.product(range(5), repeat=length)])}
+PATH_ENCODING = {"nb201": "path155", "nb101": "path364", "transnas_micro": "path84"}
+# NAS-Bench-201 (and TransNAS-Bench-101 micro, its cell with 4 ops): a path through a 'none' edge (op 0) carries
+# nothing, so the authors' cell, whose graph drops 'none' edges, has no such path; path155's (path84's) index of a
+# path is its ops in base 5 (4), first edge first.
+LIVE_PATHS = {space: np.array([0 not in ops for length in (1, 2, 3)
+                               for ops in itertools.product(range(n_ops), repeat=length)])
+              for space, n_ops in (("nb201", 5), ("transnas_micro", 4))}
 
 
 class NPENAS(BatchedSearcher):

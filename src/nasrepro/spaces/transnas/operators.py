@@ -1,0 +1,87 @@
+"""The search operators over TransNAS-Bench-101 micro's 4,096 cells: neighbours, named mutations, graphs,
+sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import Graphs, Operators
+from .cells import EDGE_SOURCE, EDGE_TARGET, INCOMING_EDGES, NUM_EDGES, OPS, CellIndex, edge_ops
+
+# naslib (NASLib's transbench101 `mutate_micro`): one edge uniformly, a different op; autodl: one node, one of
+# its incoming edges, a different op (AutoDL's R-EA on the same cell shape).
+MUTATIONS = ("naslib", "autodl")
+
+
+# The cell graph with operations on nodes: node 0 the input, node 1 + e the op of edge e, node 7 the output.
+GRAPH_OPS = ("input", *OPS, "output")
+
+
+GRAPH_NODES = NUM_EDGES + 2
+
+
+def _graph_adjacency() -> np.ndarray:
+    adjacency = np.zeros((GRAPH_NODES, GRAPH_NODES), dtype=np.float32)
+    for e, (source, target) in enumerate(zip(EDGE_SOURCE, EDGE_TARGET)):
+        if source == 0:
+            adjacency[0, 1 + e] = 1
+        for later in range(NUM_EDGES):
+            if EDGE_SOURCE[later] == target:
+                adjacency[1 + e, 1 + later] = 1
+        if target == 3:
+            adjacency[1 + e, GRAPH_NODES - 1] = 1
+    return adjacency
+
+
+class TransNASMicroOperators(Operators):
+    def __init__(self, cells: pd.DataFrame):
+        super().__init__(cells)
+        self.ops = edge_ops(cells).astype(np.int8)
+        self.index = CellIndex(self.ops)
+
+    def neighbours(self, arch_id: int) -> np.ndarray:
+        """The 18 cells with one edge's op changed, edge by edge, ops in code order."""
+        ops = self.ops[arch_id]
+        found = []
+        for edge in range(NUM_EDGES):
+            for op in range(len(OPS)):
+                if op != ops[edge]:
+                    child = ops.copy()
+                    child[edge] = op
+                    found.append(self.index.id_of(child))
+        return np.array(found, dtype=np.int64)
+
+    def mutate(self, arch_id: int, genotype, rng: np.random.Generator, mutation: str) -> tuple[int, None]:
+        ops = self.ops[arch_id].copy()
+        if mutation == "autodl":
+            edges = INCOMING_EDGES[int(rng.integers(1, 4))]
+            edge = edges[int(rng.integers(len(edges)))]
+        else:
+            edge = int(rng.integers(NUM_EDGES))
+        others = [op for op in range(len(OPS)) if op != ops[edge]]
+        ops[edge] = others[int(rng.integers(len(others)))]
+        return self.index.id_of(ops), None
+
+    def graphs(self) -> Graphs:
+        node_ops = np.zeros((self.size, GRAPH_NODES), dtype=np.int64)
+        node_ops[:, 1:-1] = self.ops + 1
+        node_ops[:, -1] = len(GRAPH_OPS) - 1
+        adjacency = np.broadcast_to(_graph_adjacency(), (self.size, GRAPH_NODES, GRAPH_NODES))
+        return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops])
+
+    def sequences(self) -> np.ndarray:
+        """The op of each of the six edges, token op code + 1 (the connections are fixed: no tokens)."""
+        return self.ops.astype(np.int64) + 1
+
+    def sequence_tokens(self) -> np.ndarray:
+        allowed = np.ones((NUM_EDGES, len(OPS) + 1), dtype=bool)
+        allowed[:, 0] = False
+        return allowed
+
+    def id_of_sequence(self, sequence) -> int | None:
+        ops = np.asarray(sequence, dtype=np.int64) - 1
+        if ops.shape != (NUM_EDGES,) or ops.min() < 0 or ops.max() >= len(OPS):
+            return None
+        found = self.index.id_of(ops)
+        return None if found < 0 else found

@@ -11,8 +11,11 @@ SNAKEMAKE := $(BIN)/snakemake --cores all $(ARGS)
 # `make report` and `make render` then report on the run just made (a failed run leaves the previous one).
 LAST_RUN := .nasrepro-last-run
 LAST_CONFIG = $(shell cat $(LAST_RUN) 2>/dev/null)
+# $(call preflight,SNAKEMAKE ARGUMENTS): refused in one line before Snakemake reads them: a config file that turns on
+# Snakemake's YTE templating (`__use_yte__`, whose Python Snakemake would run before any check), --cores or --jobs 0
+preflight = $(BIN)/nasrepro preflight $(1)
 # $(call workflow,CONFIG ARGUMENTS): the workflow on a config, remembered in $(LAST_RUN) only once it succeeded
-workflow = $(SNAKEMAKE) $(1) && echo "$(1)" > $(LAST_RUN)
+workflow = $(call preflight,--cores all $(ARGS) $(1)) && $(SNAKEMAKE) $(1) && echo "$(1)" > $(LAST_RUN)
 NB201_CPU := --configfile config.yaml config/offline.yaml config/cpu-ablations.yaml
 BASELINES_CPU := --configfile config.yaml config/offline.yaml config/cpu-baselines.yaml
 # The rules that only render: `make render` may run these and nothing upstream (no search, no download).
@@ -54,12 +57,15 @@ test-fast: install  # the inner loop: everything but the end-to-end, real-SLURM 
 	$(BIN)/python -m pytest -ra --durations=10 -m "not e2e and not slurm and not slow"
 
 render: install  # every table and figure again, from the runs already in results/runs
+	$(call preflight,--cores all $(LAST_CONFIG) $(ARGS))
 	NASREPRO_RENDER_ONLY=1 $(BIN)/snakemake render --cores all $(LAST_CONFIG) $(ARGS) --forcerun collect provenance --allowed-rules $(RENDER_RULES) --rerun-triggers mtime
 
 report: install  # the report of the last run made with make (or of ARGS="--configfile ...")
+	$(call preflight,--cores all $(LAST_CONFIG) $(ARGS))
 	$(BIN)/snakemake --cores all $(LAST_CONFIG) $(ARGS) --report report.zip
 
 lint: install
+	$(call preflight,)
 	$(BIN)/snakemake --lint
 
 clean:

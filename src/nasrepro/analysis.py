@@ -31,14 +31,39 @@ def hidden_queries(summary: pd.DataFrame) -> pd.Series:
     return summary.get("hidden_queries", pd.Series(0, index=summary.index)).astype(float)
 
 
+# What collecting a run reads of its files (`collect`, `view`): a file without one of them is named.
+RUN_KEYS = ("method", "budget.queries", "budget.until_optimum", "budget.optima", "charge_repeats", "label_mode",
+            "benchmark.fit_split", "benchmark.test_split", "benchmark.fit_is_test", "benchmark.label_note",
+            "optimum_arch_ids.fit", "optimum_arch_ids.test", "test_optimum", "queries_used", "wall_seconds",
+            "environment.device")
+TRAJECTORY_COLUMNS = ("query", "arch_id", "fit_label", "test_label", "test_rank", "iteration")
+
+
 def load_run(trajectory_path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """A run's trajectory and its metadata (the .json beside the .parquet)."""
+    """A run's trajectory and its metadata (the .json beside the .parquet), each with what collecting reads."""
     trajectory_path = Path(trajectory_path)
     meta_path = trajectory_path.with_suffix(".json")
     try:
-        return pd.read_parquet(trajectory_path), json.loads(meta_path.read_text())
+        trajectory, meta = pd.read_parquet(trajectory_path), json.loads(meta_path.read_text())
     except (OSError, ValueError) as error:
         raise NasReproError(f"{trajectory_path}: cannot read run ({error})") from None
+    redo = f"delete {trajectory_path.parent / trajectory_path.stem}.* and rerun its search"
+    missing = next((key for key in RUN_KEYS if not _has(meta, key.split("."))), None)
+    if missing:
+        raise NasReproError(f"{meta_path}: key '{missing}' is missing: not a finished run's metadata; {redo}")
+    columns = [column for column in TRAJECTORY_COLUMNS if column not in trajectory]
+    if columns:
+        raise NasReproError(f"{trajectory_path}: column '{columns[0]}' is missing: not a run's trajectory; {redo}")
+    return trajectory, meta
+
+
+def _has(record, keys: list[str]) -> bool:
+    """Whether nested dicts hold the key path `keys`."""
+    for key in keys:
+        if not isinstance(record, dict) or key not in record:
+            return False
+        record = record[key]
+    return True
 
 
 def iterations_path(trajectory_path: str | Path) -> Path:

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
     compare.add_argument("--budgets", default="100,150,200,400", help="query budgets of the accuracy rows")
     compare.add_argument("--cores", default="all", help="Snakemake's --cores (default all)")
+    commands.add_parser("preflight", help="check Snakemake's arguments before it runs them (the make targets do): "
+                        "every --configfile plain YAML (no YTE templating, whose code Snakemake would run), --cores and "
+                        "--jobs at least 1", add_help=False).add_argument("snakemake_args", nargs=argparse.REMAINDER)
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
     describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
     prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
@@ -48,59 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", required=True, help="folder for <seed>.parquet, .iterations.parquet and .json")
     run.add_argument("--threads", type=int, default=1,
                      help="torch / OpenMP threads (default 1, as the workflow's search jobs)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["preflight"]:  # Snakemake's own arguments, which argparse would take for this parser's options
+        return _one_line_errors(lambda: preflight(argv[1:]))
     args = parser.parse_args(argv)
-    from . import config as cfg  # after parsing: `--help` loads neither pandas nor torch
+    return _one_line_errors(lambda: _command(args))
 
+
+def _one_line_errors(command) -> int:
+    """Run a command; any error is one line on stderr (exit 2 for bad input, 130 for Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        if args.command == "options":
-            print(describe_options(args.type))
-            return 0
-        if args.command == "compare":
-            from .compare import run as run_comparison
-
-            return run_comparison(args.method, args.against.split(","), args.config, args.bench, args.seeds,
-                                  [int(b) for b in args.budgets.split(",")], args.cores)
-        config = cfg.load(*args.config)
-        if args.command == "validate":
-            from .runs import plan
-
-            distinct = len(plan(config, cfg.enabled_experiments(config)).jobs())
-            print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs, {distinct} distinct runs)")
-            return 0
-        if args.command == "cost":
-            from . import cost
-
-            print(cost.render(cost.estimate(config), config))
-            return 0
-        if args.command == "prepare":
-            prepare_benchmark(config, args.bench, " + ".join(args.config))
-            return 0
-        for kind, name in (("experiments", args.experiment), ("benchmarks", args.bench), ("methods", args.method)):
-            if name not in config[kind]:
-                raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}' "
-                                    f"(defined: {', '.join(config[kind])})")
-        defaults = [TABLE.format(bench=args.bench)]
-        if cfg.uses_features(config, args.method, args.bench):
-            defaults.append(ENCODING.format(bench=args.bench, encoding=cfg.method_encoding(config, args.method, args.bench)))
-        for given, default in zip((args.table, args.features), defaults):
-            if given is None and not Path(default).is_file():  # a path given explicitly is read as it is
-                raise NasReproError(f"{default} does not exist: make it with `nasrepro prepare {args.bench}`")
-        table, features = args.table or defaults[0], (args.features or defaults[1]) if len(defaults) > 1 else None
-        if args.threads < 1:
-            raise NasReproError(f"--threads {args.threads}: give a number of threads >= 1")
-        check_out_folder(Path(args.out))
-        threads.limit(args.threads)
-        contract.limit_time(*contract.job_time_limit(config))
-        from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
-        from .runs import run_spec
-
-        out = Path(args.out)
-        names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
-        search(run_spec(config, args.experiment, args.bench, args.method), args.seed, names, table,
-               features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
-               out / f"{args.seed}.json")
-        print(run_summary(out / f"{args.seed}.parquet", out / f"{args.seed}.json"))
+        return command()
     except NasReproError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
@@ -112,11 +74,137 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {one_line(error)} (NASREPRO_TRACEBACK=1 shows the traceback)", file=sys.stderr)
         return 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    from . import config as cfg  # after parsing: `--help` loads neither pandas nor torch
+
+    if args.command == "options":
+        print(describe_options(args.type))
+        return 0
+    if args.command == "compare":
+        from .compare import run as run_comparison
+        from .config.validation import MAX_SEEDS
+
+        if not 1 <= args.seeds <= MAX_SEEDS:
+            raise NasReproError(f"--seeds {args.seeds}: give a number of seeds from 1 to {MAX_SEEDS}")
+        return run_comparison(args.method, [name.strip() for name in args.against.split(",")], args.config, args.bench,
+                              args.seeds, budgets_flag(args.budgets), cores_flag("--cores", args.cores))
+    config = cfg.load(*args.config)
+    if args.command == "validate":
+        from .runs import plan
+
+        distinct = len(plan(config, cfg.enabled_experiments(config)).jobs())
+        print(f"{' + '.join(args.config)}: valid ({len(cfg.jobs(config))} search jobs, {distinct} distinct runs)")
+        return 0
+    if args.command == "cost":
+        from . import cost
+
+        print(cost.render(cost.estimate(config), config))
+        return 0
+    if args.command == "prepare":
+        prepare_benchmark(config, args.bench, " + ".join(args.config))
+        return 0
+    return search_command(args, config)
+
+
+def search_command(args: argparse.Namespace, config: dict) -> int:
+    """`nasrepro search`: every flag and input file checked, then one run, and a line on what it found."""
+    from . import config as cfg
+    from .config.validation import seed_problem
+
+    problem = seed_problem(args.seed)
+    if problem:
+        raise NasReproError(f"--seed {args.seed}: {problem}")
+    for kind, name in (("experiments", args.experiment), ("benchmarks", args.bench), ("methods", args.method)):
+        if name not in config[kind]:
+            raise NasReproError(f"{' + '.join(args.config)}: {name!r} is not defined under '{kind}' "
+                                f"(defined: {', '.join(config[kind])})")
+    defaults = [TABLE.format(bench=args.bench)]
+    if cfg.uses_features(config, args.method, args.bench):
+        defaults.append(ENCODING.format(bench=args.bench, encoding=cfg.method_encoding(config, args.method, args.bench)))
+    for given, default in zip((args.table, args.features), defaults):
+        if given is None and not Path(default).is_file():  # a path given explicitly is read as it is
+            raise NasReproError(f"{default} does not exist: make it with `nasrepro prepare {args.bench}`")
+    table, features = args.table or defaults[0], (args.features or defaults[1]) if len(defaults) > 1 else None
+    if args.threads < 1:
+        raise NasReproError(f"--threads {args.threads}: give a number of threads >= 1")
+    check_input_files(table, features)
+    check_out_folder(Path(args.out))
+    threads.limit(args.threads)
+    from .cost import run_seconds
+    from .pipeline import search  # here: `--help`, `options` and `validate` need none of its imports
+    from .runs import run_spec
+
+    spec = run_spec(config, args.experiment, args.bench, args.method)
+    contract.limit_time(*contract.job_time_limit(config, estimate_seconds=run_seconds(spec)))
+    out = Path(args.out)
+    names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
+    search(spec, args.seed, names, table, features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
+           out / f"{args.seed}.json", mirror=config.get("data", {}).get("mirror"))
+    print(run_summary(out / f"{args.seed}.parquet", out / f"{args.seed}.json"))
     return 0
 
 
 TABLE = "resources/tables/{bench}.parquet"
 ENCODING = "resources/encodings/{bench}-{encoding}.npy"
+
+
+def check_input_files(table: str, features: str | None) -> None:
+    """`--table` and `--features` checked as the workflow's conversion and encoding check what they write:
+    every row, numeric and finite values, labels in the range of accuracies; each fault names the file."""
+    from .benchmark import Benchmark
+    from .pipeline import load_features
+
+    rows = Benchmark.load(table).size
+    if features is not None:
+        load_features(features, rows)
+
+
+def budgets_flag(text: str) -> list[int]:
+    """`--budgets 100,150,200`: whole numbers of queries within the config's limits (`config.validation`)."""
+    from .config.validation import MAX_BUDGETS, MAX_QUERIES
+
+    parts = [part.strip() for part in text.split(",")]
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= MAX_QUERIES:
+            raise NasReproError(f"--budgets {text}: {part!r} is not a number of queries from 1 to {MAX_QUERIES}; "
+                                "give them comma-separated, e.g. 100,150,200,400")
+    if len(parts) > MAX_BUDGETS or len(set(parts)) < len(parts):
+        raise NasReproError(f"--budgets: {len(parts)} budgets; give at most {MAX_BUDGETS} distinct ones")
+    return [int(part) for part in parts]
+
+
+def cores_flag(flag: str, value: str | None) -> str | None:
+    """Snakemake's --cores / --jobs: `all` (or `unlimited`), or a whole number of at least 1 (with 0 Snakemake
+    waits forever at 'Select jobs to execute')."""
+    if value is None or value in ("all", "unlimited"):
+        return value
+    if not value.strip().isdigit():
+        raise NasReproError(f"{flag} {value}: not a number of cores; give a whole number >= 1, or all")
+    if int(value) < 1:
+        raise NasReproError(f"{flag} {value}: give at least 1 core, or all (with {int(value)} Snakemake would wait "
+                            "forever for a free core)")
+    return value
+
+
+def preflight(snakemake_args: list[str]) -> int:
+    """`nasrepro preflight ARGS`: what Snakemake would act on before any of our code runs, checked in one line:
+    each config file it reads is plain YAML (`__use_yte__` would make Snakemake run the file's code), and
+    --cores / --jobs are at least 1. The make targets run it before Snakemake, with the same arguments."""
+    from .config import read_yaml
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--configfile", "--configfiles", nargs="+", dest="configfiles")
+    parser.add_argument("--cores", "-c", nargs="?", const="all")
+    parser.add_argument("--jobs", "-j", nargs="?", const="unlimited")
+    known, _ = parser.parse_known_args(snakemake_args)
+    cores_flag("--cores", known.cores)
+    cores_flag("--jobs", known.jobs)
+    for path in known.configfiles or ["config.yaml"]:  # the Snakefile reads config.yaml when none is given
+        if Path(path).is_file():  # a missing one is Snakemake's to name
+            read_yaml(path)
+    return 0
 
 
 def check_out_folder(out: Path) -> None:

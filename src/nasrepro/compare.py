@@ -9,6 +9,7 @@ convergence figure. The paper's protocols stay options of the experiment (`repor
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -19,22 +20,33 @@ from . import plugins
 from .errors import NasReproError
 
 REPO = Path(__file__).resolve().parents[2]
+RESULTS = Path("results")  # everything a comparison writes is under it (relative to the working directory)
 DEFAULT_BUDGETS = (100, 150, 200, 400)
 
 
 def method_type(target: str) -> tuple[str, str]:
     """`path/to/my_methods.py:MyMethod` (or `my_methods:MyMethod`) as a config `type`, its module's folder
-    made importable; (type, class name)."""
+    made importable; (type, class name). The names become file and key names: only Python names pass."""
     module, _, class_name = target.partition(":")
     if not class_name:
         raise NasReproError(f"{target!r}: name the class too, e.g. my_methods.py:MyMethod")
+    if not _python_name(class_name):
+        raise NasReproError(f"{target!r}: {class_name!r} is not the name of a Python class (letters, digits and _)")
     path = Path(module)
     if path.suffix == ".py":
         if not path.is_file():
             raise NasReproError(f"{module}: no such file")
-        plugins.add_module_folder(path.parent)
         module = path.stem
+        if not _python_name(module):
+            raise NasReproError(f"{target!r}: {path.name} is not the file of a Python module (letters, digits and _)")
+        plugins.add_module_folder(path.parent)
+    elif not all(_python_name(part) for part in module.split(".")):
+        raise NasReproError(f"{target!r}: {module!r} is not a Python module name (or a path ending in .py)")
     return f"{module}:{class_name}", class_name
+
+
+def _python_name(name: str) -> bool:
+    return name.isascii() and name.isidentifier()
 
 
 def overlay(target: str, against: list[str], bench: str, seeds: int, budgets: list[int]) -> tuple[str, dict]:
@@ -42,6 +54,9 @@ def overlay(target: str, against: list[str], bench: str, seeds: int, budgets: li
     kind, class_name = method_type(target)
     name = f"compare_{class_name.lower()}"
     mine = class_name.lower()
+    if mine in against:
+        raise NasReproError(f"--against: {mine!r} is also the name your method {class_name} gets; rename the class "
+                            "or leave that method out")
     return name, {
         "run": [name],
         "methods": {mine: {"type": kind, "label": class_name}},
@@ -56,20 +71,29 @@ def overlay(target: str, against: list[str], bench: str, seeds: int, budgets: li
 
 def run(target: str, against: list[str], configs: list[str], bench: str, seeds: int, budgets: list[int],
         cores: str) -> int:
-    """Write the overlay, validate it with the configs it is laid over, run the workflow, print the table."""
+    """Check the comparison (names, configs, the overlay laid over them), and only then write the overlay
+    (under results/compare/), run the workflow and print the table. A refused comparison writes nothing."""
     from . import config as cfg
 
     name, extra = overlay(target, against, bench, seeds, budgets)
-    path = Path("results") / "compare" / f"{name}.yaml"
+    defined = cfg.load(*configs)
+    for flag, names, kind in (("--against", against, "methods"), ("--bench", [bench], "benchmarks")):
+        unknown = [entry for entry in names if entry not in defined[kind]]
+        if unknown:
+            raise NasReproError(f"{flag}: {unknown[0]!r} is not defined under '{kind}' in {' + '.join(configs)} "
+                                f"(defined: {', '.join(defined[kind])})")
+    cfg.load(*configs, extra=(f"nasrepro compare {target}", copy.deepcopy(extra)))  # every mistake, before a write
+    path = RESULTS / "compare" / f"{name}.yaml"
+    if not path.resolve().is_relative_to(RESULTS.resolve()):  # the checked names keep it there; never write elsewhere
+        raise NasReproError(f"{path}: outside {RESULTS}/; nothing was written")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(extra, sort_keys=False))
-    cfg.load(*configs, path)  # every mistake in one line before anything runs
     command = [str(Path(sys.executable).with_name("snakemake")), "-s", str(REPO / "Snakefile"), "--cores", cores,
                "--configfile", *configs, str(path)]
     print(" ".join(command), flush=True)
     status = subprocess.call(command)
-    table = Path("results") / name / "tables" / "comparison.md"
+    table = RESULTS / name / "tables" / "comparison.md"
     if status == 0 and table.is_file():
         print(table.read_text())
-        print(f"Figure: results/{name}/figures/convergence.png")
+        print(f"Figure: {RESULTS}/{name}/figures/convergence.png")
     return status

@@ -7,6 +7,8 @@ and a verdict; every cell the paper reports that we did not run is kept, marked 
 
 from __future__ import annotations
 
+import html
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -262,9 +264,10 @@ def write(frame: pd.DataFrame, shown: pd.DataFrame, title: str, lines: list[str]
     beside it (`paper_tex_path`)."""
     with atomic_path(csv) as tmp:
         frame.to_csv(tmp, index=False)
-    parts = [f"# {title}", "", *[f"- {line}" for line in lines], ""]
+    parts = [f"# {markdown_text(title, line=True)}", "", *[f"- {markdown_text(text, line=True)}" for text in lines], ""]
     for bench, part in shown.groupby("Benchmark", sort=False):
-        parts += [f"## {bench}", "", part.drop(columns=["Benchmark"]).to_markdown(index=False, disable_numparse=True), ""]
+        cells = _escaped(part.drop(columns=["Benchmark"]), markdown_text)
+        parts += [f"## {markdown_text(bench, line=True)}", "", cells.to_markdown(index=False, disable_numparse=True), ""]
     write_text("\n".join(parts), md)
     write_text(_html(shown, title, lines), html_path(md))
     write_text(_latex(shown, title + ". " + " ".join(lines), hide_index=True), tex)
@@ -282,27 +285,50 @@ def html_path(md) -> Path:
 
 def _html(shown: pd.DataFrame, title: str, lines: list[str]) -> str:
     """A standalone page: the title, the protocol lines, one table per benchmark."""
-    from html import escape
-
-    parts = [f"<h1>{escape(title)}</h1>", "<ul>", *[f"<li>{escape(line)}</li>" for line in lines], "</ul>"]
+    parts = [f"<h1>{html_text(title)}</h1>", "<ul>", *[f"<li>{html_text(line)}</li>" for line in lines], "</ul>"]
     for bench, part in shown.groupby("Benchmark", sort=False):
-        parts += [f"<h2>{escape(str(bench))}</h2>", part.drop(columns=["Benchmark"]).to_html(index=False, border=0)]
+        cells = _escaped(part.drop(columns=["Benchmark"]), html_text)
+        parts += [f"<h2>{html_text(bench)}</h2>", cells.to_html(index=False, border=0, escape=False)]
     style = ("body{font-family:sans-serif;font-size:14px} table{border-collapse:collapse} "
              "th,td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}")
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style></head><body>{''.join(parts)}</body></html>\n"
 
 
 def _latex(table: pd.DataFrame, caption: str, hide_index: bool) -> str:
-    styled = table.style.format(escape="latex").format_index(escape="latex", axis=0).format_index(escape="latex", axis=1)
+    styled = table.style.format(latex_text).format_index(latex_text, axis=0).format_index(latex_text, axis=1)
     styled = styled.hide(axis="index") if hide_index else styled.hide(axis="index", names=True)
-    latex = styled.to_latex(hrules=True, caption=_latex_escape(caption), environment="table*", multicol_align="c",
+    latex = styled.to_latex(hrules=True, caption=latex_text(caption), environment="table*", multicol_align="c",
                             column_format=None if hide_index else "l" + "c" * table.shape[1])
     return latex.replace("±", r"$\pm$")
 
 
+# One escaping helper per format, used for every piece of text a table writer puts in it (titles, protocol
+# lines, labels, cells): a method's label or a benchmark's name is the user's text, and must stay text.
+def markdown_text(text, line: bool = False) -> str:
+    """Text in one Markdown table cell, or (`line`) a line's text after its `- ` or `# `: one line, `|` and `\\`
+    escaped, no raw HTML tag, and on a line no block marker (heading, quote, list) at its start."""
+    text = " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+    return "\\" + text if line and text[:1] in MARKDOWN_BLOCK_MARKERS else text
+
+
+MARKDOWN_BLOCK_MARKERS = tuple("#>-+*=`~")
+
+
+def html_text(text) -> str:
+    return html.escape(str(text))
+
+
 LATEX_SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"})
+                               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+                               "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"})
 
 
-def _latex_escape(text: str) -> str:
-    return text.translate(LATEX_SPECIAL)
+def latex_text(text) -> str:
+    """Text in a LaTeX cell or caption: one line (a blank line would end the paragraph), specials escaped."""
+    return " ".join(str(text).split()).translate(LATEX_SPECIAL)
+
+
+def _escaped(frame: pd.DataFrame, escape) -> pd.DataFrame:
+    """A display frame with every cell and column name escaped for one format."""
+    return frame.map(escape).rename(columns=escape)

@@ -49,7 +49,13 @@ def read_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise NasReproError(f"{path}: the top level is a {type(data).__name__}, not a mapping of keys "
                             "(data:, benchmarks:, methods:, experiments:, ...)")
+    if YTE_KEY in data:
+        raise NasReproError(f"{path}: key '{YTE_KEY}' turns on Snakemake's YTE templating, which runs the Python code "
+                            "a config holds; a nasrepro config is plain YAML: remove the key")
     return data
+
+
+YTE_KEY = "__use_yte__"  # Snakemake evaluates such a file's ?if/?for/expressions as Python when it loads it
 
 
 def merge(base: dict, overlay: dict) -> dict:
@@ -60,13 +66,16 @@ def merge(base: dict, overlay: dict) -> dict:
     return merged
 
 
-def load(*paths: str | Path) -> dict:
-    """A config and its overlays, merged in order, prepared and validated (as the workflow reads them)."""
+def load(*paths: str | Path, extra: tuple[str, dict] | None = None) -> dict:
+    """A config and its overlays, merged in order, prepared and validated (as the workflow reads them);
+    `extra`: (what to call it, an overlay not yet written to a file) laid over them last."""
     config: dict = {}
     for path in paths:
         config = merge(config, read_yaml(path))
         plugins.add_module_folder(Path(path).parent)  # a user's module beside their config
-    source = " + ".join(map(str, paths))
+    source = " + ".join([*map(str, paths), *([extra[0]] if extra else [])])
+    if extra:
+        config = merge(config, extra[1])
     roots = [Path.cwd(), *(folder for path in paths for folder in Path(path).resolve().parents)]
     return validate(prepare(config, roots, source), source=source)
 

@@ -22,9 +22,13 @@ from .resolution import (NON_SEARCHER_KEYS, _methods_code, input_needed, method_
 
 SCHEMA_FILE = "config.schema.yaml"
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
+# The limits of what a config (and the CLI's flags, which share them) may ask for, so that validation, the
+# planning and the tables stay cheap; the schema's MAX_QUERIES and MAX_BUDGETS placeholders are filled from here.
 MAX_SEEDS = 10_000  # seeds per experiment (the paper runs 100); more is refused before any list is made
 MAX_SEED = 2**32 - 1  # a seed every random generator the methods use accepts
 MAX_GRID_MEMBERS = 1_000  # methods one grid may stand for
+MAX_QUERIES = 1_000_000  # queries per budget
+MAX_BUDGETS = 100  # entries of an experiment's `budgets` (the paper's tables have at most 6)
 # Options that are a number of architectures a method queries before anything else: more than the
 # benchmark holds, or than the run's budget, would cut the method short without a word.
 INITIAL_SAMPLE_OPTIONS = ("init_sample", "num_init", "init_samples", "initial", "num_train", "population_size")
@@ -37,7 +41,11 @@ def load_schema() -> dict:
     from ..render.outputs import OUTPUTS
 
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
-    return yaml.safe_load(text.replace("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"))
+    for placeholder, value in (("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"),
+                               ("maximum: MAX_QUERIES", f"maximum: {MAX_QUERIES}"),
+                               ("maxItems: MAX_BUDGETS", f"maxItems: {MAX_BUDGETS}")):
+        text = text.replace(placeholder, value)
+    return yaml.safe_load(text)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -52,6 +60,8 @@ def _one_line(error: jsonschema.ValidationError, source: str) -> str:
         return f"{source}: unknown key '{key}'"
     if error.validator == "required":
         return f"{source}: key '{where}' is missing {error.message.split(' is a required')[0]}"
+    if error.validator == "maxItems":  # jsonschema's message would print the whole list
+        return f"{source}: key '{where}': {len(error.instance)} entries, more than the {error.validator_value} allowed"
     if error.validator == "propertyNames":
         return f"{source}: key '{where}.{error.instance}' is not a valid name (letters, digits, _ . -)"
     return f"{source}: key '{where}': {error.message}"
@@ -88,10 +98,9 @@ def _check_seeds(config: dict, source: str) -> None:
                 if not whole(seed):
                     raise NasReproError(f"{key}: seed {seed!r} (item {position}) is not an integer; seeds are "
                                         "integers >= 0, e.g. [0, 1, 2]")
-                if seed < 0:
-                    raise NasReproError(f"{key}: seed {seed} (item {position}) is negative; seeds are integers >= 0")
-                if seed > MAX_SEED:
-                    raise NasReproError(f"{key}: seed {seed} (item {position}) is more than {MAX_SEED}, the largest seed")
+                problem = seed_problem(seed, f" (item {position})")
+                if problem:
+                    raise NasReproError(f"{key}: {problem}")
             repeated = [seed for seed, count in Counter(value).items() if count > 1]
             if repeated:
                 raise NasReproError(f"{key}: seed {repeated[0]} is listed more than once; each seed runs once")
@@ -102,6 +111,15 @@ def _check_seeds(config: dict, source: str) -> None:
             raise NasReproError(f"{key}: {value} seeds would run nothing; give an integer >= 1 (or a list of seeds)")
         elif value > MAX_SEEDS:
             raise NasReproError(f"{key}: {value} seeds, more than the {MAX_SEEDS} an experiment may run")
+
+
+def seed_problem(seed: int, where: str = "") -> str | None:
+    """What is wrong with one seed (`where`: e.g. " (item 3)"), or None; the CLI's --seed is checked by it too."""
+    if seed < 0:
+        return f"seed {seed}{where} is negative; seeds are integers >= 0"
+    if seed > MAX_SEED:
+        return f"seed {seed}{where} is more than {MAX_SEED}, the largest seed"
+    return None
 
 
 def _check_predictor_defaults(config: dict, source: str) -> None:
@@ -192,9 +210,39 @@ def _check_experiments(config: dict, source: str) -> None:
             raise NasReproError(f"{source}: key 'experiments.{name}.label_mode' must be random_seed_per_arch for "
                                 f"report mode {SINGLE_REPEAT_REPORT} (the ranking uses one drawn repeat)")
         _check_outputs(name, experiment, source)
-        over = [b for b in experiment.get("budgets", []) if b > experiment["budget"].get("queries", b)]
+        _check_queries(config, name, source)
+
+
+def _check_queries(config: dict, experiment: str, source: str) -> None:
+    """No budget asks for more queries than a run can use: beyond a benchmark's size only a method that
+    asks for an architecture again, and is charged for it, can go on."""
+    spec = config["experiments"][experiment]
+    queries = spec["budget"].get("queries")
+    for bench in spec["benchmarks"]:
+        architectures = _architectures(config, bench)
+        cap = queries or architectures  # an until-optimum run without a cap stops after the whole space
+        over = [b for b in spec.get("budgets", []) if b > cap]
         if over:
-            raise NasReproError(f"{source}: key 'experiments.{name}.budgets': {over} exceed budget.queries")
+            limit = "budget.queries" if queries else f"the {architectures} architectures of benchmark {bench!r}"
+            raise NasReproError(f"{source}: key 'experiments.{experiment}.budgets': {over} exceed {limit}")
+        if not queries or queries <= architectures:
+            continue
+        for method in spec["methods"]:
+            kind = config["methods"][method]["type"]
+            # a method declares `repeats_queries = True` when it may ask for an architecture again (R-EA, MCTS);
+            # every other method has used the whole space by then
+            if not (spec.get("charge_repeats", True) and getattr(searcher_class(kind), "repeats_queries", False)):
+                why = ("repeats are not charged (charge_repeats: false)" if not spec.get("charge_repeats", True)
+                       else f"method {method!r} ({kind}) does not declare that it asks for an architecture again "
+                            "(repeats_queries)")
+                raise NasReproError(f"{source}: key 'experiments.{experiment}.budget.queries': {queries} is more than "
+                                    f"the {architectures} architectures of benchmark {bench!r}, and {why}; give at most "
+                                    f"{architectures}")
+
+
+def _architectures(config: dict, bench: str) -> int:
+    spec = config["benchmarks"][bench]
+    return spec.get("expected_size") or get_space(spec["space"]).size
 
 
 def _check_outputs(name: str, experiment: dict, source: str) -> None:
@@ -240,8 +288,7 @@ def _check_run(config: dict, bench: str, method: str, source: str) -> None:
 
 def _check_initial_sample(config: dict, experiment: str, bench: str, method: str, source: str) -> None:
     """A method's initial sample (WeakNAS's init_sample, R-EA's population, ...) fits the benchmark and the budget."""
-    spec = config["benchmarks"][bench]
-    architectures = spec.get("expected_size") or get_space(spec["space"]).size
+    architectures = _architectures(config, bench)
     queries = config["experiments"][experiment]["budget"].get("queries")
     given = method_options(config, method, bench)
     for option, value in resolved_options(config, method, bench).items():

@@ -268,3 +268,18 @@ def test_a_configs_folder_comes_after_the_standard_library_in_jobs(workdir):
                           "print(json.__file__, plugins.load('method', 'mine:Uniform').__module__)"],
                          capture_output=True, text=True, timeout=120)  # a job: inherits this environment
     assert job.returncode == 0 and "mine" in job.stdout and str(folder) not in job.stdout.split()[0], job.stderr
+
+
+def test_a_label_is_plain_text_in_figures(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nasrepro.render.figures import figure_text
+
+    figure, axes = plt.subplots()
+    axes.plot([1, 2], label=figure_text("cost $\\undefinedcommand$ 2"))  # mathtext would stop the figure
+    axes.legend()
+    figure.savefig(tmp_path / "figure.png")
+    plt.close(figure)

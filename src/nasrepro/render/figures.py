@@ -14,6 +14,11 @@ from .outputs import Output
 from .protocol import recorded_specs
 
 
+def figure_text(text: str) -> str:
+    """A label as matplotlib draws it: plain text, never mathtext (`$\\cmd$` in a label would stop the figure)."""
+    return str(text).replace("$", r"\$")
+
+
 def render_convergence(output: Output, view: dict, runs: dict, files: dict) -> None:
     """Best test accuracy found vs queries: one panel per benchmark, one line per method."""
     _curves_figure(output, view, runs, files, panels="benchmark")
@@ -36,7 +41,7 @@ def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: 
     iterations = pd.read_parquet(runs["iterations"])
     summary = pd.read_parquet(runs["summary"])
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
-    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    labels = {m: figure_text(entry["label"]) for m, entry in view["methods"].items()}
     fit_splits = summary.groupby("benchmark")["fit_split"].first()
     titles = {b: f"{entry['dataset']} ({b})" + ("\nfit on test: no validation split" if fit_splits.get(b) == "test" else "")
               for b, entry in view["benchmarks"].items()}
@@ -108,7 +113,7 @@ def render_dynamics(output: Output, view: dict, runs: dict, files: dict) -> None
     from ..figures import dynamics as dynamics_plots
 
     iterations = pd.read_parquet(runs["iterations"])
-    labels = {m: entry["label"] for m, entry in view["methods"].items()}
+    labels = {m: figure_text(entry["label"]) for m, entry in view["methods"].items()}
     summary = dynamics_plots.dynamics_figure(iterations, labels, title(output, view), files["png"], files["pdf"])
     with atomic_path(files["csv"]) as tmp:
         summary.to_csv(tmp, index=False)
@@ -137,5 +142,5 @@ def render_embedding(output: Output, view: dict, runs: dict, files: dict, embedd
     if len(coordinates) != len(test_ranks):
         raise NasReproError(f"{embedding}: {len(coordinates)} rows, the benchmark has {len(test_ranks)}")
     figure4(coordinates, test_ranks, trajectory, one_run(iterations),
-            f"{view['experiment']}, {bench}, {view['methods'][method]['label']}, seed {seed}",
+            figure_text(f"{view['experiment']}, {bench}, {view['methods'][method]['label']}, seed {seed}"),
             files["png"], files["pdf"], files["csv"])

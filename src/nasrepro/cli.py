@@ -152,7 +152,7 @@ ENCODING = "resources/encodings/{bench}-{encoding}.npy"
 
 def check_input_files(table: str, features: str | None) -> None:
     """`--table` and `--features` checked as the workflow's conversion and encoding check what they write:
-    every row, numeric and finite values, labels in the range of accuracies; each fault names the file."""
+    every row, numeric and finite values, labels in their range; each fault names the file."""
     from .benchmark import Benchmark
     from .pipeline import load_features
 
@@ -165,14 +165,19 @@ def budgets_flag(text: str) -> list[int]:
     """`--budgets 100,150,200`: whole numbers of queries within the config's limits (`config.validation`)."""
     from .config.validation import MAX_BUDGETS, MAX_QUERIES
 
-    parts = [part.strip() for part in text.split(",")]
-    for part in parts:
-        if not part.isdigit() or not 1 <= int(part) <= MAX_QUERIES:
-            raise NasReproError(f"--budgets {text}: {part!r} is not a number of queries from 1 to {MAX_QUERIES}; "
-                                "give them comma-separated, e.g. 100,150,200,400")
-    if len(parts) > MAX_BUDGETS or len(set(parts)) < len(parts):
-        raise NasReproError(f"--budgets: {len(parts)} budgets; give at most {MAX_BUDGETS} distinct ones")
-    return [int(part) for part in parts]
+    budgets = [_whole(part.strip()) for part in text.split(",")]
+    for part, budget in zip(text.split(","), budgets):
+        if budget is None or not 1 <= budget <= MAX_QUERIES:
+            raise NasReproError(f"--budgets {text}: {part.strip()!r} is not a number of queries from 1 to "
+                                f"{MAX_QUERIES}; give them comma-separated, e.g. 100,150,200,400")
+    if len(budgets) > MAX_BUDGETS or len(set(budgets)) < len(budgets):
+        raise NasReproError(f"--budgets: {len(budgets)} budgets; give at most {MAX_BUDGETS} distinct ones")
+    return budgets
+
+
+def _whole(text: str) -> int | None:
+    """A whole number written in ASCII digits (no sign, not absurdly long), else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def cores_flag(flag: str, value: str | None) -> str | None:
@@ -180,10 +185,11 @@ def cores_flag(flag: str, value: str | None) -> str | None:
     waits forever at 'Select jobs to execute')."""
     if value is None or value in ("all", "unlimited"):
         return value
-    if not value.strip().isdigit():
+    cores = _whole(value.strip())
+    if cores is None:
         raise NasReproError(f"{flag} {value}: not a number of cores; give a whole number >= 1, or all")
-    if int(value) < 1:
-        raise NasReproError(f"{flag} {value}: give at least 1 core, or all (with {int(value)} Snakemake would wait "
+    if cores < 1:
+        raise NasReproError(f"{flag} {value}: give at least 1 core, or all (with {cores} Snakemake would wait "
                             "forever for a free core)")
     return value
 

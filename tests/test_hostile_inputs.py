@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from nasrepro import analysis, cli, config as cfg, plugins, tables
+from nasrepro.render import escape
 from nasrepro.benchmark import write_table
 from nasrepro.errors import NasReproError
 
@@ -241,13 +242,14 @@ def test_labels_and_captions_are_text_in_markdown_latex_and_html(tmp_path):
     files = {ext: tmp_path / f"t.{ext}" for ext in ("csv", "md", "tex")}
     tables.write(shown, shown, f"Title {label}", [f"{label}: options", "# not a heading"], *files.values())
     markdown = files["md"].read_text().splitlines()
-    assert [line for line in markdown if line.startswith("#")] == [f"# Title {tables.markdown_text(label)}", "## c10"]
+    assert [line for line in markdown if line.startswith("#")] == [f"# Title {escape.markdown_text(label)}", "## c10"]
     rows = [line for line in markdown if line.startswith("|")]
     assert len(rows) == 3 and all(len(re.split(r"(?<!\\)\|", line)) == 7 for line in rows), rows  # 5 columns, 1 line
     assert "&lt;script>" in rows[2] and "\\|" in rows[2] and "| -0.12 " in rows[2] + " "
     assert "- \\# not a heading" in markdown
     page = (tmp_path / "t.html").read_text()
     assert "<script>" not in page and page.count("&lt;script&gt;") == 3  # title, protocol line, cell
+    assert escape.rst_text(label).count("\n") == 0 and "\\|" in escape.rst_text(label)  # one caption line, no markup
     for tex in (files["tex"], tables.paper_tex_path(files["tex"])):
         latex = tex.read_text()
         assert "\\end{table}" not in latex.replace("\\end{table*}", "") and "\n\n" not in latex.strip()
@@ -276,7 +278,7 @@ def test_a_label_is_plain_text_in_figures(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nasrepro.render.figures import figure_text
+    from nasrepro.render.escape import figure_text
 
     figure, axes = plt.subplots()
     axes.plot([1, 2], label=figure_text("cost $\\undefinedcommand$ 2"))  # mathtext would stop the figure

@@ -7,8 +7,6 @@ and a verdict; every cell the paper reports that we did not run is kept, marked 
 
 from __future__ import annotations
 
-import html
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from scipy import stats
 
 from .analysis import INTERVAL, MIN_SEEDS, describe, hidden_queries
 from .io import atomic_path, write_text
+from .render.escape import html_text, latex_text, markdown_text
 
 NOT_RUN = "reported by the paper, not run here"
 METRICS = {  # metric -> (name in the tables, digits)
@@ -300,33 +299,6 @@ def _latex(table: pd.DataFrame, caption: str, hide_index: bool) -> str:
     latex = styled.to_latex(hrules=True, caption=latex_text(caption), environment="table*", multicol_align="c",
                             column_format=None if hide_index else "l" + "c" * table.shape[1])
     return latex.replace("±", r"$\pm$")
-
-
-# One escaping helper per format, used for every piece of text a table writer puts in it (titles, protocol
-# lines, labels, cells): a method's label or a benchmark's name is the user's text, and must stay text.
-def markdown_text(text, line: bool = False) -> str:
-    """Text in one Markdown table cell, or (`line`) a line's text after its `- ` or `# `: one line, `|` and `\\`
-    escaped, no raw HTML tag, and on a line no block marker (heading, quote, list) at its start."""
-    text = " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
-    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
-    return "\\" + text if line and text[:1] in MARKDOWN_BLOCK_MARKERS else text
-
-
-MARKDOWN_BLOCK_MARKERS = tuple("#>-+*=`~")
-
-
-def html_text(text) -> str:
-    return html.escape(str(text))
-
-
-LATEX_SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                               "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
-                               "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"})
-
-
-def latex_text(text) -> str:
-    """Text in a LaTeX cell or caption: one line (a blank line would end the paragraph), specials escaped."""
-    return " ".join(str(text).split()).translate(LATEX_SPECIAL)
 
 
 def _escaped(frame: pd.DataFrame, escape) -> pd.DataFrame:

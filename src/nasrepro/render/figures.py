@@ -10,13 +10,9 @@ from ..benchmark import Benchmark
 from ..errors import NasReproError
 from ..io import atomic_path
 from ..metrics import competition_ranks
+from .escape import figure_text
 from .outputs import Output
 from .protocol import recorded_specs
-
-
-def figure_text(text: str) -> str:
-    """A label as matplotlib draws it: plain text, never mathtext (`$\\cmd$` in a label would stop the figure)."""
-    return str(text).replace("$", r"\$")
 
 
 def render_convergence(output: Output, view: dict, runs: dict, files: dict) -> None:

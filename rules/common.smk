@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from nasrepro import config as nasrepro_config, cost as nasrepro_cost, plugins as nasrepro_plugins, runs as nasrepro_runs
+from nasrepro.contract import runtime_minutes
 from nasrepro.download import sha256_of
 from nasrepro.errors import NasReproError
 from nasrepro.io import check_intact, content_digest
@@ -22,6 +23,11 @@ except NasReproError as error:
     sys.exit(f"Config error: {error}")
 for notice in nasrepro_config.offline_notices(config):  # skipped experiments are named at the start
     print(notice, file=sys.stderr)
+if workflow.is_main_process and not workflow.dryrun:  # one workflow at a time writes a results/ folder
+    try:
+        RUN_STORE_LOCK = nasrepro_runs.lock_store()  # held until this process ends
+    except NasReproError as error:
+        sys.exit(f"Lock error: {error}")
 # Each distinct run once (results/runs/{run}/{seed}.*), shared by every experiment that asks for it.
 PLAN = nasrepro_runs.plan(config)
 try:  # a truncated table or encoding stops the workflow here, before any job (or deletion) is planned
@@ -94,6 +100,11 @@ def search_spec(wildcards):
     """The search job's params: its run's spec, the digests of what it reads, a budget that never shortens
     the run on disk (`nasrepro.runs.job_spec`)."""
     return nasrepro_runs.job_spec(PLAN.runs[wildcards.run], int(wildcards.seed))
+
+
+def search_runtime(wildcards):
+    """The search job's time limit in minutes, from its cost estimate (`nasrepro.contract.runtime_minutes`)."""
+    return runtime_minutes(nasrepro_cost.run_seconds(PLAN.runs[wildcards.run].spec))
 
 
 def table_digest(wildcards):

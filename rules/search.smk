@@ -16,7 +16,7 @@ rule search:
     threads: NASREPRO_THREADS
     resources:
         mem_mb=4000,
-        runtime=120,  # minutes (a cluster job's time limit; max_job_seconds bounds the search itself)
+        runtime=search_runtime,  # minutes: the job's time limit, here and on SLURM (20x its cost estimate, >= 10 min)
         gpu=search_needs_gpu,
     script:
         "../scripts/search.py"

@@ -49,13 +49,25 @@ def test_opening_a_table_ends_the_run_even_when_the_method_catches_the_refusal(w
     assert not Path("results/runs/x/0.json").exists()
 
 
-@pytest.mark.parametrize("hostile, says", [("Exits", "SystemExit"), ("ExitsHard", "exited with status 0"),
-                                           ("Forks", "started a process (os.fork)")])
+@pytest.mark.parametrize("hostile, says", [
+    ("Exits", "method 'hostile_methods:Exits' called sys.exit(0) in ask(20) at iteration 0, seed 0; the run is void"),
+    ("ExitsHard", "method 'hostile_methods:ExitsHard': its process exited with status 0 in ask(20); the run is void"),
+    ("Forks", "method 'hostile_methods:Forks' started a process (os.fork): a method runs in its own process only; "
+              "the run is void")])
 def test_a_method_that_exits_or_forks_fails_the_run_in_one_line(workdir, hostile, says):
     with pytest.raises(NasReproError) as error:
         search({"type": f"hostile_methods:{hostile}"})
-    assert says in str(error.value) and "ask(20)" in str(error.value) or says in str(error.value), str(error.value)
-    assert "\n" not in str(error.value) and not Path("results/runs/x/0.json").exists()
+    assert str(error.value) == says
+    assert not Path("results/runs/x/0.json").exists()
+
+
+def test_a_hung_method_costs_minutes_not_a_day():
+    from nasrepro import contract
+
+    assert contract.job_time_limit({}, estimate_seconds=2)[0] == contract.MIN_JOB_SECONDS
+    assert contract.job_time_limit({}, estimate_seconds=100)[0] == 2000
+    assert contract.job_time_limit({"max_job_seconds": 5}, estimate_seconds=100)[0] == 5
+    assert contract.runtime_minutes(100) * 60 >= 2000 + contract.SLURM_MARGIN_SECONDS
 
 
 @pytest.mark.parametrize("method", [{"type": "regularized_evolution"},

@@ -8,6 +8,7 @@ iteration and what was asked. `limit_time` ends a job that never returns (an `as
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from contextlib import contextmanager
@@ -17,7 +18,9 @@ import numpy as np
 from .errors import NasReproError
 
 FREE_ASKS_IN_A_ROW = 10_000  # asks that charge nothing (only repeats, charge_repeats: false) before the run is stopped
-DEFAULT_MAX_JOB_SECONDS = 86_400  # `max_job_seconds`: one day, far beyond any search job of the configs
+DEFAULT_MAX_JOB_SECONDS = 86_400  # a job with neither max_job_seconds nor an estimate: one day
+ESTIMATE_FACTOR = 20  # a search job may take this many times its cost estimate (`nasrepro.cost.run_seconds`)
+MIN_JOB_SECONDS = 600  # ... and at least ten minutes: a hung method costs minutes, not a day
 SLURM_MARGIN_SECONDS = 60  # on SLURM, stop this long before its runtime so that the job still says why
 SHOWN_IDS = 8
 
@@ -118,15 +121,34 @@ def shown(asked) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def job_time_limit(config: dict, runtime_minutes: float | None = None) -> tuple[float, str]:
-    """(seconds, why): `max_job_seconds` of the config, or on SLURM the job's runtime less a margin if shorter."""
-    seconds = float(config.get("max_job_seconds", DEFAULT_MAX_JOB_SECONDS))
-    why = f"max_job_seconds: {seconds:g}"
+def job_time_limit(config: dict, runtime_minutes: float | None = None,
+                   estimate_seconds: float | None = None) -> tuple[float, str]:
+    """(seconds, why): `max_job_seconds` of the config where it sets one; else the job's runtime (the search
+    rule's `runtime`: `ESTIMATE_FACTOR` x its cost estimate, at least `MIN_JOB_SECONDS`) or the bound derived
+    here from `estimate_seconds`; else one day. On SLURM its runtime less a margin, when that is shorter."""
+    if "max_job_seconds" in config:
+        seconds = float(config["max_job_seconds"])
+        why = f"max_job_seconds: {seconds:g}"
+    elif estimate_seconds is not None:
+        seconds = max(MIN_JOB_SECONDS, ESTIMATE_FACTOR * estimate_seconds)
+        why = f"{ESTIMATE_FACTOR}x the job's estimated {estimate_seconds:.0f} s, at least {MIN_JOB_SECONDS} s"
+    elif runtime_minutes:
+        seconds = float(runtime_minutes) * 60
+        why = f"the job's runtime of {runtime_minutes:g} min ({ESTIMATE_FACTOR}x its estimated cost, at least " \
+              f"{MIN_JOB_SECONDS // 60} min; max_job_seconds sets another)"
+    else:
+        seconds, why = float(DEFAULT_MAX_JOB_SECONDS), f"max_job_seconds: {DEFAULT_MAX_JOB_SECONDS}"
     if runtime_minutes and os.environ.get("SLURM_JOB_ID"):
         slurm = max(1.0, float(runtime_minutes) * 60 - SLURM_MARGIN_SECONDS)
         if slurm < seconds:
             seconds, why = slurm, f"the SLURM runtime of {runtime_minutes:g} min, less {SLURM_MARGIN_SECONDS} s"
     return seconds, why
+
+
+def runtime_minutes(estimate_seconds: float) -> int:
+    """A search job's runtime resource (its time limit, and SLURM's): `job_time_limit`'s bound, in minutes, with
+    SLURM's margin on top."""
+    return math.ceil((max(MIN_JOB_SECONDS, ESTIMATE_FACTOR * estimate_seconds) + SLURM_MARGIN_SECONDS) / 60)
 
 
 def limit_time(seconds: float, why: str) -> None:

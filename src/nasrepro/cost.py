@@ -19,7 +19,7 @@ from importlib import resources
 
 import yaml
 
-from . import config as cfg, runs as nasrepro_runs
+from . import config as cfg, plugins, runs as nasrepro_runs
 from .searchers import searcher_class
 from .spaces import get_space
 
@@ -104,10 +104,16 @@ def run_seconds(spec: dict) -> float:
     queries = expected_queries(spec, kind, space)
     scale = work(method, calibrated["options"]) if calibrated["options"]["type"] == kind else 1.0  # else: as WeakNAS
     seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
-    startup = model()["startup_seconds"]["torch" if searcher_class(kind).wants_gpu(method) else "light"]
+    startup = model()["startup_seconds"]["torch" if trains_torch(kind, method) else "light"]
     extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
     ranked = calibrated.get("fits_per_query", 0) * queries * extra * model()["rank_seconds_per_architecture"]
     return startup + seconds + ranked * scale
+
+
+def trains_torch(kind: str, method: dict) -> bool:
+    """Whether a job of the method loads torch; a user's method counts as one that does, so that no job's
+    runner process imports a user's module to estimate it (`nasrepro.sandbox`)."""
+    return searcher_class(kind).wants_gpu(method) if kind in plugins.METHODS else True
 
 
 def nearest_calibration(method: dict) -> dict:

@@ -372,3 +372,32 @@ def check_collected(expected: list[dict]) -> None:
                else None)
         if why:
             raise NasReproError(f"{metadata}: {why}; run the workflow to re-make it")
+
+
+def lock_store(folder: str = "results"):
+    """Hold the run store for as long as this process lives (the returned handle): a second workflow that
+    would write the same runs (another working directory sharing this results/ folder) stops in one line."""
+    import datetime
+    import fcntl
+    import os
+    import socket
+
+    from .errors import NasReproError
+
+    path = Path(folder) / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "a process that did not say which"
+        handle.close()
+        raise NasReproError(f"{path}: another workflow is writing this run store ({holder}); wait until it ends, "
+                            "or give this one another working directory and results folder") from None
+    handle.seek(0)
+    handle.truncate()
+    since = datetime.datetime.now().isoformat(timespec="seconds")
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()} in {os.getcwd()}, since {since}\n")
+    handle.flush()
+    return handle

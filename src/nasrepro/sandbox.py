@@ -169,7 +169,7 @@ def _refuse(refused: list[str], reply):
         reply({"error": f"{stopping['method']} {why}; the run is void"}, {})
         os._exit(REFUSED_EXIT_STATUS)
 
-    stopping = {"method": "the method"}
+    stopping = {"method": "the method", "doing": lambda: "its constructor"}
     return hook, stopping
 
 
@@ -198,13 +198,16 @@ def main() -> None:
         _serve(receive(), receive, reply, stopping)
     except NasReproError as error:
         reply({"error": str(error)}, {})
+    except SystemExit as error:
+        reply({"error": f"{stopping['method']} called sys.exit({error.code!r}) in {stopping['doing']()}; the run is "
+                        "void"}, {})
     except BaseException as error:  # noqa: BLE001 - any failure is reported as the method's, in one line
         import traceback
 
         from .errors import one_line
 
         traceback.print_exc()
-        reply({"error": f"method {stopping['method']}: {one_line(error)}"}, {})
+        reply({"error": f"{stopping['method']}: {one_line(error)}"}, {})
 
 
 def _serve(start: dict, receive, reply, stopping: dict) -> None:
@@ -214,6 +217,7 @@ def _serve(start: dict, receive, reply, stopping: dict) -> None:
     method, space, seed = start["method"], start["space"], start["seed"]
     stopping["method"] = f"method {method.get('type')!r}"
     contract = Contract(method.get("type"), seed, space.size)
+    stopping["doing"] = lambda: contract.doing or "between calls"
     searcher = contract.build(lambda: make_searcher(method, space, seed, budget=start["budget"]))
     reply({"ready": True}, {})
     step = 0

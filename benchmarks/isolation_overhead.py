@@ -1,0 +1,64 @@
+"""What isolating the searcher costs (`nasrepro.sandbox`): the same runs in the runner's process and in a
+process of their own, side by side, and the pipe's cost per ask/tell round.
+
+    python benchmarks/isolation_overhead.py --table resources/tables/nb201-cifar10.parquet \
+        --features resources/encodings/nb201-cifar10-onehot30.npy --queries 1000
+
+CPU seconds count the runner's process and its searcher process (`resource.RUSAGE_CHILDREN`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+
+from nasrepro import config as cfg
+from nasrepro.benchmark import Benchmark
+from nasrepro.pipeline import load_features
+from nasrepro.runner import Budget, run_search
+from nasrepro.threads import limit
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(benchmark, features, method, queries, isolated) -> tuple[float, float, int]:
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = run_search(benchmark, features, method, 0, Budget(queries), progress=False, isolated=isolated)
+    rounds = int(result.trajectory["iteration"].max()) + 1
+    return time.perf_counter() - wall, cpu_seconds() - cpu, rounds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", required=True)
+    parser.add_argument("--features", required=True)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--methods", nargs="+", default=["random", "weaknas"])
+    args = parser.parse_args()
+    limit(1)
+    config = cfg.validate(cfg.load("config.yaml"))
+    benchmark = Benchmark.load(args.table)
+    features = load_features(args.features)
+    print(f"CPU: {platform.processor() or platform.machine()}; one thread; {args.queries} queries, seed 0")
+    print(f"{'method':<12}{'where':<12}{'rounds':>8}{'wall s':>10}{'CPU s':>10}{'ms/round (wall)':>18}")
+    rows = {}
+    for name in args.methods:
+        method = cfg.searcher_spec(config, name, "nb201-cifar10")
+        for isolated in (False, True):
+            wall, cpu, rounds = timed(benchmark, features, method, args.queries, isolated)
+            where = "isolated" if isolated else "in-process"
+            rows[name, where] = (wall, cpu, rounds)
+            print(f"{name:<12}{where:<12}{rounds:>8}{wall:>10.2f}{cpu:>10.2f}{1000 * wall / rounds:>18.3f}")
+        (w0, c0, n), (w1, c1, _) = rows[name, "in-process"], rows[name, "isolated"]
+        print(f"{name:<12}{'overhead':<12}{'':>8}{w1 - w0:>10.2f}{c1 - c0:>10.2f}{1000 * (w1 - w0) / n:>18.3f}")
+    print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in rows.items()}))
+
+
+if __name__ == "__main__":
+    main()

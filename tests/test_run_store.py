@@ -179,3 +179,18 @@ def test_a_second_workflow_on_the_same_store_stops_in_one_line(finished, snakema
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_runs_why_names_a_runs_modules_and_what_changed(finished):
+    run_dir = next((finished / "results/runs").glob("regularized_evolution-*"))
+    record = run_dir / "0.json"
+    metadata = json.loads(record.read_text())
+    metadata["code_modules"]["nasrepro.searchers.evolution"] = "0" * 16  # as if the module changed since
+    record.write_text(json.dumps(metadata))
+    result = subprocess.run([str(Path(sys.executable).with_name("nasrepro")), "runs", "--why", run_dir.name],
+                            cwd=finished, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split()[0] == "nasrepro.searchers.evolution" and line.endswith("changed") for line in lines)
+    assert any(line.split()[0] == "nasrepro.oracle" and line.endswith("unchanged") for line in lines)
+    assert "input table (resources/tables/c10.parquet): unchanged" in result.stdout

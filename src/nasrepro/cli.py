@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("preflight", help="check Snakemake's arguments before it runs them (the make targets do): "
                         "every --configfile plain YAML (no YTE templating, whose code Snakemake would run), --cores and "
                         "--jobs at least 1", add_help=False).add_argument("snakemake_args", nargs=argparse.REMAINDER)
+    store = commands.add_parser("runs", help="what a finished run's code is, and what changed since it ran")
+    store.add_argument("--why", metavar="RUN_ID", required=True,
+                       help="a run (a folder of results/runs/): its modules, each marked unchanged, changed, added or "
+                            "removed since it ran, and whether its table and encoding are still those on disk")
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
     describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
     prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
@@ -78,6 +82,12 @@ def _one_line_errors(command) -> int:
 
 def _command(args: argparse.Namespace) -> int:
     from . import config as cfg  # after parsing: `--help` loads neither pandas nor torch
+
+    if args.command == "runs":
+        from .runs import explain
+
+        print(explain(args.why))
+        return 0
 
     if args.command == "options":
         print(describe_options(args.type))

@@ -84,7 +84,8 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
     )
     from .runs import code_modules
 
-    result.metadata.update(names, encoding=spec["encoding"], config=spec,
+    read = {"table": str(table_path), **({"features": str(features_path)} if features_path else {})}
+    result.metadata.update(names, encoding=spec["encoding"], config=spec, input_files=read,
                            code_modules=code_modules(spec["method"], spec["benchmark"]["space"]))
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)

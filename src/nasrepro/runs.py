@@ -401,3 +401,32 @@ def lock_store(folder: str = "results"):
     handle.write(f"pid {os.getpid()} on {socket.gethostname()} in {os.getcwd()}, since {since}\n")
     handle.flush()
     return handle
+
+
+def explain(run_id: str) -> str:
+    """`nasrepro runs --why RUN_ID`: for each finished seed of a run, the modules of its code and which of
+    them changed since it ran, and whether the table and encoding it read are still those on disk."""
+    from .errors import NasReproError
+
+    records = sorted(Path("results/runs", run_id).glob("*.json"), key=lambda path: path.stem)
+    if not re.fullmatch(RUN_ID_PATTERN, run_id) or not records:
+        raise NasReproError(f"results/runs/{run_id}: no such run (run ids are the folder names in results/runs/)")
+    lines = []
+    for path in records:
+        record = _read_record(str(path), *_version(path))
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            lines.append(f"{path}: not a run's metadata; the workflow runs this seed again")
+            continue
+        ran = record["config"]
+        then = record.get("code_modules") or {}
+        now = code_modules(ran["method"], ran["benchmark"]["space"])
+        changes = code_identity.changed(then, now)
+        lines.append(f"{path}: seed {path.stem}, code digest {ran.get('code')} then, "
+                     f"{code_identity.digest_of(now)} now; {len(now)} modules:")
+        lines += [f"  {name:<48} {digest}  {changes.get(name, 'unchanged')}" for name, digest in now.items()]
+        lines += [f"  {name:<48} {'':16}  removed" for name in then if name not in now]
+        read = record.get("input_files") or {}
+        lines += [f"  input {name} ({read.get(name)}): "
+                  + ("unchanged" if read.get(name) and content_digest(read[name]) == digest else "changed since it ran")
+                  for name, digest in (ran.get("inputs") or {}).items()]
+    return "\n".join(lines)

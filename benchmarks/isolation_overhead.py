@@ -14,6 +14,7 @@ import json
 import platform
 import resource
 import time
+from pathlib import Path
 
 from nasrepro import config as cfg
 from nasrepro.benchmark import Benchmark
@@ -34,6 +35,18 @@ def timed(benchmark, features, method, queries, isolated) -> tuple[float, float,
     return time.perf_counter() - wall, cpu_seconds() - cpu, rounds
 
 
+def startup_seconds(benchmark, features, method, times: int = 5) -> float:
+    """Wall seconds to start a searcher's process and build its searcher (the per-run part of the overhead)."""
+    from nasrepro.runner import search_space
+    from nasrepro.sandbox import Isolated
+
+    space = search_space(benchmark, features)
+    started = time.perf_counter()
+    for _ in range(times):
+        Isolated(method, space, 0, 1000, []).close()
+    return (time.perf_counter() - started) / times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", required=True)
@@ -42,7 +55,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["random", "weaknas"])
     args = parser.parse_args()
     limit(1)
-    config = cfg.validate(cfg.load("config.yaml"))
+    config = cfg.validate(cfg.load(Path(__file__).resolve().parents[1] / "config.yaml"))
     benchmark = Benchmark.load(args.table)
     features = load_features(args.features)
     print(f"CPU: {platform.processor() or platform.machine()}; one thread; {args.queries} queries, seed 0")
@@ -56,7 +69,10 @@ def main() -> None:
             rows[name, where] = (wall, cpu, rounds)
             print(f"{name:<12}{where:<12}{rounds:>8}{wall:>10.2f}{cpu:>10.2f}{1000 * wall / rounds:>18.3f}")
         (w0, c0, n), (w1, c1, _) = rows[name, "in-process"], rows[name, "isolated"]
+        start = startup_seconds(benchmark, features, method)
         print(f"{name:<12}{'overhead':<12}{'':>8}{w1 - w0:>10.2f}{c1 - c0:>10.2f}{1000 * (w1 - w0) / n:>18.3f}")
+        print(f"{name:<12}{'of which: process start':<36}{start:>10.2f}  per round: "
+              f"{1000 * (w1 - w0 - start) / n:.3f} ms wall")
     print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in rows.items()}))
 
 

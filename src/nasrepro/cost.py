@@ -24,7 +24,6 @@ from .searchers import searcher_class
 from .spaces import get_space
 
 MODEL_FILE = "cost_model.yaml"
-SPACE_SIZE = {"nb201": 15_625, "nb101": 423_624}
 CALIBRATION_SPACE = "nb201"
 EPOCH_OPTIONS = ("epochs", "max_epochs", "pseudo_epochs", "epochs_first")  # alternative phases: the largest counts
 ENSEMBLE_OPTIONS = ("num_ensemble", "ensemble")  # models trained per fit: they multiply
@@ -105,7 +104,7 @@ def run_seconds(spec: dict) -> float:
     scale = work(method, calibrated["options"]) if calibrated["options"]["type"] == kind else 1.0  # else: as WeakNAS
     seconds = scale * (calibrated["a"] * queries + calibrated["b"] * queries**2)
     startup = model()["startup_seconds"]["torch" if trains_torch(kind, method) else "light"]
-    extra = SPACE_SIZE.get(space, SPACE_SIZE[CALIBRATION_SPACE]) - SPACE_SIZE[CALIBRATION_SPACE]
+    extra = max(0, get_space(space).size - get_space(CALIBRATION_SPACE).size)
     ranked = calibrated.get("fits_per_query", 0) * queries * extra * model()["rank_seconds_per_architecture"]
     return startup + seconds + ranked * scale
 
@@ -126,11 +125,16 @@ def nearest_calibration(method: dict) -> dict:
 
 
 def expected_queries(spec: dict, kind: str, space: str) -> int:
+    """The queries of a run: its budget, or for a run to the optimum the model's typical count on its space
+    (on a space the model has no counts for, the calibration space's scaled by the spaces' sizes)."""
     budget = spec["budget"]
     if not budget.get("until_optimum"):
         return budget["queries"]
-    typical = model()["queries_to_optimum"].get(space, {})
-    expected = typical.get(kind, typical.get("default", SPACE_SIZE.get(space, 15_625) // 2))
+    counts = model()["queries_to_optimum"]
+    typical, scale = counts.get(space), 1.0
+    if typical is None:
+        typical, scale = counts[CALIBRATION_SPACE], get_space(space).size / get_space(CALIBRATION_SPACE).size
+    expected = math.ceil(scale * typical.get(kind, typical["default"]))
     return min(max(expected, budget.get("min_queries", 0)), budget.get("queries") or math.inf)
 
 

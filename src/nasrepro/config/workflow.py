@@ -48,7 +48,7 @@ def unavailable(config: dict, experiment: str) -> str | None:
             reason = why_unavailable(source, RAW_FILE.format(filename=source.filename), data.get("mirror"),
                                      data.get("allow_download", True))
             if reason:
-                return f"{bench} needs {reason}"
+                return f"{bench}: {reason}"
     return None
 
 

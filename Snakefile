@@ -24,6 +24,9 @@ try:  # Snakemake's YAML reader keeps the last of a key given twice; nasrepro's 
         read_yaml(path)
 except NasReproError as error:
     sys.exit(f"Config error: {error}")
+if workflow.resource_settings.cores is not None and workflow.resource_settings.cores < 1:
+    sys.exit(f"Argument error: --cores {workflow.resource_settings.cores}: give at least 1 core, or all (with 0 "
+             "Snakemake waits forever for a free core)")
 
 
 report: "report/workflow.rst"

@@ -10,12 +10,13 @@ from nasrepro.download import sha256_of
 from nasrepro.errors import NasReproError
 from nasrepro.io import check_intact, content_digest
 from nasrepro.render import OUTPUTS, view as render_view
+from nasrepro.render.escape import rst_text
 from nasrepro.spaces import get_space
 
 CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
 # The config files as they were read for this plan: the provenance page records these, not a later edit.
 CONFIG_DIGESTS = {str(path): sha256_of(Path(path)) for path in workflow.configfiles}
-for configfile in workflow.configfiles:  # a user's module beside their config (jobs inherit PYTHONPATH)
+for configfile in workflow.configfiles:  # a user's module beside their config (jobs inherit NASREPRO_MODULE_PATH)
     nasrepro_plugins.add_module_folder(os.path.dirname(os.path.abspath(configfile)))
 try:
     nasrepro_config.validate(nasrepro_config.prepare(config, workflow.basedir, CONFIG_SOURCE), source=CONFIG_SOURCE)
@@ -153,9 +154,9 @@ def protocol_caption(experiment):
     methods = ", ".join(nasrepro_config.method_label(config, m) for m in spec["methods"])
     reason = unavailable(experiment)
     ran = f"Not run here: {reason}." if reason else f"{len(seeds)} seeds per (benchmark, method), each run {stop}."
-    return (f"Experiment ``{experiment}``: {spec.get('description', '')} Benchmarks: {', '.join(spec['benchmarks'])}. "
-            f"Methods: {methods}. {ran} The protocol lines at the top of each table name the splits, labels, "
-            f"report modes and every method's options.")
+    return rst_text(f"Experiment {experiment}: {spec.get('description', '')} Benchmarks: {', '.join(spec['benchmarks'])}. "
+                    f"Methods: {methods}. {ran} The protocol lines at the top of each table name the splits, labels, "
+                    "report modes and every method's options.")
 
 
 def output_files(experiment):

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from .errors import NasReproError
 from .io import atomic_path
-from .spaces import get_space
+from .spaces import ACCURACY_RANGE, get_space
 
 META_KEY = b"nasrepro"
 ROWS_KEY = b"nasrepro_rows"  # the rows written: a table cut afterwards is told from a whole one (`check_table`)
@@ -101,7 +101,6 @@ class Benchmark:
         return int(np.argmax(labels[target]))
 
 
-ACCURACY_RANGE = (0.0, 100.0)  # a label's range unless its space declares `label_range(dataset)`
 
 
 def check_table(table: pd.DataFrame, meta: dict, path: str | Path, rows: int | None = None) -> None:
@@ -121,7 +120,7 @@ def check_table(table: pd.DataFrame, meta: dict, path: str | Path, rows: int | N
         raise NasReproError(f"{path}: {len(table)} rows, but the table was written with {expected}: rows are missing "
                             "or added; delete it and rerun to re-make it")
     # the range its conversion checks: a space declares it per dataset (TransNAS's losses), else accuracies in %
-    low, high = space.label_range(meta.get("dataset")) if hasattr(space, "label_range") else ACCURACY_RANGE
+    low, high = space.label_range(meta.get("dataset"))
     for column in ["fit_label", "test_label", *meta.get("fit_repeat_columns", [])]:
         _check_labels(table, column, path, low, high)
 

@@ -84,8 +84,8 @@ class Plan:
 
     def expected(self, experiment: str) -> list[dict]:
         """Per run file of `run_files`, what `check_collected` holds the run to."""
-        return [{"file": run_file(use.run_id, seed), "run_id": use.run_id, "code": self.runs[use.run_id].spec["code"],
-                 "inputs": inputs(self.runs[use.run_id]), "budget": use.budget}
+        return [{"file": run_file(use.run_id, seed), "run_id": use.run_id, "identity": identity(self.runs[use.run_id].spec),
+                 "code": self.runs[use.run_id].spec["code"], "inputs": inputs(self.runs[use.run_id]), "budget": use.budget}
                 for use in self.uses[experiment] for seed in use.seeds]
 
     def jobs(self, experiments: list[str] | None = None) -> set[tuple[str, int]]:
@@ -189,10 +189,9 @@ def benchmark_identity(bench: dict) -> dict:
     """What determines a benchmark's table: its space, dataset, splits, file and the pinned checksums of
     the raw files it is converted from (not its name, caption or paper column)."""
     space = get_space(bench["space"])
-    identity = {key: bench[key] for key in ("space", "dataset", "fit_split", "file", "expected_size") if key in bench}
-    identity["sources"] = {name: source.sha256 or source.git_blob
-                           for name, source in space.benchmark_sources(bench).items()}
-    return identity
+    found = {key: bench[key] for key in ("space", "dataset", "fit_split", "file", "expected_size") if key in bench}
+    found["sources"] = {name: source.sha256 or source.git_blob for name, source in space.benchmark_sources(bench).items()}
+    return found
 
 
 def shares_prefix(spec: dict) -> bool:
@@ -203,13 +202,18 @@ def wants_gpu(spec: dict) -> bool:
     return searcher_class(spec["method"]["type"]).wants_gpu(spec["method"])
 
 
+def identity(spec: dict) -> dict:
+    """What identifies a run in its spec (the budget apart: `identify`)."""
+    return {k: v for k, v in spec.items() if k not in COVERED}
+
+
 def identify(spec: dict, prefix: bool) -> str:
     """The run id: a slug of the method type and a hash of the identity (budget left out for a method
     whose runs share prefixes)."""
-    identity = {k: v for k, v in spec.items() if k not in COVERED}
+    identified = identity(spec)
     if not prefix:
-        identity["budget"] = spec["budget"]
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:ID_DIGITS]
+        identified["budget"] = spec["budget"]
+    digest = hashlib.sha256(json.dumps(identified, sort_keys=True).encode()).hexdigest()[:ID_DIGITS]
     slug = re.sub(r"[^a-z0-9_]+", "_", spec["method"]["type"].lower()).strip("_")[:40] or "method"
     return f"{slug}-{digest}"
 
@@ -362,8 +366,7 @@ def check_collected(expected: list[dict]) -> None:
         if record is None:
             raise NasReproError(f"{metadata}: the run is missing or incomplete; run the workflow to make it")
         ran = record["config"]
-        run_id = identify(ran, prefix=shares_prefix(ran)) if {"method", "benchmark"} <= set(ran) else None
-        why = ("it is the run of another specification" if run_id != want["run_id"] else
+        why = ("it is the run of another specification" if identity(ran) != want["identity"] else
                f"it was made by other code (digest {ran.get('code')}, the plan's {want['code']}; `nasrepro runs --why "
                f"{want['run_id']}` names the modules)" if ran.get("code") != want["code"] else
                "it read another table or encoding than the one on disk now" if any(

@@ -79,6 +79,9 @@ class Searcher(Configurable):
     # serves every shorter one (`shares_prefix`; proved for every built-in by tests/test_prefix_contract.py).
     # False, the safe default: a run per distinct budget.
     prefix_stable: ClassVar[bool] = False
+    # True: the method may ask for an architecture it already asked for (charged again unless the experiment sets
+    # charge_repeats: false), so a query budget beyond the space's size can be spent; False refuses one at validation.
+    repeats_queries: ClassVar[bool] = False
 
     def __init__(self, space: SearchSpace, seed: int, budget: int | None = None, **options):
         self.space = space

@@ -25,6 +25,7 @@ from .base import MUTATION, Searcher, mutation_of
 
 class RegularizedEvolution(Searcher):
     prefix_stable = True
+    repeats_queries = True
     options = {
         "population_size": option(10, "Population size.", by_space={"nb101": 50}, type="integer", minimum=1),
         "tournament_size": option(3, "Tournament size.", by_space={"nb101": 10}, type="integer", minimum=1),

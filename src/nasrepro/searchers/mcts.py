@@ -66,6 +66,7 @@ DECISIONS = {"nb201": nb201_decisions, "nb101": nb101_decisions}
 class MCTS(Searcher):
     spaces = tuple(DECISIONS)
     prefix_stable = True
+    repeats_queries = True
     options = {
         "cp": option(2.0, "UCT exploration constant Cp (AlphaX 2; UCT = x̄ + 2 Cp sqrt(2 ln n_parent / n)).",
                      type="number", minimum=0),

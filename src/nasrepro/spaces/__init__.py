@@ -83,6 +83,9 @@ class Operators:
         raise NotImplementedError
 
 
+ACCURACY_RANGE = (0.0, 100.0)  # labels in percent, unless a space says otherwise (`Space.label_range`)
+
+
 class Space(Configurable):
     """One search space's declaration; subclasses fill the class attributes and the methods. `options`:
     the keys a benchmark of this space may set besides space, dataset, fit_split, encoding and
@@ -115,6 +118,10 @@ class Space(Configurable):
 
     def operators(self, cells: pd.DataFrame) -> Operators:
         return self.operators_class(cells)
+
+    def label_range(self, dataset: str | None) -> tuple[float, float]:
+        """The range a label of the dataset's table lies in (a table outside it is refused as corrupt)."""
+        return ACCURACY_RANGE
 
 
 @cache

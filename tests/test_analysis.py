@@ -1,4 +1,4 @@
-"""From runs to numbers: describe(), best-so-far curves, found-at-budget and convergence, on hand-made data."""
+"""From runs to numbers: best-so-far curves, found-at-budget and convergence, on hand-made data."""
 
 from __future__ import annotations
 
@@ -10,41 +10,6 @@ import pytest
 
 from nasrepro import analysis
 from nasrepro.errors import NasReproError
-
-
-# ------------------------------------------------------------------------------------- describe
-def test_describe_exact_values():
-    values = np.array([1, 2, 3, 4, 10])
-    result = analysis.describe(values)
-    # mean 4; deviations -3 -2 -1 0 6 -> sum of squares 50 -> variance 50 / 4 = 12.5
-    assert result["n"] == 5 and result["mean"] == pytest.approx(4.0) and result["sd"] == pytest.approx(math.sqrt(12.5))
-    # the bootstrap percentile interval of the mean: seeded, so exact; inside the values' range
-    means = np.random.default_rng(0).choice(values, size=(analysis.BOOTSTRAP_RESAMPLES, 5)).mean(axis=1)
-    assert [result["ci_low"], result["ci_high"]] == pytest.approx(np.quantile(means, [0.025, 0.975]).tolist())
-    assert 1 <= result["ci_low"] < 4 < result["ci_high"] <= 10
-    assert analysis.describe(values) == result  # the same interval every time
-
-
-def test_describe_never_leaves_the_attainable_range():
-    """Accuracies just under a benchmark's optimum (91.52): the interval stays at or below it (a t interval
-    of these five runs would reach 92.1)."""
-    result = analysis.describe(np.array([91.52, 91.52, 91.52, 91.52, 89.0]))
-    assert 89.0 <= result["ci_low"] <= result["ci_high"] <= 91.52
-
-
-def test_describe_gives_no_interval_below_the_seed_threshold():
-    few = analysis.describe(np.arange(analysis.MIN_SEEDS - 1, dtype=float))
-    assert few["n"] == analysis.MIN_SEEDS - 1 and np.isfinite(few["sd"])
-    assert math.isnan(few["ci_low"]) and math.isnan(few["ci_high"])
-    assert np.isfinite(analysis.describe(np.arange(analysis.MIN_SEEDS, dtype=float))["ci_low"])
-
-
-def test_describe_single_and_empty():
-    one = analysis.describe(np.array([7.0]))
-    assert one["n"] == 1 and one["mean"] == 7.0
-    assert math.isnan(one["sd"]) and math.isnan(one["ci_low"]) and math.isnan(one["ci_high"])
-    none = analysis.describe(np.array([]))
-    assert none["n"] == 0 and math.isnan(none["mean"])
 
 
 # ------------------------------------------------------------------------------------ best so far

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from nasrepro import analysis, tables
+from nasrepro.render import statistics
 
 @pytest.fixture
 def summary() -> pd.DataFrame:
@@ -123,19 +124,21 @@ def test_verdict_rules():
 
 def test_mann_whitney_against_the_reference(found):
     values = tables.budget_values(found, {"nb101-cifar10": 94.32})
-    tests = tables.mann_whitney(values[(values["metric"] == "test_acc") & (values["queries"] == 1000)], "weaknas")
+    tests = statistics.comparisons(values[(values["metric"] == "test_acc") & (values["queries"] == 1000)], "weaknas")
     row = tests.set_index("method").loc["random"]
     expected = stats.mannwhitneyu([94.30, 94.20, 94.25], [93.0, 93.4], alternative="two-sided")
     assert row["u_statistic"] == pytest.approx(6.0) and row["p_value"] == pytest.approx(expected.pvalue)
+    assert row["p_better"] == 1.0  # every WeakNAS run found a more accurate architecture
     assert row["mean"] == pytest.approx(93.2) and row["n"] == 2
     assert math.isnan(tests.set_index("method").loc["weaknas"].get("p_value", np.nan))
 
 
 def test_mann_whitney_counts_runs_without_the_optimum_as_worst(summary):
-    tests = tables.mann_whitney(tables.optimum_values(summary[summary["benchmark"] == "nb201-cifar10"]), "weaknas")
+    tests = statistics.comparisons(tables.optimum_values(summary[summary["benchmark"] == "nb201-cifar10"]), "weaknas")
     row = tests.set_index("method").loc["random"]
     expected = stats.mannwhitneyu([100, 200, 300], [1000, np.inf, 3000], alternative="two-sided")
-    assert row["p_value"] == pytest.approx(expected.pvalue) and row["u_statistic"] == 0.0
+    # U of the reference, counting the pairs it wins (fewer queries): all 9
+    assert row["p_value"] == pytest.approx(expected.pvalue) and row["u_statistic"] == 9.0 and row["p_better"] == 1.0
     assert row["n"] == 2 and row["missing"] == 1
 
 
@@ -152,7 +155,7 @@ def test_written_formats(summary, tmp_path):
     weak_line = next(line for line in markdown.splitlines() if line.startswith("| WeakNAS"))
     cells_of = [c.strip() for c in weak_line.strip("|").split("|")]
     assert cells_of == ["WeakNAS", "Queries to optimum", "3", "200.0", "100.0",
-                        f"too few seeds (n < {analysis.MIN_SEEDS})", "182.1", "–", "+17.9",
+                        f"too few seeds (n < {statistics.MIN_SEEDS})", "182.1", "–", "+17.9",
                         "too few seeds to judge (n=3)"]  # '–': no authors' value (Table 5 has one: local search)
     random_line = next(line for line in markdown.splitlines() if line.startswith("| Random Search"))
     assert "2 (+1 not found)" in random_line
@@ -163,7 +166,7 @@ def test_written_formats(summary, tmp_path):
 
 
 def test_describe_is_the_one_used():
-    assert tables.describe is analysis.describe
+    assert tables.describe is statistics.describe
 
 
 def test_accuracy_intervals_stay_under_the_optimum_and_verdicts_follow_them():
@@ -188,11 +191,13 @@ def test_p_values_have_one_form():
 
 def test_fair_table_shows_formatted_p_values_and_no_interval_below_the_threshold(found):
     values = tables.budget_values(found, {"nb101-cifar10": 94.32})
-    tests = tables.mann_whitney(values[(values["metric"] == "test_acc") & (values["queries"] == 1000)], "weaknas")
+    tests = statistics.comparisons(values[(values["metric"] == "test_acc") & (values["queries"] == 1000)], "weaknas")
     shown = tables.display_tests(tests, LABELS, "weaknas").set_index("Method")
-    assert shown.loc["Random Search", "p (two-sided)"] == tables.p_value_text(tests["p_value"].iloc[1]) == "0.20"
-    assert shown.loc["WeakNAS", "p (two-sided)"] == "–"
-    assert (shown["95% CI"] == f"too few seeds (n < {analysis.MIN_SEEDS})").all()
+    assert shown.loc["Random Search", "p"] == tables.p_value_text(tests["p_value"].iloc[1]) == "0.20"
+    assert shown.loc["Random Search", "p (Holm)"] == "0.20"  # one test: Holm changes nothing
+    assert shown.loc["Random Search", "Better"] == "not shown (leans WeakNAS)"
+    assert shown.loc["WeakNAS", "p"] == "–"
+    assert (shown["95% CI"] == f"too few seeds (n < {statistics.MIN_SEEDS})").all()
 
 
 def test_paper_layout_has_methods_as_rows_and_budgets_as_columns(found, tmp_path):

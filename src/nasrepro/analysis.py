@@ -149,28 +149,6 @@ def collect(run_paths: list[str | Path], keys: list[dict]) -> tuple[pd.DataFrame
             pd.concat(iterations, ignore_index=True) if iterations else pd.DataFrame(columns=[*columns, "iteration"]))
 
 
-BOOTSTRAP_RESAMPLES = 10_000
-MIN_SEEDS = 5  # below this many values no interval is given (and no verdict): it would be the values' range
-INTERVAL = (f"95% CI: a bootstrap percentile interval of the mean ({BOOTSTRAP_RESAMPLES:,} resamples, seed 0) for every "
-            "quantity; it stays within the seeds' values, so within what the benchmark allows (an accuracy never "
-            f"above its optimum, a regret, rank or query count never below its floor); below {MIN_SEEDS} seeds no "
-            "interval ('too few seeds')")
-
-
-def describe(values: np.ndarray) -> dict:
-    """Mean, sample SD (ddof=1) and the two-sided 95% interval of the mean (`INTERVAL`); the interval is
-    NaN below MIN_SEEDS values."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    mean = float(values.mean()) if n else np.nan
-    sd = float(values.std(ddof=1)) if n > 1 else np.nan
-    low = high = np.nan
-    if n >= MIN_SEEDS:
-        resampled = np.random.default_rng(0).choice(values, size=(BOOTSTRAP_RESAMPLES, n)).mean(axis=1)
-        low, high = (float(q) for q in np.quantile(resampled, [0.025, 0.975]))
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
-
-
 def _leaders(signal: np.ndarray) -> np.ndarray:
     """Row of the running maximum of `signal` after each row (ties keep the earlier leader)."""
     running_best = np.maximum.accumulate(signal)

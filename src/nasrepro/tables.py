@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .analysis import INTERVAL, MIN_SEEDS, describe, hidden_queries
+from .analysis import hidden_queries
 from .io import atomic_path, write_text
 from .render.escape import html_text, latex_text, markdown_text
+from .render.statistics import MIN_SEEDS, SPREAD, better, describe
 
 NOT_RUN = "reported by the paper, not run here"
 METRICS = {  # metric -> (name in the tables, digits)
@@ -28,11 +28,10 @@ METRICS = {  # metric -> (name in the tables, digits)
     "hidden_queries": ("Queries its authors leave uncounted", 1),
 }
 MIN_SEEDS_TO_JUDGE = MIN_SEEDS  # below this many seeds no interval, and a verdict says it cannot judge
-# The statistics every table states once (its protocol lines): verdicts, SD, the interval, p-values.
+# The statistics a paper table states once (its protocol lines): verdicts, SD, the interval.
 STATISTICS_LINE = (f"Verdict against the WeakNAS paper's value: 'within paper SD' when |ours - paper| <= the paper's SD, "
                    f"'within our CI' when the paper's value lies in our 95% CI, 'too few seeds to judge' below "
-                   f"{MIN_SEEDS} seeds. SD over seeds with ddof=1. {INTERVAL}. p-values: two significant digits, "
-                   "'< 0.001' below 0.001.")
+                   f"{MIN_SEEDS} seeds. {SPREAD}")
 PAPER_SD_OF = {"test_acc": "sd", "regret": "sd"}  # the paper's SD column is the spread of both
 VERDICTS = ("within paper SD and our CI", "within paper SD", "within our CI", "outside both")
 KEYS = ["benchmark", "method", "queries", "metric"]
@@ -144,24 +143,6 @@ def _ordered(cells: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def mann_whitney(values: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """Per benchmark, budget and metric: each method's cell beside `reference`'s, with the two-sided
-    Mann-Whitney U test of reference vs method over seeds. Missing values (optimum never queried)
-    count as worse than every present one."""
-    rows = []
-    for (bench, queries, metric), cell in values.groupby(["benchmark", "queries", "metric"], sort=False, dropna=False):
-        worst = np.inf if metric in ("queries_to_optimum", "avg_rank", "regret") else -np.inf
-        runs = {m: part["value"].fillna(worst).to_numpy(float) for m, part in cell.groupby("method", sort=False)}
-        for method, ours in runs.items():
-            row = {"benchmark": bench, "queries": queries, "metric": metric, "method": method,
-                   **describe(ours[np.isfinite(ours)]), "missing": int((~np.isfinite(ours)).sum())}
-            if method != reference and reference in runs:
-                test = stats.mannwhitneyu(runs[reference], ours, alternative="two-sided")
-                row.update(u_statistic=float(test.statistic), p_value=float(test.pvalue))
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def _number(value: float, digits: int) -> str:
     return f"{value:.{digits}f}" if np.isfinite(value) else "–"
 
@@ -218,22 +199,30 @@ def citation_lines(cells: pd.DataFrame) -> list[str]:
 
 
 def display_tests(tests: pd.DataFrame, labels: dict[str, str], reference: str) -> pd.DataFrame:
-    """The human-readable form of mann_whitney()'s rows."""
+    """The human-readable form of statistics.comparisons()'s rows: each method's cell, and against the
+    reference the effect size with its interval, the method that does better in words, p and Holm's p."""
+    name = labels.get(reference, reference)
+    effect = f"P({name} better) [95% CI]"
     rows = []
     for _, row in tests.iterrows():
         digits = METRICS[row["metric"]][1]
-        p = row.get("p_value", np.nan)
+        method = labels.get(row["method"], row["method"])
+        tested = np.isfinite(row.get("p_value", np.nan))
+        interval = (f" [{row['p_better_low']:.2f}, {row['p_better_high']:.2f}]" if tested and np.isfinite(row["p_better_low"])
+                    else "")
         rows.append({
             "Benchmark": row["benchmark"],
             "Queries": "" if not np.isfinite(row["queries"]) else int(row["queries"]),
             "Metric": METRICS[row["metric"]][0],
-            "Method": labels.get(row["method"], row["method"]),
+            "Method": method,
             "Seeds": f"{row['n']}" + (f" (+{row['missing']} not found)" if row["missing"] else ""),
             "Mean": _number(row["mean"], digits),
             "SD": _number(row["sd"], digits),
             "95% CI": interval_text(row, digits),
-            f"U vs {labels.get(reference, reference)}": _number(row.get("u_statistic", np.nan), 1),
-            "p (two-sided)": p_value_text(p),
+            effect: f"{row['p_better']:.2f}{interval}" if tested else "(reference)" if row["method"] == reference else "–",
+            "Better": better(row["p_better"], row["p_holm"], name, method) if tested else "–",
+            "p": p_value_text(row.get("p_value", np.nan)),
+            "p (Holm)": p_value_text(row.get("p_holm", np.nan)),
         })
     shown = pd.DataFrame(rows)
     if shown.empty:

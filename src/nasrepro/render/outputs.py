@@ -17,7 +17,7 @@ FILES = {"table": {"csv": "csv", "md": "md", "html": "html", "tex": "tex", "pape
          "figure": {"png": "png", "pdf": "pdf", "csv": "csv"}}
 FOLDERS = {"table": "tables", "figure": "figures"}
 SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",
-               "src/nasrepro/render/escape.py", "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
+               "src/nasrepro/render/escape.py", "src/nasrepro/render/statistics.py", "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
 TABLE_CODE = ("src/nasrepro/render/tables.py", "src/nasrepro/tables.py")
 CURVE_CODE = ("src/nasrepro/render/figures.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import analysis, tables
-from . import protocol
+from . import protocol, statistics
 from .outputs import Output
 
 
@@ -60,8 +60,7 @@ def render_comparison(output: Output, view: dict, runs: dict, files: dict) -> No
 
 def fair_tests(view: dict, runs: dict, files: dict, title: str) -> None:
     """Every method reports the test accuracy of its best queried architecture by fitting label
-    (`test_of_best_valid`), and the reference method is tested against each other method with a
-    two-sided Mann-Whitney U test over seeds."""
+    (`test_of_best_valid`), and is compared with the reference method over seeds (`statistics`)."""
     summary = pd.read_parquet(runs["summary"])
     table = "table5" if view["budget"].get("until_optimum") else "table4"
     # a run to the optimum also gives the accuracy found within each budget of `budgets`, if any
@@ -71,13 +70,12 @@ def fair_tests(view: dict, runs: dict, files: dict, title: str) -> None:
     values = values[values["metric"].isin(["test_acc", "queries_to_optimum"])]
     reference = view["reference"]
     labels = {m: entry["label"] for m, entry in view["methods"].items()}
-    tests = tables.mann_whitney(values, reference)
+    tests = statistics.comparisons(values, reference)
     found = {"table5": "every method: queries are counted until the optimum is first queried (no predictor peek)",
              "table4": f"found = test_of_best_valid for every method ({analysis.REPORT_MODES['test_of_best_valid']}"
                        "; a run that stopped at the optimum keeps it)"}
     lines = [f"Fair protocol: {'; '.join(found[shown] for shown in shown_tables)}.",
-             f"Two-sided Mann-Whitney U test of {labels[reference]} against each method over seeds "
-             "(scipy.stats.mannwhitneyu); runs that never queried the optimum count as worse than every run that did.",
+             statistics.tests_statement(labels[reference]), *statistics.power_lines(tests),
              *protocol.lines(view, summary, table, own_report_modes=False)]
     tables.write(tests, tables.display_tests(tests, labels, reference), title, lines,
                  files["csv"], files["md"], files["tex"])

@@ -14,6 +14,15 @@ BANANAS' torch loop keeps none) and the Kendall tau of each one's predictions on
 with the torch loop's and with the true labels; the CPU seconds of each fit (the first compiled fit of a
 process includes loading Numba's cache, about 0.5 s).
 
+`seminas-step`: where a SemiNAS / NAO training step's time goes, side by side in one process on one thread:
+the step as `SemiNAS._train` runs it (and NAO's, the same code) on batches of 100 NAS-Bench-201 (6 tokens)
+and NAS-Bench-101 (27 tokens: random tokens where SemiNAS's sequences put connection and op tokens; a step's
+cost does not depend on the token values), its three LSTM layers alone (torch's oneDNN kernels, and the
+Numba kernels of `searchers/seminas_compiled.py`), the step's multiply-adds counted from the model's shapes,
+and this core's one-thread fp32 GEMM rate, which bounds any implementation of the same fp32 maths.
+
+    python benchmarks/predictor_speed.py seminas-step --repeats 3
+
 `runs`: one search per method (config.yaml's entry, seed 0), in-process on one thread; CPU seconds are
 `time.process_time` of the search alone. Also recorded: the training steps the run took (from its fits'
 training-set sizes), so a run cut short can be scaled by seconds per step. SemiNAS and NAO have no
@@ -168,6 +177,95 @@ def agreement(args) -> None:
                       f"{kendalltau(predicted, labels[held_out])[0]:.3f} | {seconds[ways]:.2f} |", flush=True)
 
 
+def _step_macs(length: int, vocabulary: int, hidden: int = 64, mlp_hidden: int = 16) -> int:
+    """Multiply-adds of one SemiNAS training step per sequence (forward + backward = 3 x forward for every
+    matrix product: the input gradient and the weight gradient each cost one forward's)."""
+    lstm = 4 * hidden * (hidden + hidden)  # one direction, one position: x W_ih^T + h W_hh^T
+    per_position = (3 * lstm  # the encoder's two directions, the decoder
+                    + 2 * hidden * hidden  # the encoder's 128 -> 64 projection
+                    + hidden * hidden + 2 * hidden * hidden  # attention: input projection, output projection
+                    + 2 * length * hidden  # attention: scores, context
+                    + hidden * vocabulary)  # the output layer
+    predictor = hidden * mlp_hidden * 2 + hidden
+    return 3 * (length * per_position + predictor)
+
+
+def seminas_step(args) -> None:
+    """Per-step CPU ms of SemiNAS / NAO and of their LSTM layers; see the module's docstring."""
+    import types
+
+    import scipy.linalg.cython_blas  # noqa: F401  (Numba's BLAS: load it, then limit its threads too)
+    import threadpoolctl
+    import torch
+
+    from nasrepro.searchers import seminas_compiled
+    from nasrepro.searchers.seminas import EPD
+
+    threadpoolctl.threadpool_limits(1)
+    torch.set_num_threads(1)
+    spaces = {"NAS-Bench-201 (6 tokens, vocabulary 6)": (6, 6, "nb201"),
+              "NAS-Bench-101 (27 tokens, vocabulary 7)": (27, 7, "nb101")}
+
+    def cpu_ms(fn, count: int) -> float:
+        fn()  # warm-up (and Numba's cache)
+        started = time.process_time()
+        fn()
+        return (time.process_time() - started) / count * 1e3
+
+    a = torch.randn(1000, 1000)
+    started = time.process_time()
+    for _ in range(10):
+        a @ a
+    gemm_rate = 10 * 2e9 / (time.process_time() - started)
+    print(f"one-thread fp32 GEMM (1000^3, torch): {gemm_rate / 1e9:.0f} GFLOP/s")
+    print("| space | what | CPU ms per step (median of repeats) | GFLOP/s |")
+    print("|---|---|---|---|")
+    for name, (length, vocabulary, space) in spaces.items():
+        rng = np.random.default_rng(0)
+        if space == "nb101":  # connection tokens 1-2, op tokens 3-6 where SemiNAS's sequence has them
+            from nasrepro.spaces.nb101 import cells
+            ops = np.zeros(length, dtype=bool)
+            ops[cells.SEQUENCE_OP_POSITIONS] = True
+            sequences = np.where(ops, rng.integers(3, 7, (1000, length)), rng.integers(1, 3, (1000, length)))
+        else:
+            sequences = rng.integers(1, vocabulary, (1000, length))
+        sequences = torch.as_tensor(sequences)
+        targets = torch.as_tensor(rng.normal(size=1000), dtype=torch.float32)
+        flops = 2 * 100 * _step_macs(length, vocabulary)
+        times: dict[str, list[float]] = {}
+        for _ in range(args.repeats):
+            for method in ("seminas", "nao"):
+                options = types.SimpleNamespace(**searcher_class(method).resolve({}, space))
+                torch.manual_seed(0)
+                model = EPD(vocabulary, options.hidden_size, options.mlp_hidden_size, options.dropout)
+                steps = args.epochs * 10
+                times.setdefault(f"{method} step (`_train`)", []).append(cpu_ms(
+                    lambda: searcher_class(method)._train(options, model, sequences, targets, args.epochs), steps))
+            model.train()
+            x = torch.randn(100, length, 64, requires_grad=True)
+            state = tuple(torch.randn(1, 100, 64, requires_grad=True) for _ in range(2))
+            weights = torch.randn(100, length, 192)
+
+            def lstms(run):
+                def fn():
+                    for _ in range(10):
+                        outputs = torch.cat([run(model.encoder_rnn, x, None), run(model.decoder_rnn, x, state)], -1)
+                        (outputs * weights).sum().backward()
+                return fn
+
+            times["the 3 LSTM layers, torch (oneDNN)"] = times.get("the 3 LSTM layers, torch (oneDNN)", []) + [
+                cpu_ms(lstms(lambda rnn, x, state: rnn(x, state)[0]), 10)]
+            times["the 3 LSTM layers, Numba kernels"] = times.get("the 3 LSTM layers, Numba kernels", []) + [
+                cpu_ms(lstms(seminas_compiled.lstm), 10)]
+        lstm_flops = 2 * 100 * 3 * 3 * length * 4 * 64 * 128
+        for what, values in times.items():
+            ms = float(np.median(values))
+            rate = (lstm_flops if "LSTM" in what else flops) / (ms / 1e3) / 1e9
+            print(f"| {name} | {what} | {ms:.2f} | {rate:.0f} |", flush=True)
+        print(f"| {name} | arithmetic floor: {flops / 1e9:.2f} GFLOP a step at the GEMM rate | "
+              f"{flops / gemm_rate * 1e3:.2f} | {gemm_rate / 1e9:.0f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,9 +277,12 @@ def main() -> None:
     run.add_argument("--out", default=str(REPO / "results/speed/runs.csv"))
     agree = commands.add_parser("agreement", help="compiled vs torch loops, beside torch vs itself")
     agree.add_argument("--seeds", type=int, default=3)
+    step = commands.add_parser("seminas-step", help="where a SemiNAS / NAO training step's time goes")
+    step.add_argument("--repeats", type=int, default=3)
+    step.add_argument("--epochs", type=int, default=3, help="epochs of 10 steps per measurement")
     args = parser.parse_args()
     threads.limit(1)
-    (runs if args.command == "runs" else agreement)(args)
+    {"runs": runs, "agreement": agreement, "seminas-step": seminas_step}[args.command](args)
 
 
 if __name__ == "__main__":

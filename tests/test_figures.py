@@ -65,3 +65,72 @@ def test_many_methods_draw_distinct_lines_without_bands(drawn):
     lines = ax.get_lines()
     assert len({(line.get_color(), line.get_marker(), line.get_linestyle()) for line in lines}) == len(lines)
     assert "no SD bands" in drawn[0].legends[0].get_title().get_text()
+
+
+# ------------------------------------------------------------------ the field's standard views (issue 30)
+def toy_runs():
+    """Two methods x 2 seeds on a benchmark whose fitting optimum (fit 10) tests at 90 while the test
+    optimum is 91; method b's seed 1 is stopped by its cap (20 queries) before finding the optimum."""
+    rows, summary = [], []
+    for method, hits in (("a", [3, 5]), ("b", [8, None])):
+        for seed, hit in enumerate(hits):
+            fit = np.linspace(1, 9, 20)
+            test = 85 + fit / 2
+            if hit:
+                fit, test = fit[:hit], test[:hit]
+                fit[-1], test[-1] = 10.0, 90.0
+            rows.append(pd.DataFrame({"query": np.arange(1, len(fit) + 1), "fit_label": fit, "test_label": test,
+                                      "test_rank": 1, "benchmark": "bench", "method": method, "seed": seed}))
+            summary.append({"benchmark": "bench", "method": method, "seed": seed, "queries_to_optimum": hit,
+                            "queries_to_fit_optimum": hit, "budget_queries": 20, "test_optimum": 91.0})
+    return pd.DataFrame(summary).astype({"queries_to_optimum": float, "queries_to_fit_optimum": float}), pd.concat(rows)
+
+
+def test_optimum_distribution_stays_below_one_with_a_censored_run():
+    from nasrepro.render.optimum_edf import fractions
+
+    steps = fractions(toy_runs()[0]).groupby("method")
+    assert steps.get_group("a")["fraction"].tolist() == [0, 0.5, 1, 1]
+    b = steps.get_group("b")
+    assert b["fraction"].tolist() == [0, 0.5, 0.5] and b["queries"].tolist() == [0, 8, 20]  # ends at the cap
+
+
+def test_regret_curves_validation_monotone_test_floor():
+    from nasrepro.render.optima import optima
+    from nasrepro.render.regret import regret_curves
+
+    summary, trajectories = toy_runs()
+    best = optima(summary, trajectories)
+    assert best.loc["bench", "fit_optimum"] == 10.0 and best.loc["bench", "fit_optimum_test"] == 90.0
+    curves_ = regret_curves(trajectories, best, np.arange(1, 21)).set_index(["method", "regret", "queries"]).sort_index()
+    validation = curves_.loc[("a", "validation"), "mean"]
+    assert (np.diff(validation) <= 0).all() and validation.iloc[-1] == 0
+    assert curves_.loc[("a", "test"), "mean"].iloc[-1] == pytest.approx(1.0)  # the floor: 91 - 90, not 0
+    assert curves_.loc[("b", "validation"), "mean"].iloc[-1] == pytest.approx(0.5)  # the censored seed: 10 - 9
+
+
+def test_standard_views_write_their_files(tmp_path):
+    from nasrepro import render
+
+    summary, trajectories = toy_runs()
+    runs = {"summary": tmp_path / "summary.parquet", "trajectories": tmp_path / "trajectories.parquet"}
+    summary.to_parquet(runs["summary"])
+    trajectories.to_parquet(runs["trajectories"])
+    view = {"methods": {"a": {"label": "A"}, "b": {"label": "B"}}}
+    for name in ("optimum_edf", "regret"):
+        files = {ext: tmp_path / f"{name}.{ext}" for ext in ("png", "pdf", "csv")}
+        render.render(name, view, runs, files)
+        assert all(path.stat().st_size > 0 for path in files.values())
+
+
+def test_convergence_splits_many_methods_into_small_multiples_with_the_reference_in_each():
+    from nasrepro.render.figures import _small_multiples
+
+    many = toy_curves(14)
+    split, titles, floors = _small_multiples(many, "m0", {"nb201-cifar10": "CIFAR-10"}, {"nb201-cifar10": [(91.5, "opt")]})
+    panels = split.groupby("benchmark")["method"].unique()
+    assert len(panels) == 5 and all(len(p) <= curves.MAX_LINES and "m0" in p for p in panels)
+    assert set(split["method"]) == set(many["method"])
+    assert titles["nb201-cifar10 (1/5)"] == "CIFAR-10 (1 of 5)" and floors["nb201-cifar10 (5/5)"] == [(91.5, "opt")]
+    same, _, _ = _small_multiples(toy_curves(3), "m0", {}, {})
+    assert set(same["benchmark"]) == {"nb201-cifar10"}

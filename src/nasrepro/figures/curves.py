@@ -13,12 +13,29 @@ from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
 from .style import STYLE, line_style, save
 
-MAX_BANDS = 4  # a panel with more lines draws no SD bands: fifteen overlapping bands hide the lines
+MAX_BANDS = 2  # a panel with more lines draws no SD bands: overlapping bands blur into one pastel area
+MAX_LINES = 4  # methods a reader tells apart in one panel; more are split into small multiples (render/figures.py)
+PANEL_COLUMNS = 3
+
+
+def panel_grid(count: int, width: float, height: float, legend_rows: int = 0, columns: int = PANEL_COLUMNS,
+               share_y: bool = False):
+    """A figure of `count` panels, at most `columns` a row; (figure, the panels in reading order)."""
+    columns = min(count, columns)
+    rows = math.ceil(count / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows + 0.17 * legend_rows + 0.4),
+                                squeeze=False, sharey=share_y)
+    panels = list(axes.flat)
+    for ax in panels[count:]:
+        ax.remove()
+    return figure, panels[:count]
 
 
 def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_titles: dict[str, str],
                        title: str, png: str | Path, pdf: str | Path, first_query: int = 10,
-                       styles: dict[str, dict] | None = None, share_y: bool = False) -> None:
+                       styles: dict[str, dict] | None = None, share_y: bool = False,
+                       floors: dict[str, list[tuple[float, str]]] | None = None,
+                       y_label: str = "Test accuracy of the best found (%)") -> None:
     """Best test accuracy found vs queries: one panel per benchmark, one line (mean over seeds) per method
     (`styles`: plot keywords per line, e.g. colour and dash; otherwise each line its own colour, marker
     and dash), a band of ±1 SD clipped to the seeds' range (`band_low`/`band_high` of
@@ -26,21 +43,20 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
     legend below the panels (each method with its seeds, n), and `title`, in plain words, above.
 
     The log query axis starts at `first_query` (the end of WeakNAS's first batch), where the methods
-    begin to differ, and is labelled at 1, 2, 5 x 10^k.
+    begin to differ, and is labelled at 1, 2, 5 x 10^k. `floors`: per panel, horizontal reference lines
+    (value, label), e.g. the test optimum.
     """
     benches = list(dict.fromkeys(curves["benchmark"]))
     methods = list(dict.fromkeys(curves["method"]))
     styles = {m: (styles or {}).get(m) or line_style(i) for i, m in enumerate(methods)}
     curves = curves.assign(band_low=curves.get("band_low", curves["mean"] - curves["sd"]),
                            band_high=curves.get("band_high", curves["mean"] + curves["sd"]))
-    columns = min(len(methods), max(len(benches), 2 if len(methods) > 4 else 1))
+    columns = min(len(methods), max(min(len(benches), PANEL_COLUMNS), 2 if len(methods) > 4 else 1))
     legend_rows = math.ceil(len(methods) / columns)
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(1, len(benches), figsize=(max(4.2 * len(benches), 3.4 * columns),
-                                                              3.8 + 0.17 * legend_rows),
-                                    squeeze=False, sharey=share_y)
+        figure, axes = panel_grid(len(benches), 4.2, 3.6, legend_rows, share_y=share_y)
         lines, seeds, banded = {}, {}, True
-        for ax, bench in zip(axes[0], benches):
+        for ax, bench in zip(axes, benches):
             panel = curves[curves["benchmark"] == bench]
             bands = panel["method"].nunique() <= MAX_BANDS
             banded &= bands
@@ -52,15 +68,16 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
                 if bands:
                     ax.fill_between(curve["queries"], curve["band_low"], curve["band_high"], color=line.get_color(),
                                     alpha=0.15, linewidth=0)
-            _query_axis(ax, first_query, curves["queries"].max())
+            _reference_lines(ax, (floors or {}).get(bench, []))
+            query_axis(ax, first_query, curves["queries"].max())
             if not share_y:
-                _fit_y(ax, panel, first_query, bands)
+                _fit_y(ax, panel, first_query, bands, [value for value, _ in (floors or {}).get(bench, [])])
             ax.set_title(panel_titles.get(bench, bench))
             ax.set_xlabel("Queries (log scale)")
-            if ax is axes[0][0] or not share_y:
-                ax.set_ylabel("Test accuracy of the best found (%)")
+            if ax is axes[0] or not share_y:
+                ax.set_ylabel(y_label)
         if share_y:
-            _fit_y(axes[0][0], curves, first_query, banded)
+            _fit_y(axes[0], curves, first_query, banded, [value for lines in (floors or {}).values() for value, _ in lines])
         names = [f"{labels.get(m, m)} (n={_span(seeds[m])})" for m in lines]
         spread = ("shaded: ±1 SD, cut to the seeds' range" if banded
                   else f"no SD bands with more than {MAX_BANDS} lines (the .csv has them)")
@@ -70,7 +87,17 @@ def convergence_figure(curves: pd.DataFrame, labels: dict[str, str], panel_title
         save(figure, png, pdf)
 
 
-def _query_axis(ax, first: int, last: int) -> None:
+def _reference_lines(ax, lines: list[tuple[float, str]]) -> None:
+    """Dotted horizontal lines, each named on a right-hand axis (clear of the curves)."""
+    for value, _ in lines:
+        ax.axhline(value, color="0.35", linestyle=":", linewidth=1.1)
+    if lines:
+        names = ax.secondary_yaxis("right")
+        names.set_yticks([value for value, _ in lines], [text for _, text in lines], fontsize=6.5, color="0.3")
+        names.tick_params(length=0)
+
+
+def query_axis(ax, first: int, last: int) -> None:
     """A log axis from `first` to `last` queries with plain labels at 1, 2, 5 x 10^k, or at 1 x 10^k alone
     where the axis spans more than two decades (the labels would run into each other)."""
     ax.set_xscale("log")
@@ -83,13 +110,14 @@ def _query_axis(ax, first: int, last: int) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _fit_y(ax, curves: pd.DataFrame, first_query: int, bands: bool) -> None:
-    """y limits around what is drawn from `first_query` on (the bands where drawn)."""
+def _fit_y(ax, curves: pd.DataFrame, first_query: int, bands: bool, lines: list[float] = ()) -> None:
+    """y limits around what is drawn from `first_query` on (the bands where drawn, and reference `lines`)."""
     shown = curves[curves["queries"] >= first_query]
     if shown.empty:
         return
     low, high = ((shown["band_low"].min(), shown["band_high"].max()) if bands
                  else (shown["mean"].min(), shown["mean"].max()))
+    low, high = min([low, *lines]), max([high, *lines])
     pad = 0.05 * (high - low) if np.isfinite(high - low) and high > low else 0.5
     ax.set_ylim(low - pad, high + pad)
 

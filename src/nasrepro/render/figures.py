@@ -11,6 +11,7 @@ from ..errors import NasReproError
 from ..io import atomic_path
 from ..metrics import competition_ranks
 from .escape import figure_text
+from .optima import optima
 from .outputs import Output
 from .protocol import recorded_specs
 
@@ -46,17 +47,66 @@ def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: 
         curves, labels, styles = _best_and_top1(trajectories, iterations, labels, grid)
     else:
         curves = analysis.convergence(trajectories, iterations, view["report_modes"], grid)
+    floors, y_label = {}, "Test accuracy of the best found (%)"
     if panels == "predictor":
         curves, labels, titles = _by_predictor(curves, recorded_specs(summary), labels)
+    elif panels == "benchmark":
+        floors = _optimum_lines(optima(summary, trajectories))
+        y_label = _found_label(set(view["report_modes"].values()))
+        curves, titles, floors = _small_multiples(curves, view["reference"], titles, floors)
     with atomic_path(files["csv"]) as tmp:
         curves.to_csv(tmp, index=False)
     curve_plots.convergence_figure(curves, labels, titles, title(output, view), files["png"], files["pdf"], styles=styles,
-                                   share_y=panels == "predictor")
+                                   share_y=panels == "predictor" or curves["benchmark"].nunique() > len(view["benchmarks"]),
+                                   floors=floors, y_label=y_label)
 
 
 def title(output: Output, view: dict) -> str:
-    """A figure's plain title: what it shows, and for which experiment (the protocol is in its caption)."""
-    return f"{output.title} ({view['experiment']})"
+    """A figure's plain title: what it shows (the experiment and its protocol are in its caption)."""
+    return output.title
+
+
+FOUND = {"test_of_best_valid": "Test accuracy of the best-by-validation\narchitecture queried (%)",
+         "max_queried": "Best test accuracy among the queried (%)",
+         "pred1_only": "Test accuracy of the predicted top-1 (%)"}
+
+
+def _found_label(modes: set[str]) -> str:
+    """The y axis of a convergence figure: what counts as found, where every method counts it the same way."""
+    return FOUND.get(next(iter(modes)), "Test accuracy found (%)") if len(modes) == 1 else \
+        "Test accuracy found (%; report mode per method: caption)"
+
+
+def _optimum_lines(best: pd.DataFrame) -> dict[str, list[tuple[float, str]]]:
+    """Per benchmark the test optimum and, where a run queried it, the validation optimum's test accuracy."""
+    lines = {}
+    for bench, row in best.iterrows():
+        lines[bench] = [(row["test_optimum"], f"test optimum\n{row['test_optimum']:.2f}")]
+        if np.isfinite(row["fit_optimum_test"]):
+            lines[bench].append((row["fit_optimum_test"], f"validation\noptimum's\ntest acc.\n{row['fit_optimum_test']:.2f}"))
+    return lines
+
+
+def _small_multiples(curves: pd.DataFrame, reference: str, titles: dict, floors: dict):
+    """Panels of at most MAX_LINES methods: where a benchmark has more, one panel per group of others,
+    each with the reference method, so every panel compares with the same line."""
+    from ..figures.curves import MAX_LINES
+
+    keyed, new_titles, new_floors = [], {}, {}
+    for bench, panel in curves.groupby("benchmark", sort=False):
+        methods = list(dict.fromkeys(panel["method"]))
+        if len(methods) <= MAX_LINES:
+            keyed.append(panel)
+            new_titles[bench], new_floors[bench] = titles.get(bench, bench), floors.get(bench, [])
+            continue
+        others = [m for m in methods if m != reference]
+        groups = np.array_split(others, -(-len(others) // (MAX_LINES - 1)))
+        for index, group in enumerate(groups):
+            key = f"{bench} ({index + 1}/{len(groups)})"
+            keyed.append(panel[panel["method"].isin([reference, *group])].assign(benchmark=key))
+            new_titles[key] = f"{titles.get(bench, bench)} ({index + 1} of {len(groups)})"
+            new_floors[key] = floors.get(bench, [])
+    return pd.concat(keyed, ignore_index=True), new_titles, new_floors
 
 
 def _best_and_top1(trajectories: pd.DataFrame, iterations: pd.DataFrame, labels: dict, grid: np.ndarray):

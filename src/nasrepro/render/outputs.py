@@ -85,12 +85,32 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "of its queried architecture with the best fitting label, no predictor peek), a two-sided Mann-Whitney U "
            "test over seeds of the reference against each method.", "tables:render_comparison", TABLE_CODE,
            _budgets_unless_optimum),
-    Output("convergence", "figure", "Best test accuracy found vs queries",
-           "Best test accuracy found versus the number of queries (log scale): one panel per benchmark, one line "
-           "per method, mean over seeds; the band is ±1 SD cut to the seeds' range, drawn where a panel has at most 4 "
-           "lines. What counts as found is the experiment's report mode per method. Runs that stopped early (optimum "
-           "queried) keep their last value.",
-           "figures:render_convergence", CURVE_CODE),
+    Output("convergence", "figure", "Test accuracy found vs queries",
+           "The test accuracy of the architecture counted as found (the experiment's report mode per method, named on "
+           "the y axis where all methods share it) versus the number of queries (log scale): one panel per benchmark, "
+           "one line per method, mean over seeds. A panel shows at most 4 methods; with more, small multiples each "
+           "hold the reference method and up to 3 others, on one y axis. The band is ±1 SD cut to the seeds' range, "
+           "drawn where a panel has at most 2 lines (the .csv has every SD). Dotted lines: the test optimum and, where "
+           "a run queried it, the validation optimum's test accuracy (where a method that selects by validation ends, "
+           "so the best-by-validation curve can fall as better validation values are found). Runs that stopped early "
+           "(optimum queried) keep their last value.",
+           "figures:render_convergence", CURVE_CODE + ("src/nasrepro/render/optima.py",)),
+    Output("optimum_edf", "figure", "Runs that have queried the optimum vs queries",
+           "The empirical distribution of the queries to the optimum (the figure form of Table 5): per method, the "
+           "fraction of its runs that have queried the optimum after q queries (log scale), one step per run. A run "
+           "stopped by its cap before finding the optimum never counts, so its method's curve stays below 1; the "
+           "legend says how many did not find it.", "optimum_edf:render_optimum_edf",
+           ("src/nasrepro/render/optimum_edf.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py")),
+    Output("regret", "figure", "Regret vs queries",
+           "Regret curves (log scale, linear below 0.01 so that 0 is drawn), mean over seeds, per benchmark two "
+           "panels: the validation regret of the best architecture found (the fitting optimum less the best fitting "
+           "label queried so far; monotone), and the test regret of the best-by-validation architecture (the test "
+           "optimum less the test accuracy of the queried architecture with the best fitting label; it can rise "
+           "when a better validation value tests worse). The dotted floor is the validation optimum's own test "
+           "regret: a method that selects by validation ends there, not at 0. Runs that stopped keep their last "
+           "value.", "regret:render_regret",
+           ("src/nasrepro/render/regret.py", "src/nasrepro/render/optima.py", "src/nasrepro/figures/curves.py",
+            "src/nasrepro/figures/style.py")),
     Output("figure1", "figure", "Figure 1: iterated weak predictors vs one strong predictor",
            "Figure 1 of the paper: a set of iterated weak predictors (WeakNAS) against one strong predictor fitted "
            "on uniformly sampled architectures, versus the number of queries; per method the best queried "

@@ -61,3 +61,47 @@ def test_external_method_runs_through_the_workflow(tmp_path, snakemake_run, raw_
     assert meta["queries_to_optimum"] is not None
     table = (tmp_path / "results" / "t5" / "tables" / "table5.md").read_text()
     assert "Hill climbing" in table and "Random Search" in table
+
+
+# ------------------------------------------------------------------------ nasrepro compare as a product
+def test_compare_overlay_records_the_file_and_options_and_any_folder_finds_the_module(tmp_path, monkeypatch):
+    """The overlay names the folder of the file it was given: loaded from another working directory and
+    with a fresh module path (a later `snakemake --report`, `make render`), the method is found."""
+    from nasrepro import compare, plugins
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    shutil.copy(PLUGINS / "my_methods.py", folder / "my_methods.py")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(plugins.MODULE_PATH, "")
+    name, extra = compare.overlay("mine/my_methods.py:HillClimber", ["random"], "syn", 5, [100],
+                                  compare.method_options('{"patience": 7}'))
+    assert extra["module_folders"] == [str(folder.resolve())]
+    assert extra["methods"]["hillclimber"] == {"type": "my_methods:HillClimber", "label": "HillClimber", "patience": 7}
+    assert extra["experiments"][name]["outputs"] == ["comparison", "optimum_edf", "regret", "convergence"]
+    config = {**json.loads(json.dumps(CONFIG)), **extra,
+              "methods": {**CONFIG["methods"], **extra["methods"]}, "experiments": {**CONFIG["experiments"], **extra["experiments"]}}
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p != str(folder.resolve())])
+    cfg.validate(cfg.prepare(config, tmp_path))  # prepare puts the recorded folder on the module path
+    assert str(folder.resolve()) in __import__("sys").path
+
+
+def test_compare_options_inline_file_and_refusals(tmp_path):
+    from nasrepro import compare
+
+    (tmp_path / "opts.yaml").write_text("patience: 9\n")
+    assert compare.method_options(str(tmp_path / "opts.yaml")) == {"patience": 9}
+    assert compare.method_options(None) == {}
+    for text, fragment in (("[1, 2]", "give a mapping"), ('{"type": "random"}', "'type' is set by nasrepro compare"),
+                           ("{a: [", "not YAML or JSON")):
+        with pytest.raises(NasReproError, match=fragment.replace("(", r"\(").replace("[", r"\[")):
+            compare.method_options(text)
+
+
+def test_options_accepts_a_file_path(tmp_path, monkeypatch):
+    from nasrepro.cli import describe_options
+
+    shutil.copy(PLUGINS / "my_methods.py", tmp_path / "file_methods.py")
+    monkeypatch.chdir(tmp_path)
+    shown = describe_options("./file_methods.py:HillClimber")
+    assert shown.startswith("file_methods:HillClimber (file_methods.HillClimber)") and "patience = 3" in shown

@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
     compare.add_argument("--budgets", default="100,150,200,400", help="query budgets of the accuracy rows")
     compare.add_argument("--cores", default="all", help="Snakemake's --cores (default all)")
+    compare.add_argument("--options", help="your method's options: a YAML/JSON mapping, e.g. '{\"patience\": 5}', "
+                         "or the path of a YAML file holding one; they appear in the tables' protocol lines")
+    compare.add_argument("--report", action="store_true",
+                         help="also write the comparison's report (tables, figures, protocol, provenance): "
+                              "results/compare_<class>/report.html")
     commands.add_parser("preflight", help="check Snakemake's arguments before it runs them (the make targets do): "
                         "every --configfile plain YAML (no YTE templating, whose code Snakemake would run), --cores and "
                         "--jobs at least 1", add_help=False).add_argument("snakemake_args", nargs=argparse.REMAINDER)
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="a run (a folder of results/runs/): its modules, each marked unchanged, changed, added or "
                             "removed since it ran, and whether its table and encoding are still those on disk")
     describe = commands.add_parser("options", help="the options a method or predictor type declares")
-    describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, ...) or predictor:TYPE")
+    describe.add_argument("type", help="a method type (weaknas, local_search, module:Class, path/to/file.py:Class, "
+                          "...) or predictor:TYPE")
     prepare = commands.add_parser("prepare", help="fetch, convert and encode one benchmark (what `search` reads)")
     prepare.add_argument("bench", help="a benchmark name of the config (e.g. nb201-cifar10)")
     prepare.add_argument("--config", nargs="+", default=["config.yaml"], help="config file, then overlays")
@@ -98,8 +104,11 @@ def _command(args: argparse.Namespace) -> int:
 
         if not 1 <= args.seeds <= MAX_SEEDS:
             raise NasReproError(f"--seeds {args.seeds}: give a number of seeds from 1 to {MAX_SEEDS}")
+        from .compare import method_options
+
         return run_comparison(args.method, [name.strip() for name in args.against.split(",")], args.config, args.bench,
-                              args.seeds, budgets_flag(args.budgets), cores_flag("--cores", args.cores))
+                              args.seeds, budgets_flag(args.budgets), cores_flag("--cores", args.cores),
+                              method_options(args.options), args.report)
     config = cfg.load(*args.config)
     if args.command == "validate":
         from .runs import plan
@@ -289,6 +298,10 @@ def describe_options(kind: str) -> str:
     """One line per declared option: name, default (per space where it differs) and description. `kind`:
     a method type, a predictor type (`mlp` or `predictor:mlp`), or module:Class (`predictor:module:Class`)."""
     category, name = ("predictor", kind.removeprefix("predictor:")) if kind.startswith("predictor:") else ("method", kind)
+    if name.partition(":")[0].endswith(".py"):  # a file, as `nasrepro compare` takes it
+        from .compare import method_type
+
+        name = method_type(name)[0]
     names = {c: [*plugins.BUILTIN[c], *plugins._entry_point_names(c)] for c in ("method", "predictor")}
     if category == "method" and name not in names["method"] and name in names["predictor"]:
         category = "predictor"

@@ -107,6 +107,9 @@ def prepare(config: dict, roots: str | Path | list, source: str = "config") -> d
     if merged is not config:
         config.clear()
         config.update(merged)
+    for folder in config.get("module_folders") or []:  # a user's module where the config says (nasrepro compare)
+        if isinstance(folder, str):  # anything else is named by the schema's check
+            plugins.add_module_folder(folder)
     return config
 
 

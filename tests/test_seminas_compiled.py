@@ -1,14 +1,22 @@
-"""The Numba LSTM kernels of `searchers/seminas_compiled.py` against torch's `nn.LSTM`: outputs and every
-gradient (input, initial state, weights, biases) to float32 rounding, one or both directions, from zeros or
-a given state. (The kernels are not wired into SemiNAS's training loop: on this project's CPUs oneDNN's LSTM
-is as fast: benchmarks/RESULTS-predictor-speed.md.)"""
+"""SemiNAS's and NAO's compiled training step (`searchers/seminas_compiled.py`, `trainer: auto` on the CPU)
+against their torch loop (`trainer: torch`): both draw the same shuffles and dropout masks from torch's
+generator in the same order and make the same updates, so their loss curves agree to float32 rounding over
+the first epochs, on NAS-Bench-201's 6-token and NAS-Bench-101's 27-token sequences; the LSTM kernels match
+`nn.LSTM` (outputs and every gradient)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from nasrepro.searchers import seminas_compiled
+from nasrepro.errors import NasReproError
+from nasrepro.runner import search_space
+from nasrepro.searchers import searcher_class, seminas_compiled
+from nasrepro.searchers.seminas import EPD
+
+from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the synthetic NAS-Bench-101 fixtures)
+from test_seminas_lanas import METHODS, run
 
 
 @pytest.mark.parametrize("bidirectional, with_state, length", [(True, False, 27), (False, True, 6), (True, False, 1)])
@@ -23,11 +31,59 @@ def test_compiled_lstm_follows_torch(bidirectional, with_state, length):
     weights = torch.randn(5, length, 32 if bidirectional else 16)
     leaves = [x, *rnn.parameters(), *(state or ())]
     results = {}
-    for name, run in (("torch", lambda: rnn(x, state)[0]), ("compiled", lambda: seminas_compiled.lstm(rnn, x, state))):
+    for name, run_lstm in (("torch", lambda: rnn(x, state)[0]),
+                           ("compiled", lambda: seminas_compiled.lstm(rnn, x, state))):
         for leaf in leaves:
             leaf.grad = None
-        outputs = run()
+        outputs = run_lstm()
         (outputs * weights).sum().backward()
         results[name] = [outputs.detach()] + [leaf.grad.clone() for leaf in leaves]
     for got, expected in zip(results["compiled"], results["torch"]):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5 * float(expected.abs().max()))
+
+
+@pytest.fixture(scope="module")
+def spaces(nb201_synthetic, small_nb101):
+    return {"nb201": search_space(nb201_synthetic, None), "nb101": search_space(small_nb101, None)}
+
+
+@pytest.mark.parametrize("method", ["seminas", "nao"])
+@pytest.mark.parametrize("space_name", ["nb201", "nb101"])
+def test_compiled_training_follows_the_torch_loop(spaces, space_name, method):
+    """Three epochs of two full batches and a partial one at the authors' model size; a fresh Adam per call
+    of `_train` as each training phase has."""
+    space = spaces[space_name]
+    rng = np.random.default_rng(0)
+    ids = rng.choice(space.size, 45, replace=False)
+    held_out = rng.choice(space.size, 200, replace=False)
+    sequences = torch.as_tensor(np.asarray(space.operators.sequences())[ids])
+    targets = torch.as_tensor(rng.normal(size=45), dtype=torch.float32)
+    curves, predictions = {}, {}
+    for trainer in ("torch", "auto"):
+        searcher = searcher_class(method)(space, 0, batch_size=20, device="cpu", trainer=trainer)
+        torch.manual_seed(5)
+        model = EPD(searcher.allowed.shape[1], 64, 16, 0.1)
+        curves[trainer] = [searcher._train(model, sequences, targets, 1) for _ in range(3)]
+        predictions[trainer] = model.predict(torch.as_tensor(np.asarray(space.operators.sequences())[held_out]))
+    assert sequences.shape[1] == {"nb201": 6, "nb101": 27}[space_name]
+    np.testing.assert_allclose(curves["auto"], curves["torch"], rtol=1e-5)
+    torch.testing.assert_close(predictions["auto"], predictions["torch"], rtol=0, atol=1e-3)
+    assert (torch.tensor([1e-40]) * 1.0).item() != 0  # denormals flushed while compiled, restored after
+
+
+@pytest.mark.parametrize("method", ["seminas", "nao"])
+def test_a_compiled_round_follows_the_torch_round(nb201_synthetic, method):
+    """A whole first round (labelled epochs, pseudo-labels, the pseudo epochs, generation) either way."""
+    notes = {trainer: run(nb201_synthetic, {**METHODS[method], "rounds": 1, "trainer": trainer}, 0, 30).iterations
+             for trainer in ("torch", "auto")}
+    rounds = {trainer: frame.dropna(subset=["round"]).iloc[0] for trainer, frame in notes.items()}
+    for column in ("loss_labelled", "loss_all"):
+        assert rounds["auto"][column] == pytest.approx(rounds["torch"][column], rel=1e-5)
+
+
+def test_trainer_option():
+    for method in ("seminas", "nao"):
+        assert searcher_class(method).resolve({}, "nb201")["trainer"] == "auto"
+        assert searcher_class(method).resolve({"trainer": "torch"}, "nb101")["trainer"] == "torch"
+        with pytest.raises(NasReproError, match="trainer"):
+            searcher_class(method).resolve({"trainer": "numba"}, "nb201")

@@ -62,7 +62,9 @@ trains `epochs` on the labelled ones, then `pseudo_epochs` on them repeated `up_
 Seeds: the shuffled order and the pseudo-labelled draw from numpy generators of (seed, purpose, round);
 the model's initialization, dropout and batch order from torch seeded by (seed, round) inside a forked
 RNG state. Runs on the GPU when present (`device: auto`), CPU otherwise; the same seed gives the same
-trajectory on the same device.
+trajectory on the same device. On the CPU (`trainer: auto`) each training step is one Numba-compiled call
+(`seminas_compiled.py`: the same maths, shuffles, dropout masks and Adam, loss curves equal to float32
+rounding); `trainer: torch` runs the torch loop there too (the reference, and the loop on CUDA).
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ class SemiNAS(Searcher):
         "filter_threshold": option(90.0, "The authors' filter: fitting label (percent) an initial architecture needs.",
                                    type="number"),
         "device": option("auto", "auto (the GPU when present), cpu or cuda.", enum=["auto", "cpu", "cuda"]),
+        "trainer": option("auto", "auto: on the CPU the training step compiled with Numba (same maths and draws), "
+                          "torch's on CUDA; torch: torch's loop everywhere (the reference).", enum=["auto", "torch"]),
     }
 
     @classmethod
@@ -229,6 +233,8 @@ class SemiNAS(Searcher):
 
         if epochs == 0 or len(sequences) == 0:
             return None
+        if self.trainer == "auto" and sequences.device.type == "cpu":
+            return self._train_compiled(model, sequences, targets, epochs)
         optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate, weight_decay=self.l2_reg)
         model.train()
         n = len(sequences)
@@ -250,6 +256,57 @@ class SemiNAS(Searcher):
                 optimizer.step()
                 total += float(loss.detach()) * len(rows)
                 seen += len(rows)
+        return total / max(seen, 1)
+
+    def _train_compiled(self, model, sequences, targets, epochs: int) -> float:
+        """The same training as `_train`'s torch loop, each step one compiled call (`seminas_compiled.train_step`):
+        the same shuffles and dropout masks, drawn from torch's generator in the torch loop's order (per epoch
+        the shuffle, per step the encoder's, the decoder's and the predictor's two masks), the same Adam."""
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba calls: loaded now, so that its threads are limited)
+        import threadpoolctl
+        import torch
+
+        from ..compiled import denormals_flushed
+        from . import seminas_compiled
+
+        names = [name for name, _ in model.named_parameters()]
+        assert tuple(names) == seminas_compiled.PARAMETERS, names
+        params = list(model.parameters())
+        sizes = [p.numel() for p in params]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        flat = torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
+        exp_avg, exp_avg_sq = np.zeros_like(flat), np.zeros_like(flat)
+        source_all, target_all = sequences.numpy(), targets.numpy()
+        n, length = source_all.shape
+        hidden, mlp_hidden = model.decoder_rnn.hidden_size, model.mlp[0].out_features
+        p = float(model.dropout)
+
+        def noise(*shape):  # F.dropout's multipliers, drawn as it draws them
+            if p == 0 or p == 1:
+                return np.full(shape, 1.0 - p, dtype=np.float32)
+            return torch.empty(shape).bernoulli_(1 - p).div_(1 - p).numpy()
+
+        step = 0
+        total, seen = 0.0, 0
+        with denormals_flushed(), threadpoolctl.threadpool_limits(torch.get_num_threads(), user_api="blas"):
+            for _ in range(epochs):
+                order = torch.randperm(n).numpy()
+                total, seen = 0.0, 0
+                for start in range(0, n, self.batch_size):
+                    rows = order[start : start + self.batch_size]
+                    count = len(rows)
+                    masks = (noise(count, length, hidden), noise(count, length, hidden), noise(count, mlp_hidden),
+                             noise(count, hidden))
+                    step += 1
+                    loss = seminas_compiled.train_step(
+                        flat, starts, exp_avg, exp_avg_sq, step, source_all[rows], target_all[rows], *masks, hidden,
+                        mlp_hidden, self.learning_rate, self.l2_reg, 0.9, 0.999, 1e-8, self.trade_off,
+                        self.grad_bound)
+                    total += float(loss) * count
+                    seen += count
+        with torch.no_grad():
+            for param, start, size in zip(params, starts, sizes):
+                param.copy_(torch.from_numpy(flat[start : start + size]).reshape(param.shape))
         return total / max(seen, 1)
 
     def _generate(self, model, top: np.ndarray, device) -> tuple[np.ndarray, int]:

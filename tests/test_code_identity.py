@@ -6,6 +6,7 @@ Each test edits a copy of the package (the code identity reads the copy), never 
 from __future__ import annotations
 
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,17 @@ def package(tmp_path, monkeypatch):
     return copy
 
 
-def digests() -> dict[str, str]:
-    """The code digest of every method of config.yaml on NAS-Bench-201, by method type."""
+@cache
+def methods() -> list[dict]:
+    """The resolved options of every method of config.yaml on NAS-Bench-201."""
     config = cfg.validate(cfg.load(REPO / "config.yaml"))
+    return [cfg.searcher_spec(config, method, "nb201-cifar10") for method in config["methods"]]
+
+
+def digests() -> dict[str, set[str]]:
+    """The code digests of the methods of config.yaml on NAS-Bench-201, by method type."""
     found = {}
-    for method in config["methods"]:
-        options = cfg.searcher_spec(config, method, "nb201-cifar10")
+    for options in methods():
         found.setdefault(options["type"], set()).add(runs.code_digest(options, "nb201"))
     return found
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
+import importlib.machinery
 import json
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -87,20 +88,25 @@ def module_file(name: str) -> Path | None:
             if path.is_file():
                 return path
         return None
-    try:
-        spec = importlib.util.find_spec(parts[0]) if len(parts) == 1 else None
+    return _users_module(parts[0]) if len(parts) == 1 else None
+
+
+@cache
+def _users_module(name: str) -> Path | None:
+    """A top-level module's file where it is a user's own (not the standard library's or an installed one)."""
+    try:  # on sys.path, never through sys.modules (which may hold a lazily loaded module: `nasrepro.lazy`)
+        spec = importlib.machinery.PathFinder.find_spec(name, sys.path)
     except (ImportError, ValueError):
         return None
-    origin = Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
-    return origin if origin and _is_users(origin) else None
+    origin = Path(spec.origin).resolve() if spec and spec.origin and spec.origin.endswith(".py") else None
+    return origin if origin and not any(root in origin.parents for root in _installed()) else None
 
 
-def _is_users(path: Path) -> bool:
-    """A module outside the standard library and installed packages: a user's own file."""
+@cache
+def _installed() -> frozenset[Path]:
     import sysconfig
 
-    installed = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    return not any(root in path.resolve().parents for root in installed)
+    return frozenset(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib", "purelib", "platlib"))
 
 
 def _parents(name: str) -> list[str]:

@@ -27,7 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..plugins import option
 from ..spaces import Graphs
@@ -143,7 +145,7 @@ class GCNRegressor(Predictor):
         self.params_ = [p.detach() for p in params]
         return self
 
-    @torch.no_grad()
+    @lazy.no_grad
     def predict(self, X: Graphs) -> np.ndarray:
         device = self.params_[0].device
         out = np.empty(len(X), dtype=np.float32)

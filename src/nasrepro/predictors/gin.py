@@ -38,8 +38,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..errors import NasReproError
 from ..plugins import option
@@ -112,7 +113,7 @@ class GINRegressor(Predictor):
         return p
 
     def _act(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(x) if self.activation == "relu" else F.celu(x)
+        return torch.nn.functional.relu(x) if self.activation == "relu" else torch.nn.functional.celu(x)
 
     def _sigmoid_output(self) -> bool:
         return self.head == "mean" and self.rate is not None and self.target == "error"
@@ -124,9 +125,9 @@ class GINRegressor(Predictor):
         x = ops
         for layer in range(self.layers):
             aggregated = x + adjacency_t @ x  # (1 + eps) x_i + sum over predecessors j of x_j, eps = 0
-            h = F.relu(aggregated @ p[f"conv{layer}.w1"] + p[f"conv{layer}.bias1"])
+            h = torch.nn.functional.relu(aggregated @ p[f"conv{layer}.w1"] + p[f"conv{layer}.bias1"])
             h = self._act(h @ p[f"conv{layer}.w2"] + p[f"conv{layer}.bias2"])
-            flat = F.batch_norm(h.reshape(batch * vertices, -1), self.running_[layer][0], self.running_[layer][1],
+            flat = torch.nn.functional.batch_norm(h.reshape(batch * vertices, -1), self.running_[layer][0], self.running_[layer][1],
                                 p[f"bn{layer}.weight"], p[f"bn{layer}.bias"], training, BN_MOMENTUM, BN_EPS)
             x = flat.reshape(batch, vertices, -1)
         pooled = x.mean(1)
@@ -259,7 +260,7 @@ class GINRegressor(Predictor):
         self.running_ = [(torch.from_numpy(m), torch.from_numpy(v)) for m, v in zip(running_mean, running_var)]
         self.loss_curve_ = losses.tolist()
 
-    @torch.no_grad()
+    @lazy.no_grad
     def _predict_fitted(self, X: Graphs) -> tuple[np.ndarray, np.ndarray | None]:
         device = self.params_["before.w"].device
         means = np.empty(len(X), dtype=np.float64)

@@ -19,7 +19,9 @@ import contextlib
 import math
 
 import numpy as np
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..errors import NasReproError
 from ..plugins import option
@@ -146,7 +148,7 @@ class MLPRegressor(Predictor):
         self.biases_ = [b.detach() for b in biases]
         return self
 
-    @torch.no_grad()
+    @lazy.no_grad
     def predict(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         device = self.weights_[0].device

@@ -15,7 +15,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..plugins import option
 from .base import Predictor

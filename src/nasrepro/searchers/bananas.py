@@ -52,7 +52,9 @@ from dataclasses import replace
 import time
 
 import numpy as np
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..errors import NasReproError
 from ..plugins import option

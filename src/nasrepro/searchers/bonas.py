@@ -33,7 +33,9 @@ import math
 import time
 
 import numpy as np
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..errors import NasReproError
 from ..plugins import option
@@ -60,31 +62,6 @@ def global_node_graphs(adjacency: np.ndarray, ops: np.ndarray) -> tuple[torch.Te
     features[:, :v, :-1] = ops
     features[:, v, -1] = 1.0
     return torch.as_tensor(big / big.sum(-1, keepdims=True)), torch.as_tensor(features)
-
-
-class GCN(torch.nn.Module):
-    def __init__(self, n_features: int, hidden: int, layers: int, generator: torch.Generator):
-        super().__init__()
-        sizes = [n_features] + [hidden] * layers
-        self.weights = torch.nn.ParameterList(
-            [torch.nn.Parameter((torch.rand(a, b, generator=generator) * 2 - 1) * 0.05)
-             for a, b in zip(sizes, sizes[1:])])
-        self.biases = torch.nn.ParameterList(
-            [torch.nn.Parameter((torch.rand(b, generator=generator) * 2 - 1) / math.sqrt(b)) for b in sizes[1:]])
-        self.norms = torch.nn.ModuleList([torch.nn.BatchNorm1d(hidden) for _ in range(layers)])
-        self.head = torch.nn.Linear(hidden, 1)
-        bound = 1 / math.sqrt(hidden)
-        with torch.no_grad():
-            self.head.weight.uniform_(-bound, bound, generator=generator)
-            self.head.bias.uniform_(-bound, bound, generator=generator)
-
-    def embed(self, adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        for w, b, norm in zip(self.weights, self.biases, self.norms):
-            x = torch.relu(norm((adjacency @ (x @ w) + b).transpose(1, 2)).transpose(1, 2))
-        return x[:, -1, :]
-
-    def forward(self, adjacency, x):
-        return torch.sigmoid(self.head(self.embed(adjacency, x)).squeeze(-1))
 
 
 class BONAS(BatchedSearcher):
@@ -146,6 +123,8 @@ class BONAS(BatchedSearcher):
         n = len(self.ids)
         y = np.clip(np.asarray(self.labels) * LABEL_SCALE, LOGIT_CLIP, 1 - LOGIT_CLIP)
         generator = torch.Generator().manual_seed(derived_seed(self.seed, self.iteration))
+        from .bonas_gcn import GCN
+
         model = GCN(x.shape[-1], self.hidden, self.layers, generator)
         optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
         target = torch.as_tensor(y, dtype=torch.float32)

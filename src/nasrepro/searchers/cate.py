@@ -34,7 +34,9 @@ import math
 
 import numpy as np
 import pandas as pd
-import torch
+from .. import lazy
+
+torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..plugins import option
 from ..spaces import get_space
@@ -64,34 +66,6 @@ def pairs(metric: np.ndarray, k: int, distance: float, rng: np.random.Generator)
     return np.array(found, dtype=np.int64).reshape(-1, 2)
 
 
-class PairModel(torch.nn.Module):
-    def __init__(self, vocab: int, d_model: int, graph_layers: int, pair_layers: int):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab, d_model)
-        self.segment = torch.nn.Embedding(2, d_model)
-
-        def encoder(layers, ff):
-            layer = torch.nn.TransformerEncoderLayer(d_model, HEADS, ff, DROPOUT, batch_first=True, norm_first=True)
-            return torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-
-        self.graph, self.cross = encoder(graph_layers, 2 * d_model), encoder(pair_layers, 4 * d_model)
-        self.head = torch.nn.Sequential(torch.nn.Linear(d_model, d_model), torch.nn.Tanh(), torch.nn.Dropout(DROPOUT),
-                                        torch.nn.Linear(d_model, vocab))
-        self.dropout = torch.nn.Dropout(DROPOUT)
-
-    def encode(self, tokens, blocked):
-        return self.graph(self.dropout(self.embed(tokens)), mask=blocked.repeat_interleave(HEADS, 0))
-
-    def forward(self, x, blocked_x, y, blocked_y, pad):
-        h = torch.cat([self.encode(x, blocked_x), self.encode(y, blocked_y)], 1)
-        seg = self.segment(torch.cat([torch.zeros_like(x), torch.ones_like(y)], 1))
-        keep = ~torch.cat([pad[0], pad[1]], 1)
-        cross = ~(keep[:, :, None] & keep[:, None, :])
-        cross = cross & ~torch.eye(cross.shape[-1], dtype=torch.bool)  # a pad token attends to itself only
-        out = self.cross(h + self.dropout(seg), mask=cross.repeat_interleave(HEADS, 0))
-        return torch.log_softmax(self.head(out), -1)
-
-
 def graph_inputs(space: str, cells: pd.DataFrame):
     """(tokens, blocked attention, pad flags, index of the output node) of every cell."""
     graphs = get_space(space).operators(cells).graphs()
@@ -111,6 +85,8 @@ def pretrain(space: str, cells: pd.DataFrame, spec: dict) -> np.ndarray:
     pair_ids = pairs(computation(space, cells), spec["pairs_per_cell"], spec["pair_distance"], rng)
     with torch.random.fork_rng():
         torch.manual_seed(spec["pretrain_seed"])
+        from .cate_model import PairModel
+
         model = PairModel(vocab, spec["d_model"], spec["graph_layers"], spec["pair_layers"])
         decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "norm" in n)]
         rest = [p for n, p in model.named_parameters() if n.endswith("bias") or "norm" in n]

@@ -17,6 +17,6 @@ def optima(summary: pd.DataFrame, trajectories: pd.DataFrame) -> pd.DataFrame:
         best = queried.iloc[queried["fit_label"].to_numpy().argmax()] if len(queried) else None
         rows.append({"benchmark": bench, "test_optimum": float(runs["test_optimum"].iloc[0]),
                      "fit_optimum": float(best["fit_label"]) if best is not None else float("nan"),
-                     "fit_known": fit_known,
+                     "fit_known": fit_known, "fit_is_test": bool(runs.get("fit_is_test", pd.Series([False])).iloc[0]),
                      "fit_optimum_test": float(best["test_label"]) if fit_known else float("nan")})
     return pd.DataFrame(rows).set_index("benchmark")

@@ -14,6 +14,8 @@ from ..io import atomic_path
 from .escape import figure_text
 from .outputs import Output
 
+FIRST_QUERY = 10  # the axis starts here, as the other curve figures, unless a run found the optimum sooner
+
 
 def fractions(summary: pd.DataFrame) -> pd.DataFrame:
     """Per benchmark and method, one row per step of the distribution: after `queries` queries, `found` of
@@ -46,10 +48,13 @@ def render_optimum_edf(output: Output, view: dict, runs: dict, files: dict) -> N
                 n, found = int(curve["n"].iloc[0]), int(curve["found"].iloc[-1])
                 missed = f", {n - found} not found by the cap" if found < n else ""
                 ax.step(curve["queries"], curve["fraction"], where="post", linewidth=1.4, color=style["color"],
-                        linestyle=style["linestyle"], label=f"{labels.get(method, method)} (n={n}{missed})")
-                ax.plot(curve["queries"].iloc[1:-1], curve["fraction"].iloc[1:-1], linestyle="", marker=style["marker"],
-                        markersize=3.5, color=style["color"])
-            query_axis(ax, 1, panel["queries"].max())
+                        linestyle=style["linestyle"])
+                ax.plot(curve["queries"].iloc[1:-1], curve["fraction"].iloc[1:-1], markersize=3.5, linestyle="",
+                        marker=style["marker"], color=style["color"])
+                ax.plot([], [], linewidth=1.4, markersize=3.5, label=f"{labels.get(method, method)} (n={n}{missed})",
+                        **style)  # the legend's entry: line and marker
+            first_hit = panel.loc[panel["found"] > 0, "queries"].min()
+            query_axis(ax, 1 if first_hit < FIRST_QUERY else FIRST_QUERY, panel["queries"].max())
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(figure_text(bench))
             ax.set_xlabel("Queries (log scale)")

@@ -18,6 +18,7 @@ from .optima import optima
 from .outputs import Output
 
 LINEAR_BELOW = 0.01  # percentage points: the symlog axis is linear below, so a regret of 0 is drawn
+FIRST_QUERY = 10  # as the convergence figure: where the methods begin to differ
 
 
 def regret_curves(trajectories: pd.DataFrame, best: pd.DataFrame, grid: np.ndarray) -> pd.DataFrame:
@@ -63,13 +64,14 @@ def render_regret(output: Output, view: dict, runs: dict, files: dict) -> None:
                         label=f"{labels.get(method, method)} (n={int(curve['n'].max())})",
                         **line_style(methods.index(method)))
             _floor_lines(ax, best.loc[bench], kind)
-            query_axis(ax, 10, panel["queries"].max())
+            query_axis(ax, FIRST_QUERY, panel["queries"].max())
             ax.set_yscale("symlog", linthresh=LINEAR_BELOW)
-            ax.set_ylim(0, 1.5 * max(panel["mean"].max(), LINEAR_BELOW))
-            ax.set_title(f"{figure_text(bench)}: {PANELS[kind]}", fontsize=8)
+            ax.set_ylim(0, 1.5 * max(panel.loc[panel["queries"] >= FIRST_QUERY, "mean"].max(), LINEAR_BELOW))
+            fit_on_test = " (fit on test: both panels alike)" if best.loc[bench, "fit_is_test"] else ""
+            ax.set_title(f"{figure_text(bench)}{fit_on_test}: {PANELS[kind]}", fontsize=8)
             ax.set_xlabel("Queries (log scale)")
             ax.set_ylabel("Regret, mean over seeds (% points;\nlog scale, linear below 0.01)")
-            ax.legend(fontsize=7, loc="upper right")
+            ax.legend(fontsize=7, loc="lower left")  # the curves fall from the top left: that corner is free
         figure.suptitle(figure_text(output.title), fontsize=10)
         save(figure, files["png"], files["pdf"])
 

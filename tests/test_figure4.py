@@ -12,7 +12,7 @@ import pytest
 from nasrepro import encodings
 from nasrepro.benchmark import write_table
 from nasrepro.errors import NasReproError
-from nasrepro.figures.embedding import embed_space, figure4, tsne_embedding
+from nasrepro.render.embedding import embed_space, figure4, tsne_embedding
 from nasrepro.io import write_parquet
 from nasrepro.metrics import competition_ranks
 from nasrepro.runner import Budget, run_search

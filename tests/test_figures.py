@@ -10,7 +10,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 from nasrepro import analysis
-from nasrepro.figures import curves, style
+from nasrepro.render import curves, style
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nasrepro import tables
 from nasrepro.render import statistics
+from nasrepro.render import table_cells as tables
 
 
 def test_describe_exact_values():

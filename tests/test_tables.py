@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nasrepro import analysis, tables
+from nasrepro import analysis
+from nasrepro.render import table_cells as tables
 from nasrepro.render import statistics
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Tables, figures, protocol lines and captions, built from what ran.
+"""Tables, figures, protocol lines and captions, built from what ran: every output's code is in this folder
+(the registry `outputs`, the renderers, `statistics`, `table_cells`, the drawing modules and their `style`).
 
 Every output is declared once in `outputs.OUTPUTS`. A renderer reads the experiment's collected runs
 (summary, trajectories, iterations: each run's recorded specification is in the summary's `spec` column)

@@ -32,7 +32,7 @@ def render_figure5(output: Output, view: dict, runs: dict, files: dict) -> None:
 
 
 def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: str) -> None:
-    from ..figures import curves as curve_plots
+    from . import curves as curve_plots
 
     trajectories = pd.read_parquet(runs["trajectories"])
     iterations = pd.read_parquet(runs["iterations"])
@@ -93,7 +93,7 @@ def _optimum_lines(best: pd.DataFrame) -> dict[str, list[tuple[float, str]]]:
 def _small_multiples(curves: pd.DataFrame, reference: str, titles: dict, floors: dict):
     """Panels of at most MAX_LINES methods: where a benchmark has more, one panel per group of others,
     each with the reference method, so every panel compares with the same line."""
-    from ..figures.curves import MAX_LINES
+    from .curves import MAX_LINES
 
     keyed, new_titles, new_floors = [], {}, {}
     for bench, panel in curves.groupby("benchmark", sort=False):
@@ -159,7 +159,7 @@ def _by_predictor(curves: pd.DataFrame, specs: dict[str, dict], labels: dict) ->
 def render_dynamics(output: Output, view: dict, runs: dict, files: dict) -> None:
     """Figure 3: search dynamics per iteration (predicted top-1 rank, error EDF of the predicted top-200,
     P(top-50 in the pool), Kendall tau on the true top-50)."""
-    from ..figures import dynamics as dynamics_plots
+    from . import dynamics as dynamics_plots
 
     iterations = pd.read_parquet(runs["iterations"])
     labels = {m: figure_text(entry["label"]) for m, entry in view["methods"].items()}
@@ -170,7 +170,7 @@ def render_dynamics(output: Output, view: dict, runs: dict, files: dict) -> None
 
 def render_embedding(output: Output, view: dict, runs: dict, files: dict, embedding: str, table: str) -> None:
     """Figure 4 from the experiment's first benchmark and method, smallest seed."""
-    from ..figures.embedding import figure4
+    from .embedding import figure4
 
     iterations = pd.read_parquet(runs["iterations"])
     if "pool_ids" not in iterations:

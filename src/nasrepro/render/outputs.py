@@ -18,8 +18,8 @@ FILES = {"table": {"csv": "csv", "md": "md", "html": "html", "tex": "tex", "pape
 FOLDERS = {"table": "tables", "figure": "figures"}
 SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",
                "src/nasrepro/render/escape.py", "src/nasrepro/render/statistics.py", "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
-TABLE_CODE = ("src/nasrepro/render/tables.py", "src/nasrepro/tables.py")
-CURVE_CODE = ("src/nasrepro/render/figures.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py")
+TABLE_CODE = ("src/nasrepro/render/tables.py", "src/nasrepro/render/table_cells.py")
+CURVE_CODE = ("src/nasrepro/render/figures.py", "src/nasrepro/render/curves.py", "src/nasrepro/render/style.py")
 
 
 def _budgets(experiment: dict) -> str | None:
@@ -100,7 +100,7 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "fraction of its runs that have queried the optimum after q queries (log scale), one step per run. A run "
            "stopped by its cap before finding the optimum never counts, so its method's curve stays below 1; the "
            "legend says how many did not find it.", "optimum_edf:render_optimum_edf",
-           ("src/nasrepro/render/optimum_edf.py", "src/nasrepro/figures/curves.py", "src/nasrepro/figures/style.py")),
+           ("src/nasrepro/render/optimum_edf.py", "src/nasrepro/render/curves.py", "src/nasrepro/render/style.py")),
     Output("regret", "figure", "Regret vs queries",
            "Regret curves (log scale, linear below 0.01 so that 0 is drawn), mean over seeds, per benchmark two "
            "panels: the validation regret of the best architecture found (the fitting optimum less the best fitting "
@@ -109,8 +109,8 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "when a better validation value tests worse). The dotted floor is the validation optimum's own test "
            "regret: a method that selects by validation ends there, not at 0. Runs that stopped keep their last "
            "value.", "regret:render_regret",
-           ("src/nasrepro/render/regret.py", "src/nasrepro/render/optima.py", "src/nasrepro/figures/curves.py",
-            "src/nasrepro/figures/style.py")),
+           ("src/nasrepro/render/regret.py", "src/nasrepro/render/optima.py", "src/nasrepro/render/curves.py",
+            "src/nasrepro/render/style.py")),
     Output("figure1", "figure", "Figure 1: iterated weak predictors vs one strong predictor",
            "Figure 1 of the paper: a set of iterated weak predictors (WeakNAS) against one strong predictor fitted "
            "on uniformly sampled architectures, versus the number of queries; per method the best queried "
@@ -122,13 +122,13 @@ OUTPUTS: dict[str, Output] = {output.name: output for output in [
            "of the test errors of the predicted top-200, one curve per iteration; (c) the probability that one "
            "draw from the sampling pool is a true top-50 architecture, and Kendall's tau of the predictor on the "
            "true top-50 (by fitting and by test label).", "figures:render_dynamics",
-           ("src/nasrepro/render/figures.py", "src/nasrepro/figures/dynamics.py", "src/nasrepro/figures/style.py")),
+           ("src/nasrepro/render/figures.py", "src/nasrepro/render/dynamics.py", "src/nasrepro/render/style.py")),
     Output("figure4", "figure", "Figure 4: t-SNE of the sampling pools",
            "Figure 4 of the paper: t-SNE of the encoded space. Top row: the Top-N sampling pool after each of the "
            "first iterations; bottom row: the architectures drawn from it at the next iteration. Colour is the true "
            "test rank (1 = best); grey points are not in the pool or not drawn. One run (the experiment's smallest "
            "seed) is shown.", "figures:render_embedding",
-           ("src/nasrepro/render/figures.py", "src/nasrepro/figures/embedding.py", "src/nasrepro/figures/style.py"),
+           ("src/nasrepro/render/figures.py", "src/nasrepro/render/embedding.py", "src/nasrepro/render/style.py"),
            _record_pools, inputs="embedding"),
     Output("figure5", "figure", "Figure 5: WeakNAS across predictors and encodings",
            "Figure 5 of the paper: robustness of WeakNAS across predictors. One panel per predictor type, one line "

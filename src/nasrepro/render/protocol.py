@@ -103,7 +103,7 @@ def _precision_line(specs: dict[str, dict], label) -> list[str]:
 
 
 def _paper_optimum(view: dict, bench: str) -> str:
-    from .. import tables
+    from . import table_cells as tables
 
     paper = tables.paper_values()
     column = view["benchmarks"][bench]["paper_column"]

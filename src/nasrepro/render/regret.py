@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis
-from ..figures.curves import panel_grid, query_axis
-from ..figures.style import STYLE, line_style, save
+from .curves import panel_grid, query_axis
+from .style import STYLE, line_style, save
 from ..io import atomic_path
 from .escape import figure_text
 from .optima import optima

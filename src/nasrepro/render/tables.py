@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import analysis, tables
+from .. import analysis
 from . import protocol, statistics
+from . import table_cells as tables
 from .outputs import Output
 
 

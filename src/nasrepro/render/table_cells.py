@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import hidden_queries
-from .io import atomic_path, write_text
-from .render.escape import html_text, latex_text, markdown_text
-from .render.statistics import MIN_SEEDS, SPREAD, better, describe
+from ..analysis import hidden_queries
+from ..io import atomic_path, write_text
+from .escape import html_text, latex_text, markdown_text
+from .statistics import MIN_SEEDS, SPREAD, better, describe
 
 NOT_RUN = "reported by the paper, not run here"
 METRICS = {  # metric -> (name in the tables, digits)

@@ -36,10 +36,9 @@ class TransNASMicro(Space):
     def convert(self, bench: dict, files: dict[str, Path]) -> tuple[pd.DataFrame, dict]:
         return convert(bench["dataset"], bench["fit_split"], files)
 
-    @staticmethod
-    def label_range(task: str) -> tuple[float, float]:
+    def label_range(self, dataset: str | None) -> tuple[float, float]:
         """Where the task's label lies (room layout's negated loss is negative, SSIM a fraction)."""
-        return TASKS[task].label_range
+        return TASKS[dataset].label_range
 
 
 __all__ = ["CELL_COLUMNS", "NUM_CELLS", "OPS", "TASKS", "TransNASMicro", "cell_string", "parse_cell"]

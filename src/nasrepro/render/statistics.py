@@ -149,8 +149,9 @@ def power_lines(tests: pd.DataFrame) -> list[str]:
     lines = [f"Power: with {n} seeds per method the smallest p a Mann-Whitney test can give is {smallest:.2g}; "
              f"Holm over this table's {m} tests multiplies the smallest by {m} ({min(1.0, smallest * m):.2g})."]
     if smallest * m >= ALPHA:
-        lines.append(f"Too few seeds: no difference can be shown at {ALPHA} after the correction, whatever its size; "
-                     "'not shown' is no evidence that two methods are alike.")
+        lines.append(f"Too few seeds: no difference can be shown at {ALPHA} "
+                     + ("even by a single test" if smallest >= ALPHA else "after the correction")
+                     + ", whatever its size; 'not shown' is no evidence that two methods are alike.")
     if n < corrected:
         lines.append(f"Too few seeds to detect a large effect (P(A better) = {LARGE_EFFECT}, Vargha and Delaney) "
                      f"with {POWER:.0%} power: about {seeds_needed(LARGE_EFFECT, ALPHA)} seeds per method for one test "

@@ -15,7 +15,7 @@ with the torch loop's and with the true labels; the CPU seconds of each fit (the
 process includes loading Numba's cache, about 0.5 s).
 
 `seminas-step`: where a SemiNAS / NAO training step's time goes, side by side in one process on one thread:
-the step as `SemiNAS._train` runs it (and NAO's, the same code) on batches of 100 NAS-Bench-201 (6 tokens)
+the step as `SemiNAS._train` runs it (and NAO's, the same code), torch loop and compiled, on batches of 100 NAS-Bench-201 (6 tokens)
 and NAS-Bench-101 (27 tokens: random tokens where SemiNAS's sequences put connection and op tokens; a step's
 cost does not depend on the token values), its three LSTM layers alone (torch's oneDNN kernels, and the
 Numba kernels of `searchers/seminas_compiled.py`), the step's multiply-adds counted from the model's shapes,
@@ -192,8 +192,6 @@ def _step_macs(length: int, vocabulary: int, hidden: int = 64, mlp_hidden: int =
 
 def seminas_step(args) -> None:
     """Per-step CPU ms of SemiNAS / NAO and of their LSTM layers; see the module's docstring."""
-    import types
-
     import scipy.linalg.cython_blas  # noqa: F401  (Numba's BLAS: load it, then limit its threads too)
     import threadpoolctl
     import torch
@@ -235,12 +233,14 @@ def seminas_step(args) -> None:
         times: dict[str, list[float]] = {}
         for _ in range(args.repeats):
             for method in ("seminas", "nao"):
-                options = types.SimpleNamespace(**searcher_class(method).resolve({}, space))
-                torch.manual_seed(0)
-                model = EPD(vocabulary, options.hidden_size, options.mlp_hidden_size, options.dropout)
-                steps = args.epochs * 10
-                times.setdefault(f"{method} step (`_train`)", []).append(cpu_ms(
-                    lambda: searcher_class(method)._train(options, model, sequences, targets, args.epochs), steps))
+                for trainer in ("torch", "auto"):
+                    searcher = object.__new__(searcher_class(method))  # `_train` reads only the options
+                    searcher.__dict__.update(searcher_class(method).resolve({"trainer": trainer}, space))
+                    torch.manual_seed(0)
+                    model = EPD(vocabulary, searcher.hidden_size, searcher.mlp_hidden_size, searcher.dropout)
+                    label = f"{method} step, {'torch loop' if trainer == 'torch' else 'compiled'}"
+                    times.setdefault(label, []).append(cpu_ms(
+                        lambda: searcher._train(model, sequences, targets, args.epochs), args.epochs * 10))
             model.train()
             x = torch.randn(100, length, 64, requires_grad=True)
             state = tuple(torch.randn(1, 100, 64, requires_grad=True) for _ in range(2))

@@ -275,11 +275,13 @@ class SemiNAS(Searcher):
         sizes = [p.numel() for p in params]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         flat = torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
-        exp_avg, exp_avg_sq = np.zeros_like(flat), np.zeros_like(flat)
+        grads, exp_avg, exp_avg_sq = np.zeros_like(flat), np.zeros_like(flat), np.zeros_like(flat)
         source_all, target_all = sequences.numpy(), targets.numpy()
         n, length = source_all.shape
         hidden, mlp_hidden = model.decoder_rnn.hidden_size, model.mlp[0].out_features
         p = float(model.dropout)
+        arena = np.empty(seminas_compiled.arena_size(min(self.batch_size, n), length, hidden, mlp_hidden,
+                                                     model.out.out_features), dtype=np.float32)
 
         def noise(*shape):  # F.dropout's multipliers, drawn as it draws them
             if p == 0 or p == 1:
@@ -299,9 +301,9 @@ class SemiNAS(Searcher):
                              noise(count, hidden))
                     step += 1
                     loss = seminas_compiled.train_step(
-                        flat, starts, exp_avg, exp_avg_sq, step, source_all[rows], target_all[rows], *masks, hidden,
-                        mlp_hidden, self.learning_rate, self.l2_reg, 0.9, 0.999, 1e-8, self.trade_off,
-                        self.grad_bound)
+                        flat, starts, grads, exp_avg, exp_avg_sq, step, source_all[rows], target_all[rows], *masks,
+                        hidden, mlp_hidden, self.learning_rate, self.l2_reg, 0.9, 0.999, 1e-8, self.trade_off,
+                        self.grad_bound, arena)
                     total += float(loss) * count
                     seen += count
         with torch.no_grad():

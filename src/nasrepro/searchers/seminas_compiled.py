@@ -14,9 +14,9 @@ The LSTMs here: one GEMM for every time step's input projection, one small GEMM 
 recurrence, large GEMMs for the weight and input gradients, the gates in vectorized loops.
 
 LSTM (torch's gate order i, f, g, o): gates = x W_ih^T + b_ih + h W_hh^T + b_hh; i, f, o = sigmoid, g = tanh;
-c' = f c + i g; h' = o tanh(c'). The sigmoids and tanh are computed in float64 with an exp that LLVM can
-vectorize (a degree-9 Taylor polynomial of x / 256, squared 8 times: relative error below 1e-9), then rounded
-to float32, within an ulp of torch's. The GEMMs are Numba's `np.dot` (scipy's OpenBLAS): the caller limits its
+c' = f c + i g; h' = o tanh(c'). The sigmoids and tanh are float32 with Cephes' polynomials and an exp whose
+2^n is built from its bits, so that their loops vectorize (within 2.4 ulp of the exact values; torch's are
+within 1.9). The GEMMs are Numba's `np.dot` (scipy's OpenBLAS): the caller limits its
 threads (threadpoolctl) as it limits torch's. `lstm(rnn, x, state)` runs the LSTM kernels as a
 `torch.autograd.Function` in place of `rnn(x, state)[0]` (tested against `nn.LSTM`).
 """
@@ -25,37 +25,52 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")  # numpy's error model: no zero-division branches,
 # so the gate loops vectorize
 
 
+@intrinsic
+def _bits_to_float32(typingctx, bits):
+    """The float32 whose bits are the int32 `bits`."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
 @numba.njit(inline="always", **_JIT)
 def _exp(x):
-    """exp(x) in float64 for |x| <= 88 (clipped there: float32's range), vectorizable (no libm call)."""
-    x = x if x > -88.0 else -88.0
-    x = x if x < 88.0 else 88.0
-    y = x * (1.0 / 256.0)
-    p = 1.0 + y * (1.0 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y * (1.0 / 720 + y * (
-        1.0 / 5040 + y * (1.0 / 40320 + y * (1.0 / 362880)))))))))
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p * p
+    """float32 exp without a libm call (so that loops of it vectorize): x = n ln2 + r, e^r by Cephes' expf
+    polynomial, 2^n from its bits; x clipped to [-87, 88] (float32's normal range)."""
+    x = x if x > np.float32(-87.0) else np.float32(-87.0)
+    x = x if x < np.float32(88.0) else np.float32(88.0)
+    n = np.floor(x * np.float32(1.44269504088896341) + np.float32(0.5))
+    r = x - n * np.float32(0.693359375) + n * np.float32(2.12194440e-4)
+    p = ((((np.float32(1.9875691500e-4) * r + np.float32(1.3981999507e-3)) * r + np.float32(8.3334519073e-3)) * r
+          + np.float32(4.1665795894e-2)) * r + np.float32(1.6666665459e-1)) * r + np.float32(5.0000001201e-1)
+    p = p * r * r + r + np.float32(1.0)
+    return p * _bits_to_float32((np.int32(n) + np.int32(127)) << np.int32(23))
 
 
 @numba.njit(inline="always", **_JIT)
 def _sigmoid(x):
-    return np.float32(1.0 / (1.0 + _exp(-np.float64(x))))
+    return np.float32(1.0) / (np.float32(1.0) + _exp(-x))
 
 
 @numba.njit(inline="always", **_JIT)
 def _tanh(x):
-    return np.float32(2.0 / (1.0 + _exp(-2.0 * np.float64(x))) - 1.0)
+    """Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above."""
+    a = abs(x)
+    z = x * x
+    small = ((((np.float32(-5.70498872745e-3) * z + np.float32(2.06390887954e-2)) * z
+               - np.float32(5.37397155531e-2)) * z + np.float32(1.33314422036e-1)) * z
+             - np.float32(3.33332819422e-1)) * z * x + x
+    large = np.float32(1.0) - np.float32(2.0) / (_exp(a + a) + np.float32(1.0))
+    large = large if x >= 0 else -large
+    return small if a < np.float32(0.625) else large
 
 
 @numba.njit(**_JIT)
@@ -82,20 +97,44 @@ def _cell(pre, recurrent, bias, c_prev, acts, c_out, tanh_c, h_out):
 
 
 @numba.njit(cache=True)
-def lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, acts, cs, tanh_cs, hs):
+def _take(arena, used, shape0, shape1, shape2):
+    """A (shape0, shape1, shape2) float32 view of the arena's next free floats (`used[0]`: floats taken so far):
+    the step's buffers come from one arena allocated per training phase, not from malloc at every step (whose
+    large blocks the kernel would map and zero again each time)."""
+    size = shape0 * shape1 * shape2
+    start = used[0]
+    if start + size > arena.shape[0]:
+        raise ValueError("seminas_compiled: workspace too small")
+    used[0] = start + size
+    return arena[start : start + size].reshape(shape0, shape1, shape2)
+
+
+def arena_size(rows: int, length: int, hidden: int, mlp_hidden: int, vocabulary: int) -> int:
+    """Floats `train_step` takes from its arena for batches of `rows` sequences of `length` tokens."""
+    positions = rows * length
+    lstm = 3 * positions * 4 * hidden + 3 * positions * 4 * hidden + 3 * 4 * positions * hidden  # acts, pre, buffers
+    return (lstm + positions * (4 * hidden + hidden) + rows * 4 * hidden  # one LSTM's backward temporaries
+            + positions * (26 * hidden + 3 * vocabulary + length) + rows * (16 * hidden + 4 * mlp_hidden) + 1024)
+
+
+@numba.njit(cache=True)
+def lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, acts, cs, tanh_cs, hs, arena, used):
     """One direction over time-major `x` (T, B, I) from state (h0, c0) (B, H); `bias` = b_ih + b_hh. Fills
-    acts (T, B, 4H: the activated gates), cs, tanh_cs and hs (T, B, H: the outputs), which backward reads."""
+    acts (T, B, 4H: the activated gates), cs, tanh_cs and hs (T, B, H: the outputs), which backward reads.
+    Its temporaries come from `arena` (given back at the end)."""
     steps, rows, inputs = x.shape
     gates = acts.shape[2]
-    pre = np.empty((steps, rows, gates), dtype=np.float32)
+    mark = used[0]
+    pre = _take(arena, used, steps, rows, gates)
     np.dot(x.reshape(steps * rows, inputs), w_ih.T, pre.reshape(steps * rows, gates))  # every step's input part
-    recurrent = np.empty((rows, gates), dtype=np.float32)
+    recurrent = _take(arena, used, 1, rows, gates)[0]
     h, c = h0, c0
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         np.dot(h, w_hh.T, recurrent)
         _cell(pre[t], recurrent, bias, c, acts[t], cs[t], tanh_cs[t], hs[t])
         h, c = hs[t], cs[t]
+    used[0] = mark
 
 
 @numba.njit(**_JIT)
@@ -119,15 +158,18 @@ def _cell_backward(d_out, d_h, d_c, acts, c_prev, tanh_c, d_gates):
 
 
 @numba.njit(cache=True)
-def lstm_backward(x, h0, c0, w_ih, w_hh, reverse, acts, cs, tanh_cs, hs, d_hs):
-    """The gradients of one direction's (x, h0, c0, w_ih, w_hh, bias) from those of its outputs `d_hs`
-    (T, B, H) (the final state's gradient is zero: SemiNAS discards it)."""
+def lstm_backward(x, h0, c0, w_ih, w_hh, reverse, acts, cs, tanh_cs, hs, d_hs, d_x, d_h, d_c, d_w_ih, d_w_hh,
+                  d_bias, arena, used):
+    """The gradients of one direction's x, h0, c0, w_ih, w_hh and bias (written into d_x, d_h, d_c, d_w_ih,
+    d_w_hh, d_bias) from those of its outputs `d_hs` (T, B, H); the final state's gradient is zero (SemiNAS
+    discards it)."""
     steps, rows, inputs = x.shape
     hidden = h0.shape[1]
-    d_gates = np.empty((steps, rows, 4 * hidden), dtype=np.float32)
-    d_h = np.zeros((rows, hidden), dtype=np.float32)
-    d_c = np.zeros((rows, hidden), dtype=np.float32)
-    h_prev = np.empty((steps, rows, hidden), dtype=np.float32)  # each step's incoming h
+    mark = used[0]
+    d_gates = _take(arena, used, steps, rows, 4 * hidden)
+    h_prev = _take(arena, used, steps, rows, hidden)  # each step's incoming h
+    d_h[:] = 0
+    d_c[:] = 0
     for s in range(steps):
         t = s if reverse else steps - 1 - s  # time steps in the reverse of the forward's order
         first = t == steps - 1 if reverse else t == 0
@@ -137,14 +179,14 @@ def lstm_backward(x, h0, c0, w_ih, w_hh, reverse, acts, cs, tanh_cs, hs, d_hs):
         _cell_backward(d_hs[t], d_h, d_c, acts[t], c_prev, tanh_cs[t], d_gates[t])
         np.dot(d_gates[t], w_hh, d_h)
     flat = d_gates.reshape(steps * rows, 4 * hidden)
-    d_x = np.dot(flat, w_ih).reshape(steps, rows, inputs)
-    d_w_ih = np.dot(flat.T, x.reshape(steps * rows, inputs))
-    d_w_hh = np.dot(flat.T, h_prev.reshape(steps * rows, hidden))
-    d_bias = np.zeros(4 * hidden, dtype=np.float32)
+    np.dot(flat, w_ih, d_x.reshape(steps * rows, inputs))
+    np.dot(flat.T, x.reshape(steps * rows, inputs), d_w_ih)
+    np.dot(flat.T, h_prev.reshape(steps * rows, hidden), d_w_hh)
+    d_bias[:] = 0
     for r in range(steps * rows):
         for k in range(4 * hidden):
             d_bias[k] += flat[r, k]
-    return d_x, d_h, d_c, d_w_ih, d_w_hh, d_bias
+    used[0] = mark
 
 
 def _function():
@@ -163,7 +205,8 @@ def _function():
             bias = (b_ih.detach() + b_hh.detach()).numpy()
             acts = np.empty((steps, rows, 4 * hidden), dtype=np.float32)
             cs, tanh_cs, hs = (np.empty((steps, rows, hidden), dtype=np.float32) for _ in range(3))
-            lstm_forward(*arrays, bias, reverse, acts, cs, tanh_cs, hs)
+            arena = np.empty((steps + 1) * rows * 5 * hidden, dtype=np.float32)
+            lstm_forward(*arrays, bias, reverse, acts, cs, tanh_cs, hs, arena, np.zeros(1, dtype=np.int64))
             ctx.saved = (arrays, reverse, acts, cs, tanh_cs, hs)
             return torch.from_numpy(hs).transpose(0, 1)
 
@@ -171,7 +214,12 @@ def _function():
         def backward(ctx, d_out):
             arrays, reverse, acts, cs, tanh_cs, hs = ctx.saved
             d_hs = d_out.transpose(0, 1).contiguous().numpy()
-            d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_bias = lstm_backward(*arrays, reverse, acts, cs, tanh_cs, hs, d_hs)
+            x, h0 = arrays[0], arrays[1]
+            d_x, d_h0, d_c0 = np.empty_like(x), np.empty_like(h0), np.empty_like(h0)
+            d_w_ih, d_w_hh, d_bias = np.empty_like(arrays[3]), np.empty_like(arrays[4]), np.empty(len(arrays[3]), np.float32)
+            arena = np.empty(x.shape[0] * x.shape[1] * 5 * h0.shape[1], dtype=np.float32)
+            lstm_backward(*arrays, reverse, acts, cs, tanh_cs, hs, d_hs, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_bias, arena,
+                          np.zeros(1, dtype=np.int64))
             d_bias = torch.from_numpy(d_bias)
             return (torch.from_numpy(d_x).transpose(0, 1), torch.from_numpy(d_h0), torch.from_numpy(d_c0),
                     torch.from_numpy(d_w_ih), torch.from_numpy(d_w_hh), d_bias, d_bias.clone(), None)
@@ -261,6 +309,23 @@ def _normalize_rows_backward(d_out, out, norms, d_u):
                 d_u[r, k] = d_out[r, k] / np.float32(NORM_EPS)
 
 
+@numba.njit(cache=True)
+def _set(target, values):
+    """target[:] = values, element by element (a slice assignment to a view returned by another compiled
+    function is not always written through)."""
+    for i in range(target.shape[0]):
+        target[i] = values[i]
+
+
+@numba.njit(**_JIT)
+def _tanh_residual(attention, x1, x2, half):
+    """attention = tanh(attention); x2 = (x1 + attention) sqrt(0.5)."""
+    for r in range(attention.shape[0]):
+        for k in range(attention.shape[1]):
+            attention[r, k] = _tanh(attention[r, k])
+            x2[r, k] = (x1[r, k] + attention[r, k]) * half
+
+
 @numba.njit(**_JIT)
 def _adam(flat, grads, exp_avg, exp_avg_sq, step, learning_rate, weight_decay, beta1, beta2, eps):
     """torch.optim.Adam's single-tensor update with L2 weight decay (step counted from 1)."""
@@ -275,57 +340,68 @@ def _adam(flat, grads, exp_avg, exp_avg_sq, step, learning_rate, weight_decay, b
 
 
 @numba.njit(cache=True)
-def train_step(flat, starts, exp_avg, exp_avg_sq, step, source, target, noise_encoder, noise_decoder, noise_mlp0,
-               noise_mlp1, hidden, mlp_hidden, learning_rate, weight_decay, beta1, beta2, eps, trade_off, grad_bound):
+def train_step(flat, starts, grads, exp_avg, exp_avg_sq, step, source, target, noise_encoder, noise_decoder,
+               noise_mlp0, noise_mlp1, hidden, mlp_hidden, learning_rate, weight_decay, beta1, beta2, eps, trade_off,
+               grad_bound, arena):
     """One step of `SemiNAS._train` on the rows `source` (C, L) with z-scored `target` (C): forward, loss,
-    backward, gradient-norm clip, Adam (its step `step`, from 1), in place on `flat`, `exp_avg`, `exp_avg_sq`.
-    The dropout multipliers (0 or 1 / (1 - p)) of the encoder's and decoder's embeddings (C, L, H) and of the
-    predictor's two layers (C, M), (C, H) are torch's draws. Returns the loss."""
+    backward (into `grads`), gradient-norm clip, Adam (its step `step`, from 1), in place on `flat`, `exp_avg`,
+    `exp_avg_sq`. The dropout multipliers (0 or 1 / (1 - p)) of the encoder's and decoder's embeddings
+    (C, L, H) and of the predictor's two layers (C, M), (C, H) are torch's draws. Buffers come from `arena`
+    (`arena_size` floats). Returns the loss."""
     count, length = source.shape
     rows = count * length  # batch-major rows r = c * length + t; the LSTMs run time-major (t, c)
     H, M = hidden, mlp_hidden
     vocabulary = starts[OUT_B + 1] - starts[OUT_B]
     half = np.float32(np.sqrt(0.5))
-    zero_state = np.zeros((count, H), dtype=np.float32)
+    one = np.float32(1.0)
+    used = np.zeros(1, dtype=np.int64)
+    zero_state = _take(arena, used, 1, count, H)[0]
+    zero_state[:] = 0
     # ------------------------------------------------------------------ encoder
     e_enc = _mat(flat, starts, E_ENC, H)
-    x_enc = np.empty((length, count, H), dtype=np.float32)
+    x_enc = _take(arena, used, length, count, H)
     for c in range(count):
         for t in range(length):
             for k in range(H):
                 x_enc[t, c, k] = e_enc[source[c, t], k] * noise_encoder[c, t, k]
-    lstm_buffers = np.empty((3, 4, length, count, H), dtype=np.float32)  # per LSTM: cs, tanh_cs, hs, d_hs
-    acts = np.empty((3, length, count, 4 * H), dtype=np.float32)
+    acts = [_take(arena, used, length, count, 4 * H) for _ in range(3)]  # per LSTM: the gates
+    cs = [_take(arena, used, length, count, H) for _ in range(3)]  # c, tanh(c), h, the gradient of h
+    tanh_cs = [_take(arena, used, length, count, H) for _ in range(3)]
+    hs = [_take(arena, used, length, count, H) for _ in range(3)]
+    d_hs = [_take(arena, used, length, count, H) for _ in range(3)]
     for direction in range(2):
         w = F_IH if direction == 0 else B_IH
         bias = _vec(flat, starts, w + 2) + _vec(flat, starts, w + 3)
         lstm_forward(x_enc, zero_state, zero_state, _mat(flat, starts, w, H), _mat(flat, starts, w + 1, H), bias,
-                     direction == 1, acts[direction], lstm_buffers[direction, 0], lstm_buffers[direction, 1],
-                     lstm_buffers[direction, 2])
-    both = np.empty((rows, 2 * H), dtype=np.float32)
+                     direction == 1, acts[direction], cs[direction], tanh_cs[direction], hs[direction], arena, used)
+    both = _take(arena, used, 1, rows, 2 * H)[0]
     for c in range(count):
         for t in range(length):
-            both[c * length + t, :H] = lstm_buffers[0, 2, t, c]
-            both[c * length + t, H:] = lstm_buffers[1, 2, t, c]
-    u = np.dot(both, _mat(flat, starts, PROJ_W, 2 * H).T)
+            both[c * length + t, :H] = hs[0][t, c]
+            both[c * length + t, H:] = hs[1][t, c]
+    u = _take(arena, used, 1, rows, H)[0]
+    np.dot(both, _mat(flat, starts, PROJ_W, 2 * H).T, u)
     proj_b = _vec(flat, starts, PROJ_B)
     for c in range(count):
         for t in range(length):
-            u[c * length + t] += proj_b + x_enc[t, c]
-    enc_out = np.empty((rows, H), dtype=np.float32)
-    norms_u = np.empty(rows, dtype=np.float32)
+            for k in range(H):
+                u[c * length + t, k] += proj_b[k] + x_enc[t, c, k]
+    enc_out = _take(arena, used, 1, rows, H)[0]
+    norms_u = _take(arena, used, 1, 1, rows)[0, 0]
     _normalize_rows(u, enc_out, norms_u)
-    pooled = np.zeros((count, H), dtype=np.float32)
+    pooled = _take(arena, used, 1, count, H)[0]
+    pooled[:] = 0
     for c in range(count):
         for t in range(length):
-            pooled[c] += enc_out[c * length + t]
+            for k in range(H):
+                pooled[c, k] += enc_out[c * length + t, k]
     pooled /= np.float32(length)
-    embedding = np.empty((count, H), dtype=np.float32)
-    norms_m = np.empty(count, dtype=np.float32)
+    embedding = _take(arena, used, 1, count, H)[0]
+    norms_m = _take(arena, used, 1, 1, count)[0, 0]
     _normalize_rows(pooled, embedding, norms_m)
     # ------------------------------------------------------------------ decoder (teacher forcing from token 0)
     e_dec = _mat(flat, starts, E_DEC, H)
-    x_dec = np.empty((length, count, H), dtype=np.float32)
+    x_dec = _take(arena, used, length, count, H)
     for c in range(count):
         for t in range(length):
             token = 0 if t == 0 else source[c, t - 1]
@@ -333,36 +409,51 @@ def train_step(flat, starts, exp_avg, exp_avg_sq, step, source, target, noise_en
                 x_dec[t, c, k] = e_dec[token, k] * noise_decoder[c, t, k]
     bias = _vec(flat, starts, D_BIH) + _vec(flat, starts, D_BHH)
     lstm_forward(x_dec, embedding, embedding, _mat(flat, starts, D_IH, H), _mat(flat, starts, D_HH, H), bias, False,
-                 acts[2], lstm_buffers[2, 0], lstm_buffers[2, 1], lstm_buffers[2, 2])
-    attended = np.empty((rows, 2 * H), dtype=np.float32)  # [context, x1]
+                 acts[2], cs[2], tanh_cs[2], hs[2], arena, used)
+    attended = _take(arena, used, 1, rows, 2 * H)[0]  # [context, x1]
+    x1 = _take(arena, used, 1, rows, H)[0]
     for c in range(count):
         for t in range(length):
-            attended[c * length + t, H:] = (x_dec[t, c] + lstm_buffers[2, 2, t, c]) * half
-    x1 = attended[:, H:].copy()
-    query = np.dot(x1, _mat(flat, starts, ATT_IN, H).T)
-    scores = np.empty((count, length, length), dtype=np.float32)
+            for k in range(H):
+                x1[c * length + t, k] = (x_dec[t, c, k] + hs[2][t, c, k]) * half
+    attended[:, H:] = x1
+    query = _take(arena, used, 1, rows, H)[0]
+    np.dot(x1, _mat(flat, starts, ATT_IN, H).T, query)
+    scores = _take(arena, used, count, length, length)
     for c in range(count):
         block = slice(c * length, (c + 1) * length)
         np.dot(query[block], enc_out[block].T, scores[c])
         for t in range(length):
             row = scores[c, t]
-            row[:] = np.exp(row - row.max())
-            row /= row.sum()
+            largest = row.max()
+            total = np.float32(0.0)
+            for j in range(length):
+                row[j] = np.exp(row[j] - largest)
+                total += row[j]
+            for j in range(length):
+                row[j] /= total
         attended[block, :H] = np.dot(scores[c], enc_out[block])
-    attention = np.dot(attended, _mat(flat, starts, ATT_OUT, 2 * H).T)
-    x2 = np.empty((rows, H), dtype=np.float32)
-    for r in range(rows):
-        for k in range(H):
-            attention[r, k] = _tanh(attention[r, k])
-            x2[r, k] = (x1[r, k] + attention[r, k]) * half
-    logits = np.dot(x2, _mat(flat, starts, OUT_W, H).T) + _vec(flat, starts, OUT_B)
+    attention = _take(arena, used, 1, rows, H)[0]
+    np.dot(attended, _mat(flat, starts, ATT_OUT, 2 * H).T, attention)
+    x2 = _take(arena, used, 1, rows, H)[0]
+    _tanh_residual(attention, x1, x2, half)
+    logits = _take(arena, used, 1, rows, vocabulary)[0]
+    np.dot(x2, _mat(flat, starts, OUT_W, H).T, logits)
+    out_b = _vec(flat, starts, OUT_B)
     nll = 0.0
-    probabilities = np.empty((rows, vocabulary), dtype=np.float32)
-    for r in range(rows):
-        row = logits[r] - logits[r].max()
-        log_sum = np.float32(np.log(np.exp(row).sum()))
-        probabilities[r] = np.exp(row - log_sum)
-        nll -= row[source[r // length, r % length]] - log_sum
+    for r in range(rows):  # log_softmax; `logits` becomes the probabilities
+        row = logits[r]
+        largest = row[0] + out_b[0]
+        for k in range(vocabulary):
+            row[k] += out_b[k]
+            largest = max(largest, row[k])
+        total = np.float32(0.0)
+        for k in range(vocabulary):
+            total += np.exp(row[k] - largest)
+        log_sum = np.float32(np.log(total))
+        nll -= row[source[r // length, r % length]] - largest - log_sum
+        for k in range(vocabulary):
+            row[k] = np.exp(row[k] - largest - log_sum)
     nll /= rows
     # ------------------------------------------------------------------ predictor
     z0 = np.dot(embedding, _mat(flat, starts, MLP0_W, H).T) + _vec(flat, starts, MLP0_B)
@@ -375,96 +466,115 @@ def train_step(flat, starts, exp_avg, exp_avg_sq, step, source, target, noise_en
     mse = (error * error).mean()
     loss = np.float32(trade_off) * mse + np.float32(1.0 - trade_off) * np.float32(nll)
     # ------------------------------------------------------------------ backward
-    grads = np.zeros_like(flat)
+    grads[:] = 0
     # decoder output: log_softmax + NLL
     weight = np.float32((1.0 - trade_off) / rows)
-    d_logits = probabilities * weight
+    d_logits = logits
     for r in range(rows):
+        for k in range(vocabulary):
+            d_logits[r, k] *= weight
         d_logits[r, source[r // length, r % length]] -= weight
     np.dot(d_logits.T, x2, _mat(grads, starts, OUT_W, H))
-    _vec(grads, starts, OUT_B)[:] = d_logits.sum(axis=0)
-    d_x2 = np.dot(d_logits, _mat(flat, starts, OUT_W, H))
-    d_attention = np.empty((rows, H), dtype=np.float32)
+    g_out_b = _vec(grads, starts, OUT_B)
+    for r in range(rows):
+        for k in range(vocabulary):
+            g_out_b[k] += d_logits[r, k]
+    d_x1 = _take(arena, used, 1, rows, H)[0]  # first the gradient of x2
+    np.dot(d_logits, _mat(flat, starts, OUT_W, H), d_x1)
+    d_attention = _take(arena, used, 1, rows, H)[0]
     for r in range(rows):
         for k in range(H):
-            d_x2[r, k] *= half  # now the gradient of x1 through the residual, and of tanh's output
-            d_attention[r, k] = d_x2[r, k] * (np.float32(1.0) - attention[r, k] * attention[r, k])
+            d_x1[r, k] *= half  # the gradient of x1 through the residual, and of tanh's output
+            d_attention[r, k] = d_x1[r, k] * (one - attention[r, k] * attention[r, k])
     np.dot(d_attention.T, attended, _mat(grads, starts, ATT_OUT, 2 * H))
-    d_attended = np.dot(d_attention, _mat(flat, starts, ATT_OUT, 2 * H))
-    d_x1 = d_x2 + d_attended[:, H:]
-    d_context = d_attended[:, :H].copy()
-    d_enc_out = np.zeros((rows, H), dtype=np.float32)
-    d_query = np.empty((rows, H), dtype=np.float32)
+    d_attended = _take(arena, used, 1, rows, 2 * H)[0]
+    np.dot(d_attention, _mat(flat, starts, ATT_OUT, 2 * H), d_attended)
+    d_context = _take(arena, used, 1, rows, H)[0]
+    for r in range(rows):
+        for k in range(H):
+            d_x1[r, k] += d_attended[r, H + k]
+            d_context[r, k] = d_attended[r, k]
+    d_enc_out = _take(arena, used, 1, rows, H)[0]
+    d_query = _take(arena, used, 1, rows, H)[0]
+    d_scores = _take(arena, used, 1, length, length)[0]
     for c in range(count):
         block = slice(c * length, (c + 1) * length)
-        d_scores = np.dot(d_context[block], enc_out[block].T)
-        d_enc_out[block] += np.dot(scores[c].T, d_context[block])
+        np.dot(d_context[block], enc_out[block].T, d_scores)
+        np.dot(scores[c].T, d_context[block], d_enc_out[block])
         for t in range(length):  # softmax backward
-            d_scores[t] = scores[c, t] * (d_scores[t] - (d_scores[t] * scores[c, t]).sum())
-        d_query[block] = np.dot(d_scores, enc_out[block])
+            dot = np.float32(0.0)
+            for j in range(length):
+                dot += d_scores[t, j] * scores[c, t, j]
+            for j in range(length):
+                d_scores[t, j] = scores[c, t, j] * (d_scores[t, j] - dot)
+        np.dot(d_scores, enc_out[block], d_query[block])
         d_enc_out[block] += np.dot(d_scores.T, query[block])
     np.dot(d_query.T, x1, _mat(grads, starts, ATT_IN, H))
     d_x1 += np.dot(d_query, _mat(flat, starts, ATT_IN, H))
-    d_hs = lstm_buffers[2, 3]
     for c in range(count):
         for t in range(length):
-            d_hs[t, c] = d_x1[c * length + t] * half  # x1 = (x_dec + LSTM output) sqrt(0.5)
-    d_x_dec, d_h0, d_c0, d_w_ih, d_w_hh, d_bias = lstm_backward(
-        x_dec, embedding, embedding, _mat(flat, starts, D_IH, H), _mat(flat, starts, D_HH, H), False, acts[2],
-        lstm_buffers[2, 0], lstm_buffers[2, 1], lstm_buffers[2, 2], d_hs)
-    _mat(grads, starts, D_IH, H)[:] = d_w_ih
-    _mat(grads, starts, D_HH, H)[:] = d_w_hh
-    _vec(grads, starts, D_BIH)[:] = d_bias
-    _vec(grads, starts, D_BHH)[:] = d_bias
+            for k in range(H):
+                d_hs[2][t, c, k] = d_x1[c * length + t, k] * half  # x1 = (x_dec + LSTM output) sqrt(0.5)
+    d_x_dec = _take(arena, used, length, count, H)
+    d_h0 = _take(arena, used, 1, count, H)[0]
+    d_c0 = _take(arena, used, 1, count, H)[0]
+    lstm_backward(x_dec, embedding, embedding, _mat(flat, starts, D_IH, H), _mat(flat, starts, D_HH, H), False,
+                  acts[2], cs[2], tanh_cs[2], hs[2], d_hs[2], d_x_dec, d_h0, d_c0, _mat(grads, starts, D_IH, H),
+                  _mat(grads, starts, D_HH, H), _vec(grads, starts, D_BIH), arena, used)
+    _set(_vec(grads, starts, D_BHH), _vec(grads, starts, D_BIH))
     g_e_dec = _mat(grads, starts, E_DEC, H)
     for c in range(count):
         for t in range(length):
             token = 0 if t == 0 else source[c, t - 1]
             for k in range(H):
-                g_e_dec[token, k] += (d_x_dec[t, c, k] + d_hs[t, c, k]) * noise_decoder[c, t, k]
+                g_e_dec[token, k] += (d_x_dec[t, c, k] + d_hs[2][t, c, k]) * noise_decoder[c, t, k]
     d_embedding = d_h0 + d_c0
     # predictor: MSE
     d_predicted = np.float32(2.0 * trade_off / count) * error
-    _vec(grads, starts, REG_W)[:] = np.dot(d_predicted, summed)
+    _set(_vec(grads, starts, REG_W), np.dot(d_predicted, summed))
     grads[starts[REG_B]] = d_predicted.sum()
     d_summed = np.outer(d_predicted, _vec(flat, starts, REG_W)) * half
     d_embedding += d_summed
     d_z1 = d_summed * noise_mlp1 * (z1 > 0)
     np.dot(d_z1.T, a0, _mat(grads, starts, MLP1_W, M))
-    _vec(grads, starts, MLP1_B)[:] = d_z1.sum(axis=0)
+    _set(_vec(grads, starts, MLP1_B), d_z1.sum(axis=0))
     d_z0 = np.dot(d_z1, _mat(flat, starts, MLP1_W, M)) * noise_mlp0 * (z0 > 0)
     np.dot(d_z0.T, embedding, _mat(grads, starts, MLP0_W, H))
-    _vec(grads, starts, MLP0_B)[:] = d_z0.sum(axis=0)
+    _set(_vec(grads, starts, MLP0_B), d_z0.sum(axis=0))
     d_embedding += np.dot(d_z0, _mat(flat, starts, MLP0_W, H))
     # pooling, the encoder's normalization and projection
-    d_pooled = np.empty((count, H), dtype=np.float32)
+    d_pooled = _take(arena, used, 1, count, H)[0]
     _normalize_rows_backward(d_embedding, embedding, norms_m, d_pooled)
     d_pooled /= np.float32(length)
     for c in range(count):
         for t in range(length):
-            d_enc_out[c * length + t] += d_pooled[c]
-    d_u = np.empty((rows, H), dtype=np.float32)
+            for k in range(H):
+                d_enc_out[c * length + t, k] += d_pooled[c, k]
+    d_u = _take(arena, used, 1, rows, H)[0]
     _normalize_rows_backward(d_enc_out, enc_out, norms_u, d_u)
     np.dot(d_u.T, both, _mat(grads, starts, PROJ_W, 2 * H))
-    _vec(grads, starts, PROJ_B)[:] = d_u.sum(axis=0)
-    d_both = np.dot(d_u, _mat(flat, starts, PROJ_W, 2 * H))
-    d_x_enc = np.empty((length, count, H), dtype=np.float32)
+    g_proj_b = _vec(grads, starts, PROJ_B)
+    for r in range(rows):
+        for k in range(H):
+            g_proj_b[k] += d_u[r, k]
+    d_both = _take(arena, used, 1, rows, 2 * H)[0]
+    np.dot(d_u, _mat(flat, starts, PROJ_W, 2 * H), d_both)
+    d_x_enc = _take(arena, used, length, count, H)
     for c in range(count):
         for t in range(length):
-            lstm_buffers[0, 3, t, c] = d_both[c * length + t, :H]
-            lstm_buffers[1, 3, t, c] = d_both[c * length + t, H:]
-            d_x_enc[t, c] = d_u[c * length + t]
+            for k in range(H):
+                d_hs[0][t, c, k] = d_both[c * length + t, k]
+                d_hs[1][t, c, k] = d_both[c * length + t, H + k]
+                d_x_enc[t, c, k] = d_u[c * length + t, k]
+    d_x = _take(arena, used, length, count, H)
     for direction in range(2):
         w = F_IH if direction == 0 else B_IH
-        d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_bias = lstm_backward(
-            x_enc, zero_state, zero_state, _mat(flat, starts, w, H), _mat(flat, starts, w + 1, H), direction == 1,
-            acts[direction], lstm_buffers[direction, 0], lstm_buffers[direction, 1], lstm_buffers[direction, 2],
-            lstm_buffers[direction, 3])
+        lstm_backward(x_enc, zero_state, zero_state, _mat(flat, starts, w, H), _mat(flat, starts, w + 1, H),
+                      direction == 1, acts[direction], cs[direction], tanh_cs[direction], hs[direction],
+                      d_hs[direction], d_x, d_h0, d_c0, _mat(grads, starts, w, H), _mat(grads, starts, w + 1, H),
+                      _vec(grads, starts, w + 2), arena, used)
+        _set(_vec(grads, starts, w + 3), _vec(grads, starts, w + 2))
         d_x_enc += d_x
-        _mat(grads, starts, w, H)[:] = d_w_ih
-        _mat(grads, starts, w + 1, H)[:] = d_w_hh
-        _vec(grads, starts, w + 2)[:] = d_bias
-        _vec(grads, starts, w + 3)[:] = d_bias
     g_e_enc = _mat(grads, starts, E_ENC, H)
     for c in range(count):
         for t in range(length):

@@ -396,7 +396,7 @@ def test_cli_checks_threads_and_out_before_searching_and_stops_an_endless_ask(tm
 
     write_table(nb201_synthetic.table, nb201_synthetic.meta, tmp_path / "table.parquet")
     config = yaml.safe_load(CONFIG)
-    config.update(max_job_seconds=2, methods={"endless": {"type": "contract_breakers:Endless"},
+    config.update(max_job_seconds=10, methods={"endless": {"type": "contract_breakers:Endless"},
                                               "too_many": {"type": "contract_breakers:TooMany"}})
     config["experiments"]["short"]["methods"] = ["endless", "too_many"]
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(config))
@@ -409,7 +409,7 @@ def test_cli_checks_threads_and_out_before_searching_and_stops_an_endless_ask(tm
         (["--method", "too_many", "--out", "a_file"], "error: --out a_file: is a file, not a folder"),
         (["--method", "too_many", "--out", "a_file/run"], "error: --out a_file/run: a_file is a file"),
         (["--method", "too_many", "--out", "out"], "returned [0, 1, 2, 3, 4, 5, 6, 7, ... (22 ids)]: 22 ids, more than"),
-        (["--method", "endless", "--out", "out"], "error: stopped after 2 s, the job's time limit (max_job_seconds: 2): "
+        (["--method", "endless", "--out", "out"], "error: stopped after 10 s, the job's time limit (max_job_seconds: 10): "
                                                   "method 'contract_breakers:Endless' was in ask(20)"),
     ):
         result = subprocess.run(base + extra, capture_output=True, text=True, cwd=tmp_path, timeout=120,

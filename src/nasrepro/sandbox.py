@@ -181,8 +181,11 @@ def main() -> None:
 
     def reply(header: dict, arrays: dict) -> None:
         frame = encode(header, arrays)
-        channel_out.write(HEADER.pack(len(frame)) + frame)
-        channel_out.flush()
+        try:
+            channel_out.write(HEADER.pack(len(frame)) + frame)
+            channel_out.flush()
+        except BrokenPipeError:
+            os._exit(0)  # the runner is gone (stopped, or its time limit ended the run)
 
     def receive() -> dict:
         frame = _read_frame(channel_in)

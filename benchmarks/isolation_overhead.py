@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--features", required=True)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--methods", nargs="+", default=["random", "weaknas"])
+    parser.add_argument("--mlp-width", type=int, help="hidden width of WeakNAS's 4-layer MLP (default: the config's)")
     args = parser.parse_args()
     limit(1)
     config = cfg.validate(cfg.load(Path(__file__).resolve().parents[1] / "config.yaml"))
@@ -63,6 +64,8 @@ def main() -> None:
     rows = {}
     for name in args.methods:
         method = cfg.searcher_spec(config, name, "nb201-cifar10")
+        if args.mlp_width and isinstance(method.get("predictor"), dict):
+            method["predictor"]["hidden_layer_sizes"] = [args.mlp_width] * 4
         for isolated in (False, True):
             wall, cpu, rounds = timed(benchmark, features, method, args.queries, isolated)
             where = "isolated" if isolated else "in-process"

@@ -1,4 +1,4 @@
-# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make smoke` (a minute), `make test`,
+# One command each: `make reproduce` (config.yaml), `make quick` (minutes), `make smoke` (about a minute), `make test`,
 # `make render`, `make report`.
 # ARGS passes more Snakemake arguments, e.g. ARGS="--configfile config.yaml config/offline.yaml".
 # Each creates the virtual environment $(VENV) on first use.

@@ -61,7 +61,7 @@ rule embed:
     params:
         seed=0,
         features=lambda wc: content_digest(f"resources/encodings/{wc.bench}-{wc.encoding}.npy"),
-    threads: 1  # the map is computed on one thread whatever is given (figures/embedding.py: TSNE_THREADS)
+    threads: 1  # the map is computed on one thread whatever is given (render/embedding.py: TSNE_THREADS)
     resources:
         mem_mb=3000,
     script:

@@ -1,5 +1,5 @@
-"""Per-run CPU seconds of the graph-predictor methods at their authors' settings on NAS-Bench-201 CIFAR-10,
-with the compiled training loops (`trainer: auto`, the default) or the torch loops they stand in for
+"""Per-run CPU seconds of the graph-predictor methods and SemiNAS / NAO at their authors' settings on
+NAS-Bench-201 CIFAR-10, with the compiled training loops (`trainer: auto`, the default) or the torch loops they stand in for
 (`trainer: torch`, the code before the speed work). Results: benchmarks/RESULTS-predictor-speed.md.
 
     NASREPRO_MIRROR=../shared/benchmarks nasrepro prepare nb201-cifar10
@@ -25,8 +25,7 @@ and this core's one-thread fp32 GEMM rate, which bounds any implementation of th
 
 `runs`: one search per method (config.yaml's entry, seed 0), in-process on one thread; CPU seconds are
 `time.process_time` of the search alone. Also recorded: the training steps the run took (from its fits'
-training-set sizes), so a run cut short can be scaled by seconds per step. SemiNAS and NAO have no
-compiled loop (their LSTM steps on batches of 100 are arithmetic-bound, not overhead-bound: see the results).
+training-set sizes), so a run cut short can be scaled by seconds per step.
 """
 
 from __future__ import annotations
@@ -54,9 +53,7 @@ METHODS = ["npenas_np", "npenas_bo", "bananas_naslib", "nao", "seminas"]
 def with_trainer(method: dict, trainer: str) -> dict:
     if method["type"] in ("npenas_bo", "npenas_np"):
         return cfg.merge(method, {"predictor": {"trainer": trainer}})
-    if method["type"] == "bananas":
-        return cfg.merge(method, {"trainer": trainer})
-    return method  # SemiNAS, NAO: one loop
+    return cfg.merge(method, {"trainer": trainer})  # BANANAS, SemiNAS, NAO
 
 
 def training_steps(method: dict, n_train: list[int]) -> int:

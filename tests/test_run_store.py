@@ -125,6 +125,10 @@ def test_a_run_is_never_replaced_by_a_shorter_one(finished, snakemake_run):
     assert planned_searches(snakemake_run, finished, longer) == 0
     random_run = next((finished / "results/runs").glob("random-*")) / "0.json"
     assert json.loads(random_run.read_text())["queries_used"] == 40
+    to_optimum = with_changes(budget={"until_optimum": True, "queries": 60}, budgets=[10, 60])
+    assert run(snakemake_run, finished, to_optimum).returncode == 0  # extends the runs once, to cover both
+    for config in (CONFIG, to_optimum, longer, to_optimum):  # then no alternation re-runs anything
+        assert planned_searches(snakemake_run, finished, config) == 0
 
 
 def test_collect_refuses_a_run_the_plan_does_not_hold(finished, snakemake_run):

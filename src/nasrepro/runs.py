@@ -276,7 +276,8 @@ def job_spec(run: Run, seed: int) -> dict:
     that covers the plan's without ever shortening the run on disk (`extended`)."""
     spec = {**run.spec, "inputs": input_digests(run)}
     budget, pools = extended(recorded(run.run_id, seed), spec["budget"], spec["record_pools"])
-    return {**spec, "budget": budget, "record_pools": pools}
+    # keys sorted, as the run's .json records them: Snakemake compares params by their text, order included
+    return json.loads(json.dumps({**spec, "budget": budget, "record_pools": pools}, sort_keys=True))
 
 
 def extended(record: dict | None, budget: dict, record_pools: bool) -> tuple[dict, bool]:

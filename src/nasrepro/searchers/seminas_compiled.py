@@ -114,7 +114,8 @@ def arena_size(rows: int, length: int, hidden: int, mlp_hidden: int, vocabulary:
     positions = rows * length
     lstm = 3 * positions * 4 * hidden + 3 * positions * 4 * hidden + 3 * 4 * positions * hidden  # acts, pre, buffers
     return (lstm + positions * (4 * hidden + hidden) + rows * 4 * hidden  # one LSTM's backward temporaries
-            + positions * (26 * hidden + 3 * vocabulary + length) + rows * (16 * hidden + 4 * mlp_hidden) + 1024)
+            + positions * (26 * hidden + 3 * vocabulary + length) + length * length
+            + rows * (16 * hidden + 4 * mlp_hidden) + 1024)
 
 
 @numba.njit(cache=True)

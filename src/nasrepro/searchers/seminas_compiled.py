@@ -9,7 +9,9 @@ agree to float32 rounding (tests/test_seminas_compiled.py).
 Where a step's time goes (`benchmarks/predictor_speed.py seminas-step`): unlike the GIN's, a SemiNAS step
 (batch 100, hidden 64) is mostly arithmetic: ~2.0 GFLOP on NAS-Bench-101's 27 tokens, ~0.43 on
 NAS-Bench-201's 6, 80% of it in the three LSTM layers (the encoder's two directions, the decoder). So the
-gain is bounded by the step's arithmetic floor at this core's fp32 GEMM rate, not by removing overhead.
+gain is bounded by the step's arithmetic floor at this core's fp32 GEMM rate, not by removing overhead:
+measured side by side on one core, 16.4 -> 9.5 ms a NAS-Bench-201 step (1.7x), 51 -> 44 ms a NAS-Bench-101
+step (~1.2x; floor ~22 ms) (benchmarks/RESULTS-predictor-speed.md).
 The LSTMs here: one GEMM for every time step's input projection, one small GEMM per time step for the
 recurrence, large GEMMs for the weight and input gradients, the gates in vectorized loops.
 

@@ -100,7 +100,7 @@ def search_inputs(wildcards):
 def search_spec(wildcards):
     """The search job's params: its run's spec, the digests of what it reads, a budget that never shortens
     the run on disk (`nasrepro.runs.job_spec`)."""
-    return nasrepro_runs.job_spec(PLAN.runs[wildcards.run], int(wildcards.seed))
+    return nasrepro_runs.job_spec(PLAN, wildcards.run, int(wildcards.seed))
 
 
 def search_runtime(wildcards):

@@ -67,6 +67,7 @@ class Use:
 class Plan:
     runs: dict[str, Run]
     uses: dict[str, list[Use]]  # per experiment
+    budgets: dict[tuple[str, int], tuple[dict, bool]] = field(default_factory=dict)  # per job, once (`job_spec`)
 
     def run_files(self, experiment: str) -> list[str]:
         return [run_file(use.run_id, seed) for use in self.uses[experiment] for seed in use.seeds]
@@ -271,13 +272,18 @@ def input_digests(run: Run) -> dict[str, str | None]:
     return {name: content_digest(path) for name, path in sorted(inputs(run).items())}
 
 
-def job_spec(run: Run, seed: int) -> dict:
+def job_spec(plan: Plan, run_id: str, seed: int) -> dict:
     """What one search job is given (its params): the run's spec, the digests of what it reads, and a budget
-    that covers the plan's without ever shortening the run on disk (`extended`)."""
-    spec = {**run.spec, "inputs": input_digests(run)}
-    budget, pools = extended(recorded(run.run_id, seed), spec["budget"], spec["record_pools"])
+    that covers the plan's without ever shortening the run on disk (`extended`). The budget is decided once
+    per plan, from the run on disk when it was first asked: Snakemake evaluates params again after it has
+    removed a job's old outputs, and must be given the same budget then."""
+    run = plan.runs[run_id]
+    if (run_id, seed) not in plan.budgets:
+        plan.budgets[run_id, seed] = extended(recorded(run_id, seed), run.spec["budget"], run.spec["record_pools"])
+    budget, pools = plan.budgets[run_id, seed]
+    spec = {**run.spec, "inputs": input_digests(run), "budget": budget, "record_pools": pools}
     # keys sorted, as the run's .json records them: Snakemake compares params by their text, order included
-    return json.loads(json.dumps({**spec, "budget": budget, "record_pools": pools}, sort_keys=True))
+    return json.loads(json.dumps(spec, sort_keys=True))
 
 
 def extended(record: dict | None, budget: dict, record_pools: bool) -> tuple[dict, bool]:
@@ -334,7 +340,7 @@ def pending(plan: Plan, experiments: list[str]) -> dict[tuple[str, int], str]:
         if record is None:
             todo[run_id, seed] = "not run yet"
             continue
-        spec, ran = job_spec(plan.runs[run_id], seed), record.get("config", {})
+        spec, ran = job_spec(plan, run_id, seed), record.get("config", {})
         differs = [key for key in spec if spec[key] != ran.get(key) and not (key == "inputs" and None in spec[key].values())]
         if differs:
             todo[run_id, seed] = "its " + ", ".join(differs) + " changed"

@@ -47,6 +47,34 @@ def startup_seconds(benchmark, features, method, times: int = 5) -> float:
     return (time.perf_counter() - started) / times
 
 
+def round_trip_ms(benchmark, features, rounds: int = 2000, repeats: int = 3) -> tuple[float, float]:
+    """(in-process, isolated) wall milliseconds of one ask(1)/tell round of random search, the best of
+    `repeats`: the pipe's own cost, without the method's work."""
+    import numpy as np
+
+    from nasrepro.runner import search_space
+    from nasrepro.sandbox import Isolated
+    from nasrepro.searchers import make_searcher
+
+    space, method = search_space(benchmark, features), {"type": "random"}
+    labels = benchmark.fit_labels
+
+    def per_round(searcher) -> float:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            ids = np.asarray(searcher.ask(1))
+            searcher.tell(ids, labels[ids])
+        return 1000 * (time.perf_counter() - started) / rounds
+
+    inline = min(per_round(make_searcher(method, space, 0, budget=rounds)) for _ in range(repeats))
+    isolated = Isolated(method, space, 0, rounds * repeats, [])
+    try:
+        piped = min(per_round(isolated) for _ in range(repeats))
+    finally:
+        isolated.close()
+    return inline, piped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", required=True)
@@ -76,6 +104,9 @@ def main() -> None:
         print(f"{name:<12}{'overhead':<12}{'':>8}{w1 - w0:>10.2f}{c1 - c0:>10.2f}{1000 * (w1 - w0) / n:>18.3f}")
         print(f"{name:<12}{'of which: process start':<36}{start:>10.2f}  per round: "
               f"{1000 * (w1 - w0 - start) / n:.3f} ms wall")
+    inline, piped = round_trip_ms(benchmark, features)
+    print(f"one ask(1)/tell round of random search: {inline:.4f} ms in-process, {piped:.4f} ms isolated "
+          f"(the pipe: {piped - inline:.4f} ms a round)")
     print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in rows.items()}))
 
 

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from nasrepro import analysis, cli, config as cfg, plugins, tables
+from nasrepro import analysis, cli, config as cfg, plugins
+from nasrepro.render import table_cells as tables
 from nasrepro.render import escape
 from nasrepro.benchmark import write_table
 from nasrepro.errors import NasReproError

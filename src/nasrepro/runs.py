@@ -304,6 +304,8 @@ def covers(record: dict, budget: dict) -> bool:
     if record.get("stopped_by") == "searcher":
         return True  # it asked for nothing more: a longer budget would end the same way
     cap = budget.get("queries")
+    if cap is None and "queries" not in record["config"]["budget"]:
+        cap = (record.get("budget") or {}).get("queries")  # both uncapped: the run went as far as its space allows
     if not budget.get("until_optimum"):
         return used >= cap
     targets = budget.get("optimum", "fit")

@@ -118,7 +118,9 @@ def test_one_changed_option_reruns_exactly_that_methods_jobs(finished, snakemake
 def test_editing_a_methods_module_reruns_exactly_its_jobs(finished, snakemake_run):
     module = finished / "my_search.py"
     try:
-        module.write_text(MY_SEARCH + "# an edit\n")
+        module.write_text(MY_SEARCH + "# a comment: the same code\n")
+        assert not searches_of(planned(snakemake_run, finished, CONFIG))
+        module.write_text(MY_SEARCH + "    batch_size_default = 1  # a change of the class\n")
         searches = searches_of(planned(snakemake_run, finished, CONFIG))
         assert len(searches) == 2 and all("run=my_search_mysearch-" in block for block in searches)
     finally:

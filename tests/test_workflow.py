@@ -96,9 +96,9 @@ def test_slurm_profile_dry_run(tmp_path, snakemake_run):
     output = result.stdout + result.stderr
     counts = job_counts(output)
     config = cfg.load(REPO / "config.yaml")
-    # 5 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord)
+    # 6 raw files (x-valid for all three NB201 datasets, nasbench_only108.tfrecord, TransNAS-Bench-101's zip)
     plan = runs.plan(config)
-    assert counts["search"] == len(plan.jobs(cfg.enabled_experiments(config))) and counts["fetch"] == 5, counts
+    assert counts["search"] == len(plan.jobs(cfg.enabled_experiments(config))) and counts["fetch"] == 6, counts
     for block in job_blocks(output, "search"):
         run = re.search(r"run=([^,\s]+)", block).group(1)
         gpus = re.search(r"\bgpu=(\d+)", block).group(1)

@@ -99,7 +99,7 @@ def test_nb101_chain_end_to_end(tmp_path, snakemake_run, nb101_tfrecord):
     markdown = (tables / "table4.md").read_text()
     assert markdown.startswith("# Table 4: test accuracy found within fixed query budgets (table4)")
     assert "found = max_queried_or_pred1 for WeakNAS" in markdown and "found = test_of_best_valid for Reg Evolution" in markdown
-    assert "fit on `valid`, report `test`" in markdown and "labels: avg" in markdown and "2 seeds per cell" in markdown
+    assert "fit on mean validation accuracy of 3 repeats (108 epochs), report mean test accuracy" in markdown and "labels: avg" in markdown and "2 seeds per cell" in markdown
     assert (tables / "table4.tex").stat().st_size > 0 and (tables / "fair.md").stat().st_size > 0
     assert (tmp_path / "results" / "table4" / "figures" / "convergence.png").stat().st_size > 0
 
@@ -155,9 +155,9 @@ def test_full_config_dry_run_includes_nb101(tmp_path, snakemake_run):
     config = cfg.load(REPO / "config.yaml")
     assert counts["search"] == len(runs_plan.plan(config).jobs(cfg.enabled_experiments(config))), counts
     assert any(config["benchmarks"][bench]["space"] == "nb101" for _, bench, _, _ in cfg.jobs(config))
-    encodings = {(bench, cfg.method_encoding(config, method, bench)) for _, bench, method, _ in cfg.jobs(config)
-                 if cfg.uses_features(config, method, bench)}
-    assert counts["fetch"] == 5 and counts["convert"] == 6 and counts["encode"] == len(encodings), counts
+    # 6 raw files, 13 tables (6 NB201/NB101, 7 TransNAS tasks); the encodings are checkpoints planned once their
+    # tables exist (rules/common.smk: data_input), so a dry run from nothing does not list them all
+    assert counts["fetch"] == 6 and counts["convert"] == 13, counts
     outputs = [o for e in cfg.enabled_experiments(config) for o in config["experiments"][e].get("outputs", [])]
     tables = [o for o in outputs if o.startswith("table")]
     assert sum(counts.get(f"render_{t}", 0) for t in set(tables)) == len(tables), counts

@@ -86,7 +86,7 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
 
     read = {"table": str(table_path), **({"features": str(features_path)} if features_path else {})}
     result.metadata.update(names, encoding=spec["encoding"], config=spec, input_files=read,
-                           code_modules=code_modules(spec["method"], spec["benchmark"]["space"]))
+                           code_modules=code_modules(spec["method"], benchmark.space))
     write_parquet(result.trajectory, trajectory_out)
     write_parquet(result.iterations, iterations_out)
     write_json(result.metadata, metadata_out)
@@ -97,14 +97,14 @@ def search(spec: dict, seed: int, names: dict, table_path: str | Path, features_
 
 
 def refused_paths(table_path, features_path, outputs, mirror: str | None) -> list[str]:
-    """What a searcher's process may not open: the workflow's data and results folders, the folders of this
-    job's table, encoding and outputs, and the benchmark mirror."""
-    folders = ["resources", "results", Path(table_path).parent, *(Path(out).parent for out in outputs)]
-    folders += [Path(features_path).parent] if features_path else []
+    """What a searcher's process may not open: the workflow's data and results folders, this job's table,
+    encoding and output files (wherever they are: a folder of theirs may hold the method's own code), and the
+    benchmark mirror."""
+    places = ["resources", "results", table_path, *outputs, *([features_path] if features_path else [])]
     for place in (mirror, None):
         found = download.resolve_mirror(place)
-        folders += [found] if found else []
-    return sorted({str(Path(folder).resolve()) for folder in folders})
+        places += [found] if found else []
+    return sorted({str(Path(place).resolve()) for place in places})
 
 
 def check_inputs(planned: dict | None, paths: dict) -> None:

@@ -166,8 +166,8 @@ def render(rows: list[Row], config: dict) -> str:
     spaces = {name: get_space(bench["space"]).name for name, bench in config["benchmarks"].items()}
     lines = [f"Cost model: {model()['measured_on']} (benchmarks/cost_calibration.py); "
              f"GPU-hours: {model().get('gpu', 'not measured')}"]
-    lines += [f"Not run here: {name}: {cfg.unavailable(config, name)}" for name in cfg.enabled_experiments(config)
-              if cfg.unavailable(config, name)]
+    lines += [f"Not run here: {name}: {why}" for name in cfg.enabled_experiments(config)
+              if (why := cfg.unavailable(config, name))]
     lines.append(f"{'experiment':<26}{'method':<28}{'asked':>8}{'distinct':>10}{'saved':>8}{'core-h':>10}"
                  f"{'saved core-h':>14}{'to run':>8}{'to run core-h':>15}")
     for row in rows:

@@ -84,6 +84,19 @@ def test_the_runner_is_every_runs_code(package):
     assert replanned(package, "oracle.py", add_function) == set(digests())
 
 
+def test_closures_of_another_package_folder_are_not_reused_for_this_one(tmp_path, monkeypatch):
+    # a closure walked over an edited copy of the package (the fixture above) must not answer for the package itself
+    real = code_identity.closure(["nasrepro.searchers.evolution"])
+    copy = tmp_path / "nasrepro"
+    shutil.copytree(REPO / "src" / "nasrepro", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "searchers" / "evolution.py").write_text(add_function((copy / "searchers" / "evolution.py").read_text()))
+    monkeypatch.setattr(code_identity, "PACKAGE_DIR", copy)
+    edited = code_identity.closure(["nasrepro.searchers.evolution"])
+    monkeypatch.undo()
+    assert edited["nasrepro.searchers.evolution"] != real["nasrepro.searchers.evolution"]
+    assert code_identity.closure(["nasrepro.searchers.evolution"]) == real
+
+
 def test_a_users_module_counts_by_its_syntax_tree(tmp_path, monkeypatch):
     module = tmp_path / "users_search.py"
     module.write_text("from nasrepro.searchers.random_search import RandomSearch\n\n\nclass Mine(RandomSearch):\n"

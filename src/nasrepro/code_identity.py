@@ -26,7 +26,7 @@ DIGEST_DIGITS = 16
 def closure(roots: list[str]) -> dict[str, str]:
     """module name -> digest of each module reachable by import from the `roots` (module names). A plan asks
     for the same roots once per use: the walk is redone only when one of its files changed."""
-    key = tuple(sorted(roots))
+    key = (PACKAGE_DIR, *sorted(roots))  # the package's folder too: a test may point it at a copy
     cached = _closures.get(key)
     if cached and all(_current_version(path) == version for path, version in cached[1].items()):
         return dict(cached[0])
@@ -35,7 +35,7 @@ def closure(roots: list[str]) -> dict[str, str]:
     return dict(found)
 
 
-_closures: dict[tuple[str, ...], tuple[dict[str, str], dict[Path, tuple[int, int] | None]]] = {}
+_closures: dict[tuple, tuple[dict[str, str], dict[Path, tuple[int, int] | None]]] = {}
 
 
 def _current_version(path: Path) -> tuple[int, int] | None:

@@ -36,8 +36,12 @@ BENCH = "nb201-cifar10"
 def load_benchmark(mirror: str):
     from nasrepro import config as cfg
     from nasrepro.benchmark import Benchmark, write_table
-    from nasrepro.sources import get_source
     from nasrepro.spaces import nb201
+
+    try:
+        from nasrepro.spaces import get_source
+    except ImportError:  # before spaces were plugins
+        from nasrepro.sources import get_source
 
     bench = cfg.load(str(REPO / "config.yaml"))["benchmarks"][BENCH]
     files = {name: Path(mirror) / get_source(name).mirror_path

@@ -20,7 +20,7 @@ from nasrepro import config as cfg, encodings
 from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark, write_table
 from nasrepro.runner import Budget, environment, run_search
-from nasrepro.sources import get_source
+from nasrepro.spaces import get_source
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -288,7 +288,7 @@ def experiment_run_files(workdir: Path, config: dict, experiment: str) -> dict[t
 def render_to(name: str, config: dict, experiment: str, runs: dict | None, folder: Path, **inputs) -> dict[str, Path]:
     """Render registry output `name` of an experiment into `folder` (`{name}.{ext}`); its files by extension."""
     from nasrepro import render
-    from nasrepro.render.outputs import FILES
+    from nasrepro.outputs import FILES
 
     files = {key: Path(folder) / f"{name}.{suffix}" for key, suffix in FILES[render.OUTPUTS[name].kind].items()}
     render.render(name, render.view(config, experiment), runs, files, **inputs)

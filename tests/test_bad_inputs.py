@@ -21,8 +21,7 @@ from nasrepro import config as cfg, contract, download, pipeline
 from nasrepro import runs as nasrepro_runs
 from nasrepro.errors import NasReproError, one_line
 from nasrepro.oracle import Oracle
-from nasrepro.sources import get_source
-from nasrepro.spaces import nb201
+from nasrepro.spaces import get_source, nb201
 
 REPO = Path(__file__).resolve().parents[1]
 

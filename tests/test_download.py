@@ -12,8 +12,8 @@ import pytest
 from nasrepro import download
 from nasrepro.download import MIRROR_ENV, fetch, git_blob_of, sha256_of
 from nasrepro.errors import NasReproError
-from nasrepro.sources import Source, get_source
-from nasrepro.spaces import all_spaces
+from nasrepro.sources import Source
+from nasrepro.spaces import all_spaces, get_source
 
 CONTENT = b"index,arch_str,valid-accuracy\n0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10.0\n"
 URL = "https://example.invalid/data/bench.csv"

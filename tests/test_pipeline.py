@@ -11,7 +11,7 @@ import pytest
 from nasrepro import config as cfg
 from nasrepro import runs as nasrepro_runs
 from nasrepro import pipeline
-from nasrepro.sources import get_source
+from nasrepro.spaces import get_source
 from nasrepro.spaces import nb201
 from nasrepro.benchmark import Benchmark
 from nasrepro.errors import NasReproError

@@ -12,7 +12,7 @@ import pytest
 
 from nasrepro.spaces import nb201
 from nasrepro.download import fetch, git_blob_of
-from nasrepro.sources import get_source
+from nasrepro.spaces import get_source
 
 from conftest import MIRROR
 

@@ -28,13 +28,3 @@ class Source:
 def by_name(*sources: Source) -> dict[str, Source]:
     return {source.name: source for source in sources}
 
-
-def get_source(name: str) -> Source:
-    """A source of a built-in space by name (a space of one's own declares its sources itself)."""
-    from .spaces import all_spaces
-
-    known = {n: source for space in all_spaces() for n, source in space.sources.items()}
-    try:
-        return known[name]
-    except KeyError:
-        raise KeyError(f"unknown benchmark source {name!r}; known: {', '.join(sorted(known))}") from None

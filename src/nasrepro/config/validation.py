@@ -14,6 +14,7 @@ import yaml
 
 from .. import plugins
 from ..errors import NasReproError
+from ..outputs import OUTPUTS
 from ..predictors import predictor_class, predictor_spec
 from ..searchers import searcher_class
 from ..spaces import get_space
@@ -38,8 +39,6 @@ def load_schema() -> dict:
     """The config schema, the outputs' enum filled from the output registry (a benchmark's space checks its
     entry, `Space.check` and `Space.options`; methods' and predictors' option blocks are checked against
     their own declarations, `_check_methods`)."""
-    from ..render.outputs import OUTPUTS
-
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
     for placeholder, value in (("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"),
                                ("maximum: MAX_QUERIES", f"maximum: {MAX_QUERIES}"),
@@ -246,9 +245,7 @@ def _architectures(config: dict, bench: str) -> int:
 
 
 def _check_outputs(name: str, experiment: dict, source: str) -> None:
-    """Each output gets what its registry entry needs of the experiment (`nasrepro.render.outputs`)."""
-    from ..render.outputs import OUTPUTS
-
+    """Each output gets what its registry entry needs of the experiment (`nasrepro.outputs`)."""
     for output in experiment.get("outputs", []):
         missing = OUTPUTS[output].needs(experiment)
         if missing:

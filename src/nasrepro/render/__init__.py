@@ -1,7 +1,8 @@
 """Tables, figures, protocol lines and captions, built from what ran: every output's code is in this folder
-(the registry `outputs`, the renderers, `statistics`, `table_cells`, the drawing modules and their `style`).
+(the renderers, `statistics`, `table_cells`, the drawing modules and their `style`) but the registry.
 
-Every output is declared once in `outputs.OUTPUTS`. A renderer reads the experiment's collected runs
+Every output is declared once in `nasrepro.outputs.OUTPUTS`, outside this package: config validation reads
+it (the names an experiment may list, what each needs) without importing rendering. A renderer reads the experiment's collected runs
 (summary, trajectories, iterations: each run's recorded specification is in the summary's `spec` column)
 and a narrow `view` of the experiment (`view`): the labels, paper rows and columns, budgets and report
 modes it is rendered with. Method options, precision and every method's own notes come from the runs'
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 
 from .. import config as cfg
-from .outputs import OUTPUTS, Output
+from ..outputs import OUTPUTS, Output
 
 DEFAULT_REPORT_MODE = "max_queried_or_pred1"
 

@@ -12,7 +12,7 @@ from ..io import atomic_path
 from ..metrics import competition_ranks
 from .escape import figure_text
 from .optima import optima
-from .outputs import Output
+from ..outputs import Output
 from .protocol import recorded_specs
 
 

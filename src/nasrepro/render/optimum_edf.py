@@ -12,7 +12,7 @@ from .curves import panel_grid, query_axis
 from .style import STYLE, line_style, save
 from ..io import atomic_path
 from .escape import figure_text
-from .outputs import Output
+from ..outputs import Output
 
 FIRST_QUERY = 10  # the axis starts here, as the other curve figures, unless a run found the optimum sooner
 

@@ -15,7 +15,7 @@ from .style import STYLE, line_style, save
 from ..io import atomic_path
 from .escape import figure_text
 from .optima import optima
-from .outputs import Output
+from ..outputs import Output
 
 LINEAR_BELOW = 0.01  # percentage points: the symlog axis is linear below, so a regret of 0 is drawn
 FIRST_QUERY = 10  # as the convergence figure: where the methods begin to differ

@@ -7,7 +7,7 @@ import pandas as pd
 from .. import analysis
 from . import protocol, statistics
 from . import table_cells as tables
-from .outputs import Output
+from ..outputs import Output
 
 
 

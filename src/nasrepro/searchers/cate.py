@@ -45,7 +45,6 @@ from .pretrained import EmbeddingBO
 PAD, MASK, OFFSET = 0, 1, 2
 CORRUPTION, KEEP_MASK = 0.2, 0.8
 SMOOTHING, WARMUP, WEIGHT_DECAY = 0.1, 100, 0.01
-HEADS, DROPOUT = 8, 0.1
 
 
 def computation(space: str, cells: pd.DataFrame) -> np.ndarray:

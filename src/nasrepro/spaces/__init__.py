@@ -136,3 +136,12 @@ def get_space(name: str) -> Space:
 def all_spaces() -> list[Space]:
     """The built-in spaces."""
     return [get_space(name) for name in plugins.SPACES]
+
+
+def get_source(name: str) -> Source:
+    """A source of a built-in space by name (a space of one's own declares its sources itself)."""
+    known = {n: source for space in all_spaces() for n, source in space.sources.items()}
+    try:
+        return known[name]
+    except KeyError:
+        raise KeyError(f"unknown benchmark source {name!r}; known: {', '.join(sorted(known))}") from None

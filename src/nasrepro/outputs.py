@@ -4,7 +4,8 @@ An output's name is what an experiment's `outputs:` lists (the config schema's e
 its kind says which files it writes (`FILES`); its title heads it; its caption describes it in the report;
 its renderer draws it from the experiment's collected runs; `code` lists the modules whose edit re-renders
 it; `needs` says what it requires of the experiment (checked when the config is validated). The workflow's
-rendering rules are generated from this registry (rules/report.smk).
+rendering rules are generated from this registry (rules/report.smk). It imports nothing of the package: config
+validation and rendering (`nasrepro.render`) both read it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable
 FILES = {"table": {"csv": "csv", "md": "md", "html": "html", "tex": "tex", "paper_tex": "paper.tex"},
          "figure": {"png": "png", "pdf": "pdf", "csv": "csv"}}
 FOLDERS = {"table": "tables", "figure": "figures"}
-SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/render/outputs.py", "src/nasrepro/render/protocol.py",
+SHARED_CODE = ("src/nasrepro/render/__init__.py", "src/nasrepro/outputs.py", "src/nasrepro/render/protocol.py",
                "src/nasrepro/render/escape.py", "src/nasrepro/render/statistics.py", "src/nasrepro/analysis.py", "src/nasrepro/metrics.py", "scripts/render.py")
 TABLE_CODE = ("src/nasrepro/render/tables.py", "src/nasrepro/render/table_cells.py")
 CURVE_CODE = ("src/nasrepro/render/figures.py", "src/nasrepro/render/curves.py", "src/nasrepro/render/style.py")

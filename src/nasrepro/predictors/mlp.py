@@ -8,15 +8,19 @@ reshuffled every epoch, and stop once the epoch loss fails to improve by `tol` f
 Fast path, same maths: the L2 term enters as its gradient, Adam's `weight_decay` = alpha / len(batch)
 on a weights-only parameter group (set per step: the last batch of an epoch may be shorter), so no
 autograd pass runs over the weights; its value for the reported loss is a plain dot product. Adam is
-the fused kernel; ReLU runs in place on the addmm output, and ranking writes into two reused buffers.
+the fused kernel; ReLU runs in place on the addmm output. Ranking runs through `predictors.scoring`: addmm
+into two reused buffers, or on CPUs where a measured check finds it faster, oneDNN's fused linear + ReLU
+(the same float32 maths, another summation order; `kernel_` names the one that ran).
 `precision: bf16` runs the matrix products in bfloat16 (torch.autocast for training, weights cast once
-for ranking); the master weights, Adam and the loss stay float32.
+for ranking); the master weights, Adam and the loss stay float32. It needs AVX512_BF16 or AMX on the CPU
+(refused when the config is validated) or a GPU with bf16 (checked in the job).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+from pathlib import Path
 
 import numpy as np
 from .. import lazy
@@ -25,6 +29,7 @@ torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..errors import NasReproError
 from ..plugins import option
+from . import scoring
 from .base import Predictor
 
 PRECISIONS = ("fp32", "bf16")
@@ -41,14 +46,32 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_bf16_flags() -> set[str]:
+    """Which of AVX512_BF16 and AMX-BF16 this CPU has: /proc/cpuinfo's flags (no torch import, so validation
+    stays light), else torch's cpuinfo. oneDNN's own check is not used: it says yes on any AVX-512 CPU,
+    where it only emulates bfloat16, slower than fp32."""
+    try:
+        flags = {word for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")
+                 for word in line.split(":", 1)[1].split()}
+    except OSError:
+        flags = {name for name, has in torch._C._cpu._get_cpu_capability().items() if has is True}
+    return flags & set(BF16_CPU_FLAGS)
+
+
 def bf16_supported(device: torch.device) -> bool:
-    """Whether bfloat16 matrix products run natively: CUDA's own check; on the CPU, oneDNN's (AVX-512 or AMX)."""
+    """Whether bfloat16 matrix products run natively: CUDA's own check; on the CPU, AVX512_BF16 or AMX."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-        return bool(torch.backends.mkldnn.is_available() and check is not None and check())
-    return False
+    return device.type == "cpu" and bool(cpu_bf16_flags())
+
+
+def _gpu_visible() -> bool:
+    """An NVIDIA GPU on this machine, without importing torch (device: auto would use it)."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return gpus.is_dir() and any(gpus.iterdir())
 
 
 def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
@@ -59,7 +82,7 @@ def compute_dtype(precision: str, device: torch.device) -> torch.dtype:
         raise NasReproError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
     if not bf16_supported(device):
         where = "this GPU (torch.cuda.is_bf16_supported() is False)" if device.type == "cuda" else (
-            f"this {device.type} (oneDNN reports no bfloat16 support; it needs AVX-512 or AMX)")
+            f"this {device.type} (it needs AVX512_BF16 or AMX: CPU flags {' or '.join(BF16_CPU_FLAGS)})")
         raise NasReproError(f"precision 'bf16' is not supported on {where}; use precision: fp32")
     return torch.bfloat16
 
@@ -81,9 +104,21 @@ class MLPRegressor(Predictor):
         "precision": option("fp32", "Matrix products in fp32 (exact sklearn maths) or bf16 (bfloat16 autocast for the "
                             "training forward pass and the ranking; weights, Adam and loss stay fp32; about 2x faster "
                             "on CPUs with AVX512_BF16/AMX and on Ampere+ GPUs). bf16 where the hardware lacks it "
-                            "(torch.cuda.is_bf16_supported(), or oneDNN's bf16 check on the CPU) is an error.",
+                            "(torch.cuda.is_bf16_supported(), or the CPU flags avx512_bf16 / amx_bf16) is an error.",
                             enum=list(PRECISIONS)),
     }
+
+    @classmethod
+    def resolve(cls, given, space=None) -> dict:
+        """The options; bf16 that can run only on this CPU, which lacks AVX512_BF16 and AMX, is refused here,
+        when the config is validated (CUDA's bf16 check runs in the job, on its GPU)."""
+        options = super().resolve(given, space)
+        on_cpu = options["device"] == "cpu" or (options["device"] == "auto" and not _gpu_visible())
+        if options["precision"] == "bf16" and on_cpu and not cpu_bf16_flags():
+            raise NasReproError(f"option precision: 'bf16' needs a CPU with AVX512_BF16 or AMX (flags "
+                                f"{' or '.join(BF16_CPU_FLAGS)}) and this one has neither; use precision: fp32"
+                                f"{', or device: cuda where the jobs get GPUs' if options['device'] == 'auto' else ''}")
+        return options
 
     def _init_layers(self, n_features: int, generator: torch.Generator, device: torch.device):
         sizes = [n_features, *self.hidden_layer_sizes, 1]
@@ -158,12 +193,9 @@ class MLPRegressor(Predictor):
         biases = [b.to(dtype) for b in self.biases_]
         out = np.empty(len(X), dtype=np.float32)
         step = min(self.predict_batch_size, max(len(X), 1))
-        width = max(w.shape[1] for w in weights[:-1])
-        buffers = [torch.empty(step * width, dtype=dtype, device=device) for _ in range(min(2, len(weights) - 1))]
+        self.kernel_ = scoring.kernel_for(weights, biases, X, step) if dtype == torch.float32 else "reference"
+        run = scoring.prepare(self.kernel_, weights, biases, step)
         for start in range(0, len(X), step):
             x = torch.as_tensor(X[start : start + step], device=device).to(dtype)
-            for layer, (w, b) in enumerate(zip(weights[:-1], biases[:-1])):
-                h = buffers[layer % 2][: len(x) * w.shape[1]].view(len(x), w.shape[1])
-                x = torch.addmm(b, x, w, out=h).relu_()
-            out[start : start + len(x)] = torch.addmm(biases[-1], x, weights[-1]).squeeze(1).float().cpu().numpy()
+            out[start : start + len(x)] = run(x).float().cpu().numpy()
         return out

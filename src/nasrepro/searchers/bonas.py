@@ -19,8 +19,11 @@ adjacency with self-loops and an edge from every vertex to the global node, tran
 its predecessors) and row-normalised; `layers` (4) graph convolutions of width `hidden` (64), each followed
 by batch normalisation (over the batch and the vertices) and ReLU; weights U(-0.05, 0.05), biases U(±1/sqrt
 (hidden)); a linear head on the global node with a sigmoid (`ifsigmoid`: the label is a fraction). Training:
-MSE, Adam lr `learning_rate` (the authors' `gcn_lr` 1e-3; NASLib 1e-4), `epochs` (100) epochs, batches of
-`batch_size` (128) reshuffled each epoch, the learning rate cosine-annealed to 0 (NASLib), gradients zeroed
+`loss: weighted` (the default: the authors' `loss_num=3` of `settings.py` and `runner.py`, `weighted_exp` of
+`opendomain_utils/loss_function.py`: the mean of exp(y - 1) (p - y)^2, y the accuracy as a fraction, their
+`trainer.py`'s top1 / 100, p the GCN's sigmoid output) or `loss: mse` (NASLib's port, (p - y)^2); Adam lr
+`learning_rate` (the authors' `gcn_lr` 1e-3; NASLib 1e-4), `epochs` (100) epochs, batches of `batch_size` (128)
+reshuffled each epoch, the learning rate cosine-annealed to 0 (NASLib), gradients zeroed
 before each step (NASLib's port never zeroes them; ultmaster's and the authors' code do).
 
 Seeds: iteration i draws from `numpy.random.default_rng([seed, i])`; the GCN from a torch generator seeded by
@@ -64,6 +67,12 @@ def global_node_graphs(adjacency: np.ndarray, ops: np.ndarray) -> tuple[torch.Te
     return torch.as_tensor(big / big.sum(-1, keepdims=True)), torch.as_tensor(features)
 
 
+def gcn_loss(predicted: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    """`weighted`: the authors' `weighted_exp`, mean of exp(y - 1) (p - y)^2; `mse`: mean of (p - y)^2."""
+    squared = (predicted - target) ** 2
+    return torch.mean(torch.exp(target - 1) * squared if kind == "weighted" else squared)
+
+
 class BONAS(BatchedSearcher):
     spaces = ("nb201", "nb101")
     prefix_stable = True
@@ -86,11 +95,20 @@ class BONAS(BatchedSearcher):
         "learning_rate": option(1e-3, "Adam's initial learning rate (cosine-annealed to 0).", type="number",
                                 exclusiveMinimum=0),
         "explore": option(0.5, "UCB = E + explore x SD.", type="number", minimum=0),
+        "loss": option("weighted", "GCN loss: weighted (exp(y - 1) (p - y)^2, the authors' loss_num 3) or mse "
+                       "(NASLib's port).", enum=["weighted", "mse"]),
     }
 
     @classmethod
     def input_needed(cls, options: dict) -> str:
         return "graph"
+
+    @classmethod
+    def protocol_notes(cls, options: dict) -> list[str]:
+        if options.get("loss") != "mse":
+            return []
+        return ["BONAS's GCN trained with MSE (NASLib's port; the authors' loss_num 3 weights each squared error "
+                "by exp(accuracy - 1))."]
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
@@ -137,7 +155,7 @@ class BONAS(BatchedSearcher):
                 batch = order[start:start + self.batch_size]
                 if len(batch) < 2:  # batch normalisation needs two graphs (a lone last row is skipped)
                     continue
-                loss = torch.mean((model(adjacency[batch], x[batch]) - target[batch]) ** 2)
+                loss = gcn_loss(model(adjacency[batch], x[batch]), target[batch], self.loss)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -28,16 +28,19 @@ from ..sources import Source
 @dataclass(frozen=True)
 class Graphs:
     """Cell graphs with operations on the nodes: `adjacency` (N, V, V) 0/1 (row -> column), `ops`
-    (N, V, K) one-hot node operations (all zero for a node the cell does not use). Row i is arch id i."""
+    (N, V, K) one-hot node operations (all zero for a node the cell does not use). Row i is arch id i.
+    `op_names`: the name of each of the K operations (empty where the space does not name them); a method
+    that treats some operations specially (NASBOWL prunes `none` and `skip_connect` nodes) finds them by name."""
 
     adjacency: np.ndarray
     ops: np.ndarray
+    op_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.adjacency)
 
     def __getitem__(self, rows) -> "Graphs":
-        return Graphs(self.adjacency[rows], self.ops[rows])
+        return Graphs(self.adjacency[rows], self.ops[rows], self.op_names)
 
 
 class Operators:

@@ -87,7 +87,8 @@ class NB101Operators(Operators):
         """The pruned cells padded to 7 vertices (the output at vertex n-1), ops one-hot over `cells.OPS`."""
         matrices, codes = cells.padded_cells(self.cells)
         onehot = np.vstack([np.eye(len(cells.OPS), dtype=np.float32), np.zeros(len(cells.OPS), dtype=np.float32)])
-        return Graphs(matrices.astype(np.float32), onehot[codes.astype(np.int64)])  # code -1 -> the zero row
+        return Graphs(matrices.astype(np.float32), onehot[codes.astype(np.int64)],  # code -1 -> the zero row
+                      tuple(cells.OPS))
 
     def sequences(self) -> np.ndarray:
         """SemiNAS's length-27 sequence of each pruned cell (`cells.sequences_of_cells`)."""

@@ -81,7 +81,7 @@ class NB201Operators(Operators):
         node_ops[:, 1:-1] = self.ops + 1
         node_ops[:, -1] = len(GRAPH_OPS) - 1
         adjacency = np.broadcast_to(_graph_adjacency(), (self.size, GRAPH_NODES, GRAPH_NODES))
-        return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops])
+        return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops], GRAPH_OPS)
 
     def sequences(self) -> np.ndarray:
         """The cell sequence: the op of each of the six edges in cell-string order (1<-0, 2<-0, 2<-1, 3<-0,

@@ -78,24 +78,21 @@ def _tanh(x):
 @numba.njit(**_JIT)
 def _cell(pre, recurrent, bias, c_prev, acts, c_out, tanh_c, h_out):
     """One time step's gates from their input part `pre` and recurrent part; writes the activated gates
-    (into `acts`), c', tanh(c'), h'. Shapes (B, 4H) and (B, H). (Row by row, gate by gate: loops LLVM
-    vectorizes.)"""
+    (into `acts`), c', tanh(c'), h'. Shapes (B, 4H) and (B, H). (Row by row; each gate a view indexed from 0,
+    so that LLVM proves the indices non-negative and vectorizes without gathers.)"""
     rows, hidden = c_prev.shape
     for b in range(rows):
         p, r, a = pre[b], recurrent[b], acts[b]
-        for k in range(2 * hidden):  # i, f
-            a[k] = _sigmoid(p[k] + r[k] + bias[k])
-        for k in range(2 * hidden, 3 * hidden):  # g
-            a[k] = _tanh(p[k] + r[k] + bias[k])
-        for k in range(3 * hidden, 4 * hidden):  # o
-            a[k] = _sigmoid(p[k] + r[k] + bias[k])
+        for k in range(4 * hidden):
+            a[k] = p[k] + r[k] + bias[k]
+        a_i, a_f, a_g, a_o = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden : 3 * hidden], a[3 * hidden :]
         c, t, h, cp = c_out[b], tanh_c[b], h_out[b], c_prev[b]
         for j in range(hidden):
-            c[j] = a[hidden + j] * cp[j] + a[j] * a[2 * hidden + j]
-        for j in range(hidden):
+            i, f, g, o = _sigmoid(a_i[j]), _sigmoid(a_f[j]), _tanh(a_g[j]), _sigmoid(a_o[j])
+            a_i[j], a_f[j], a_g[j], a_o[j] = i, f, g, o
+            c[j] = f * cp[j] + i * g
             t[j] = _tanh(c[j])
-        for j in range(hidden):
-            h[j] = a[3 * hidden + j] * t[j]
+            h[j] = o * t[j]
 
 
 @numba.njit(cache=True)
@@ -131,10 +128,14 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, acts, cs, tanh_cs, hs, ar
     pre = _take(arena, used, steps, rows, gates)
     np.dot(x.reshape(steps * rows, inputs), w_ih.T, pre.reshape(steps * rows, gates))  # every step's input part
     recurrent = _take(arena, used, 1, rows, gates)[0]
+    zero_start = not h0.any()  # the encoder's: no recurrent part at its first step
     h, c = h0, c0
     for s in range(steps):
         t = steps - 1 - s if reverse else s
-        np.dot(h, w_hh.T, recurrent)
+        if s == 0 and zero_start:
+            recurrent[:] = 0
+        else:
+            np.dot(h, w_hh.T, recurrent)
         _cell(pre[t], recurrent, bias, c, acts[t], cs[t], tanh_cs[t], hs[t])
         h, c = hs[t], cs[t]
     used[0] = mark
@@ -143,29 +144,30 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, acts, cs, tanh_cs, hs, ar
 @numba.njit(**_JIT)
 def _cell_backward(d_out, d_h, d_c, acts, c_prev, tanh_c, d_gates):
     """Through one time step: d_h (from the step after) += d_out; d_c (from the step after) becomes the
-    gradient of c_prev; d_gates the gradient of the gates' pre-activations."""
+    gradient of c_prev; d_gates the gradient of the gates' pre-activations. (Gates as views, as in `_cell`.)"""
     rows, hidden = d_c.shape
     one = np.float32(1.0)
     for b in range(rows):
-        a, t, dg, dc, cp, dh = acts[b], tanh_c[b], d_gates[b], d_c[b], c_prev[b], d_h[b]
-        do = d_out[b]
+        a, t, dg, dc, cp, dh, do = acts[b], tanh_c[b], d_gates[b], d_c[b], c_prev[b], d_h[b], d_out[b]
+        a_i, a_f, a_g, a_o = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden : 3 * hidden], a[3 * hidden :]
+        d_i, d_f, d_g, d_o = dg[:hidden], dg[hidden : 2 * hidden], dg[2 * hidden : 3 * hidden], dg[3 * hidden :]
         for j in range(hidden):
-            i, f, g, o = a[j], a[hidden + j], a[2 * hidden + j], a[3 * hidden + j]
+            i, f, g, o = a_i[j], a_f[j], a_g[j], a_o[j]
             grad_h = do[j] + dh[j]
             grad_c = dc[j] + grad_h * o * (one - t[j] * t[j])
-            dg[j] = grad_c * g * i * (one - i)
-            dg[hidden + j] = grad_c * cp[j] * f * (one - f)
-            dg[2 * hidden + j] = grad_c * i * (one - g * g)
-            dg[3 * hidden + j] = grad_h * t[j] * o * (one - o)
+            d_i[j] = grad_c * g * i * (one - i)
+            d_f[j] = grad_c * cp[j] * f * (one - f)
+            d_g[j] = grad_c * i * (one - g * g)
+            d_o[j] = grad_h * t[j] * o * (one - o)
             dc[j] = grad_c * f
 
 
 @numba.njit(cache=True)
 def lstm_backward(x, h0, c0, w_ih, w_hh, reverse, acts, cs, tanh_cs, hs, d_hs, d_x, d_h, d_c, d_w_ih, d_w_hh,
-                  d_bias, arena, used):
+                  d_bias, state_grad, arena, used):
     """The gradients of one direction's x, h0, c0, w_ih, w_hh and bias (written into d_x, d_h, d_c, d_w_ih,
     d_w_hh, d_bias) from those of its outputs `d_hs` (T, B, H); the final state's gradient is zero (SemiNAS
-    discards it)."""
+    discards it). Without `state_grad` d_h is left unfinished (the encoder's zero initial state needs none)."""
     steps, rows, inputs = x.shape
     hidden = h0.shape[1]
     mark = used[0]
@@ -180,11 +182,20 @@ def lstm_backward(x, h0, c0, w_ih, w_hh, reverse, acts, cs, tanh_cs, hs, d_hs, d
         c_prev = c0 if first else cs[before]
         h_prev[t] = h0 if first else hs[before]
         _cell_backward(d_hs[t], d_h, d_c, acts[t], c_prev, tanh_cs[t], d_gates[t])
-        np.dot(d_gates[t], w_hh, d_h)
+        if s < steps - 1 or state_grad:
+            np.dot(d_gates[t], w_hh, d_h)
     flat = d_gates.reshape(steps * rows, 4 * hidden)
     np.dot(flat, w_ih, d_x.reshape(steps * rows, inputs))
     np.dot(flat.T, x.reshape(steps * rows, inputs), d_w_ih)
-    np.dot(flat.T, h_prev.reshape(steps * rows, hidden), d_w_hh)
+    previous = h_prev.reshape(steps * rows, hidden)
+    if h0.any():
+        np.dot(flat.T, previous, d_w_hh)
+    elif steps == 1:
+        d_w_hh[:] = 0
+    elif reverse:  # a zero initial state adds nothing: leave out the first step's rows
+        np.dot(flat[: (steps - 1) * rows].T, previous[: (steps - 1) * rows], d_w_hh)
+    else:
+        np.dot(flat[rows:].T, previous[rows:], d_w_hh)
     d_bias[:] = 0
     for r in range(steps * rows):
         for k in range(4 * hidden):
@@ -221,8 +232,8 @@ def _function():
             d_x, d_h0, d_c0 = np.empty_like(x), np.empty_like(h0), np.empty_like(h0)
             d_w_ih, d_w_hh, d_bias = np.empty_like(arrays[3]), np.empty_like(arrays[4]), np.empty(len(arrays[3]), np.float32)
             arena = np.empty(x.shape[0] * x.shape[1] * 5 * h0.shape[1], dtype=np.float32)
-            lstm_backward(*arrays, reverse, acts, cs, tanh_cs, hs, d_hs, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_bias, arena,
-                          np.zeros(1, dtype=np.int64))
+            lstm_backward(*arrays, reverse, acts, cs, tanh_cs, hs, d_hs, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_bias, True,
+                          arena, np.zeros(1, dtype=np.int64))
             d_bias = torch.from_numpy(d_bias)
             return (torch.from_numpy(d_x).transpose(0, 1), torch.from_numpy(d_h0), torch.from_numpy(d_c0),
                     torch.from_numpy(d_w_ih), torch.from_numpy(d_w_hh), d_bias, d_bias.clone(), None)
@@ -523,7 +534,7 @@ def train_step(flat, starts, grads, exp_avg, exp_avg_sq, step, source, target, n
     d_c0 = _take(arena, used, 1, count, H)[0]
     lstm_backward(x_dec, embedding, embedding, _mat(flat, starts, D_IH, H), _mat(flat, starts, D_HH, H), False,
                   acts[2], cs[2], tanh_cs[2], hs[2], d_hs[2], d_x_dec, d_h0, d_c0, _mat(grads, starts, D_IH, H),
-                  _mat(grads, starts, D_HH, H), _vec(grads, starts, D_BIH), arena, used)
+                  _mat(grads, starts, D_HH, H), _vec(grads, starts, D_BIH), True, arena, used)
     _set(_vec(grads, starts, D_BHH), _vec(grads, starts, D_BIH))
     g_e_dec = _mat(grads, starts, E_DEC, H)
     for c in range(count):
@@ -575,7 +586,7 @@ def train_step(flat, starts, grads, exp_avg, exp_avg_sq, step, source, target, n
         lstm_backward(x_enc, zero_state, zero_state, _mat(flat, starts, w, H), _mat(flat, starts, w + 1, H),
                       direction == 1, acts[direction], cs[direction], tanh_cs[direction], hs[direction],
                       d_hs[direction], d_x, d_h0, d_c0, _mat(grads, starts, w, H), _mat(grads, starts, w + 1, H),
-                      _vec(grads, starts, w + 2), arena, used)
+                      _vec(grads, starts, w + 2), False, arena, used)
         _set(_vec(grads, starts, w + 3), _vec(grads, starts, w + 2))
         d_x_enc += d_x
     g_e_enc = _mat(grads, starts, E_ENC, H)

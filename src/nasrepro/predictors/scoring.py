@@ -9,7 +9,8 @@ Two kernels compute the same float32 maths and differ only in rounding (summatio
 
 `kernel_for` picks one for a CPU fp32 pass of at least `MIN_ROWS` rows by a measured check: both kernels
 time a representative block (the model's own weights, `CHECK_ROWS` of the rows it ranks), alternating,
-best of `CHECK_ROUNDS`; oneDNN is chosen only when it is at least `MARGIN` faster, so that near-ties
+best of `CHECK_ROUNDS` (CPU seconds with one torch thread, so a busy machine does not sway it; wall seconds
+with several); oneDNN is chosen only when it is at least `MARGIN` faster, so that near-ties
 keep the reference. The verdict is cached per process and per machine (a JSON file keyed by CPU, torch
 version, threads and layer shapes), so runs on one machine keep one kernel and so one trajectory per seed.
 NASREPRO_FP32_KERNEL=reference|onednn pins the choice. Smaller passes (NAS-Bench-201's 15,625 rows) use
@@ -97,14 +98,16 @@ def measure(weights, biases, X, rows: int) -> dict:
     block = torch.as_tensor(X[: min(CHECK_ROWS, rows)])
     runs = {kernel: prepare(kernel, weights, biases, len(block)) for kernel in KERNELS}
     seconds = {kernel: [] for kernel in KERNELS}
+    # one thread: its CPU seconds, which other processes on the machine do not inflate; threads: wall seconds
+    clock = time.process_time if torch.get_num_threads() == 1 else time.perf_counter
     with torch.no_grad():
         for run in runs.values():  # warm-up: oneDNN builds its primitive on the first call
             run(block[:256])
         for round_ in range(CHECK_ROUNDS):
             for kernel in KERNELS if round_ % 2 == 0 else KERNELS[::-1]:
-                started = time.perf_counter()
+                started = clock()
                 runs[kernel](block)
-                seconds[kernel].append(time.perf_counter() - started)
+                seconds[kernel].append(clock() - started)
     best = {kernel: min(times) for kernel, times in seconds.items()}
     faster = best["reference"] >= MARGIN * best["onednn"]
     return {"kernel": "onednn" if faster else "reference", "seconds": best}

@@ -37,8 +37,9 @@ def test_external_method_is_validated_against_its_declaration(on_path):
     config["methods"]["hill"]["patience"] = 0
     with pytest.raises(NasReproError, match="methods.hill.patience"):
         cfg.validate(config)
-    config["methods"]["hill"] = {"type": "my_methods:Nb101Only"}
-    with pytest.raises(NasReproError, match="does not run on nb201"):
+    config["methods"]["hill"] = {"type": "my_methods:ZeroCostGuided"}
+    with pytest.raises(NasReproError, match=r"key 'methods.hill' \(type my_methods:ZeroCostGuided\) needs zero_cost "
+                       r"\(a capability of its own\), which space nb201 \(benchmark '\w+'\) does not offer"):
         cfg.validate(config)
     config["methods"]["hill"] = {"type": "my_methods:Missing"}
     with pytest.raises(NasReproError, match="cannot load my_methods:Missing"):

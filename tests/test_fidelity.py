@@ -52,9 +52,9 @@ def test_bananas_defaults_to_naszillas_mutation_on_nb201_only():
 
 def test_npenas_drops_path_isomorphs_of_queried_architectures(nb201_synthetic):
     space = search_space(nb201_synthetic, None)
-    from nasrepro.searchers.npenas import LIVE_PATHS
-
-    paths = encodings.encode("nb201", "path155", nb201_synthetic.table) * LIVE_PATHS["nb201"]
+    paths = space.operators.paths(np.arange(space.size))
+    assert (paths <= encodings.encode("nb201", "path155", nb201_synthetic.table)).all()
+    assert len({row.tobytes() for row in paths}) == 8045  # the authors' distinct cells: isomorphs and dead paths alike
     ids = np.random.default_rng(0).choice(len(paths), 400, replace=False)
     queried = {paths[i].tobytes() for i in ids}
     found = {}

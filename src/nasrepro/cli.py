@@ -271,10 +271,9 @@ def prepare_benchmark(config: dict, bench: str, source: str) -> None:
 
 
 def _runs_on(config: dict, method: str, bench: str) -> bool:
-    from .searchers import searcher_class
+    from .config import missing_capabilities
 
-    spaces = searcher_class(config["methods"][method]["type"]).spaces
-    return spaces is None or config["benchmarks"][bench]["space"] in spaces
+    return not missing_capabilities(config, method, bench)
 
 
 def run_summary(trajectory_path: Path, metadata_path: Path) -> str:

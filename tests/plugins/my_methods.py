@@ -7,7 +7,7 @@ from nasrepro.searchers import Searcher
 
 
 class HillClimber(Searcher):
-    spaces = None  # every search space; or e.g. ("nb201",)
+    needs = frozenset({"neighbours"})  # what it asks of a space beyond sampling (nasrepro.spaces.CAPABILITIES)
     options = {"patience": option(3, "Non-improving steps before a restart.", type="integer", minimum=1)}
 
     def __init__(self, space, seed, **options):
@@ -28,5 +28,5 @@ class HillClimber(Searcher):
             self.stale += 1
 
 
-class Nb101Only(HillClimber):
-    spaces = ("nb101",)
+class ZeroCostGuided(HillClimber):
+    needs = frozenset({"neighbours", "zero_cost"})  # a capability of its own that no built-in space offers

@@ -3,7 +3,8 @@ architectures), labelled by a generated table. A benchmark names it as `space: t
 
 What a space declares: its public file (`sources`: URL, mirror path, checksum), its datasets and fitting
 splits, how the file becomes the canonical table (`convert`), its encodings, its named mutations, and the
-search operators over architecture ids (sampling is inherited; `neighbours`, `mutate`)."""
+search operators over architecture ids (sampling is inherited; `neighbours`, `mutate`) and what they offer
+the methods (`offers`): a method that needs more is refused when the config is validated."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ class ToySpace(Space):
     cell_columns = OP_COLUMNS
     mutations = ("one_edit",)
     operators_class = ToyOperators
+    offers = frozenset({"neighbours", "mutation"})  # no graphs, sequences, paths, decisions or computation
     sources = by_name(Source(name="toy-labels", url="https://example.invalid/toy/labels.csv",
                              mirror_path="toy/labels.csv", sha256=hashlib.sha256(labels_csv().encode()).hexdigest()))
 

@@ -24,6 +24,14 @@ def input_needed(config: dict, method: str, bench: str) -> str | None:
         return searcher_class(config["methods"][method]["type"]).input_needed(options)
 
 
+def missing_capabilities(config: dict, method: str, bench: str) -> list[str]:
+    """What the method needs on this benchmark (`Searcher.needs_for`) that its space does not offer."""
+    options = resolved_options(config, method, bench)
+    with _methods_code(config, method, "needs_for()"):
+        needs = searcher_class(config["methods"][method]["type"]).needs_for(options)
+    return sorted(set(needs) - set(get_space(config["benchmarks"][bench]["space"]).offers))
+
+
 def uses_features(config: dict, method: str, bench: str) -> bool:
     return input_needed(config, method, bench) == "features"
 

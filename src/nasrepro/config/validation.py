@@ -17,9 +17,9 @@ from ..errors import NasReproError
 from ..outputs import OUTPUTS
 from ..predictors import predictor_class, predictor_spec
 from ..searchers import searcher_class
-from ..spaces import get_space
-from .resolution import (NON_SEARCHER_KEYS, _methods_code, input_needed, method_encoding, method_options, needs_gpu,
-                         resolved_options)
+from ..spaces import CAPABILITIES, get_space
+from .resolution import (NON_SEARCHER_KEYS, _methods_code, input_needed, method_encoding, method_options,
+                         missing_capabilities, needs_gpu, resolved_options)
 
 SCHEMA_FILE = "config.schema.yaml"
 SINGLE_REPEAT_REPORT = "test_of_best_single_repeat_valid"  # needs one drawn repeat as the fitting label
@@ -258,19 +258,25 @@ def _check_outputs(name: str, experiment: dict, source: str) -> None:
 
 
 def _check_run(config: dict, bench: str, method: str, source: str) -> None:
-    """The method runs on the benchmark's space, with options that fit it and an encoding the space has."""
+    """The method runs on the benchmark's space: the space offers what it needs, its options fit the space and
+    its encoding is one the space has."""
     space = get_space(config["benchmarks"][bench]["space"])
-    cls = searcher_class(config["methods"][method]["type"])
-    if cls.spaces is not None and space.name not in cls.spaces:
-        raise NasReproError(f"{source}: method {method!r} ({config['methods'][method]['type']}) does not run on "
-                            f"{space.name} (benchmark {bench!r}); it supports {', '.join(cls.spaces)}")
+    kind = config["methods"][method]["type"]
+    cls = searcher_class(kind)
     try:
         options, needs = resolved_options(config, method, bench), input_needed(config, method, bench)
-        needs_gpu(config, method, bench)  # a user's declaration that raises fails here, not when jobs are planned
-        with _methods_code(config, method, "check_options()"):
-            cls.check_options(options, space)
+        missing = missing_capabilities(config, method, bench)
+        if not missing:
+            needs_gpu(config, method, bench)  # a user's declaration that raises fails here, not when jobs are planned
+            with _methods_code(config, method, "check_options()"):
+                cls.check_options(options, space)
     except NasReproError as error:
         raise NasReproError(f"{source}: key 'methods.{method}' on {space.name}: {error}") from None
+    if missing:
+        what = " and ".join(f"{name} ({CAPABILITIES.get(name, 'a capability of its own')})" for name in missing)
+        raise NasReproError(f"{source}: key 'methods.{method}' (type {kind}) needs {what}, which space {space.name} "
+                            f"(benchmark {bench!r}) does not offer; it offers "
+                            f"{', '.join(sorted(space.offers)) or 'uniform sampling only'}")
     encoding = method_encoding(config, method, bench)
     if needs != "features" and "encoding" in method_options(config, method, bench):
         raise NasReproError(f"{source}: key 'methods.{method}.encoding': {encoding!r} would be ignored: method type "

@@ -71,6 +71,7 @@ KERAS_ADAM = {"betas": (0.9, 0.99), "eps": 1e-7}  # naszilla's Adam(lr, beta_1=.
 
 
 class Bananas(BatchedSearcher):
+    needs = frozenset({"mutation"})
     prefix_stable = True
     options = {
         "num_init": option(10, "Uniform random architectures before the first ensemble.", type="integer", minimum=1),

@@ -66,15 +66,15 @@ class PredictorState:
 class Searcher(Configurable):
     """Ask for architecture ids, be told their fitting labels. One instance is one seeded run.
 
-    The declaration: `options` (see `nasrepro.plugins.option`), `spaces` (the search spaces it runs on;
-    None: every space), and, per resolved options, `input_needed` (None, "features" or "graph") and
-    `wants_gpu`. The runner charges every id an `ask` returns through the one oracle, in order; one
+    The declaration: `options` (see `nasrepro.plugins.option`), `needs` (what it asks of a search space beyond
+    uniform sampling: `nasrepro.spaces.CAPABILITIES`), and, per resolved options, `needs_for` (`needs` plus what
+    the options call for), `input_needed` (None, "features" or "graph") and `wants_gpu`. The runner charges every id an `ask` returns through the one oracle, in order; one
     ask/tell round is one iteration. `budget`: the run's query budget (its cap, for an until-optimum
     run), or None when unknown; a method that plans a schedule over the run (WeakNAS's `max_sample`)
     reads it. A subclass that forwards `**options` to this constructor receives it without naming it.
     """
 
-    spaces: ClassVar[tuple[str, ...] | None] = None
+    needs: ClassVar[frozenset[str]] = frozenset()
     # True: the first q queries of a run do not depend on its budget, so one run to the largest budget
     # serves every shorter one (`shares_prefix`; proved for every built-in by tests/test_prefix_contract.py).
     # False, the safe default: a run per distinct budget.
@@ -98,6 +98,12 @@ class Searcher(Configurable):
         A method with a `predictor` option reads what its predictor reads."""
         predictor = cls._predictor_class(options)
         return predictor.input if predictor else None
+
+    @classmethod
+    def needs_for(cls, options: dict) -> set[str]:
+        """The capabilities a space must offer the method with these resolved options: `needs`, and the cell
+        graphs where it (its predictor) reads them."""
+        return set(cls.needs) | ({"graphs"} if cls.input_needed(options) == "graph" else set())
 
     @classmethod
     def protocol_notes(cls, options: dict) -> list[str]:

@@ -74,7 +74,7 @@ def gcn_loss(predicted: torch.Tensor, target: torch.Tensor, kind: str) -> torch.
 
 
 class BONAS(BatchedSearcher):
-    spaces = ("nb201", "nb101")
+    needs = frozenset({"graphs", "mutation"})
     prefix_stable = True
     options = {
         "num_init": option(10, "Uniform random architectures before the first GCN.", type="integer", minimum=1),

@@ -7,10 +7,10 @@ the authors' code AIoT-MLSys-Lab/CATE: `preprocessing/data_generate.py` (`sample
 Pretraining (`pretrain`, a workflow step: `searchers.pretrained`): each cell is its node operations as tokens
 (op + 2; 0 pad, 1 mask) with an attention mask from its graph: a node attends to itself and to every node it
 reaches (`floyed`, the transitive closure). Pairs: the cells sorted by their computation, each paired with up to
-`pairs_per_cell` (K 2) cells drawn among the earlier ones within `pair_distance` (`sample_from_data`;
-NAS-Bench-101's metric is the cell's trainable parameters, `params`, distance 2e6 as the authors'; NAS-Bench-201,
-which CATE never ran, uses the cell's convolution cost in 1 x 1-convolution units, 9 per 3 x 3 and 1 per 1 x 1,
-distance 1). Each token of both cells is corrupted with probability 0.2 (then 80% the mask token, 20% a random
+`pairs_per_cell` (K 2) cells drawn among the earlier ones within `pair_distance` (`sample_from_data`). The
+computation is the space's measure (`Operators.computation`: NAS-Bench-101's is the cell's trainable parameters,
+`params`, distance 2e6 as the authors'; NAS-Bench-201 and TransNAS-Bench-101 micro, which CATE never ran, have the
+cell's convolution cost in 1 x 1-convolution units, 9 per 3 x 3 and 1 per 1 x 1, distance 1). Each token of both cells is corrupted with probability 0.2 (then 80% the mask token, 20% a random
 token), the two cells go through the shared graph encoder (`graph_layers` 12 pre-norm transformer layers of
 d_model `d_model` 64, 8 heads, feed-forward 128, dropout 0.1), their outputs plus a segment embedding through a
 cross-attention encoder over both (`pair_layers` 24, feed-forward 256), and a head (tanh linear, dropout, linear,
@@ -39,19 +39,12 @@ from .. import lazy
 torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
 
 from ..plugins import option
-from ..spaces import get_space
+from ..spaces import Graphs, get_space
 from .pretrained import EmbeddingBO
 
 PAD, MASK, OFFSET = 0, 1, 2
 CORRUPTION, KEEP_MASK = 0.2, 0.8
 SMOOTHING, WARMUP, WEIGHT_DECAY = 0.1, 100, 0.01
-
-
-def computation(space: str, cells: pd.DataFrame) -> np.ndarray:
-    if space == "nb101":
-        return cells["params"].to_numpy(dtype=np.float64)
-    ops = cells[[f"op{e}" for e in range(6)]].to_numpy()
-    return ((ops == 3) * 9 + (ops == 2) * 1).sum(axis=1).astype(np.float64)  # nor_conv_3x3 3, nor_conv_1x1 2
 
 
 def pairs(metric: np.ndarray, k: int, distance: float, rng: np.random.Generator) -> np.ndarray:
@@ -65,9 +58,8 @@ def pairs(metric: np.ndarray, k: int, distance: float, rng: np.random.Generator)
     return np.array(found, dtype=np.int64).reshape(-1, 2)
 
 
-def graph_inputs(space: str, cells: pd.DataFrame):
+def graph_inputs(graphs: Graphs):
     """(tokens, blocked attention, pad flags, index of the output node) of every cell."""
-    graphs = get_space(space).operators(cells).graphs()
     ops = np.asarray(graphs.ops)
     present = ops.sum(-1) > 0
     tokens = np.where(present, ops.argmax(-1) + OFFSET, PAD)
@@ -79,9 +71,10 @@ def graph_inputs(space: str, cells: pd.DataFrame):
 
 
 def pretrain(space: str, cells: pd.DataFrame, spec: dict) -> np.ndarray:
-    tokens, blocked, pad, last, vocab = graph_inputs(space, cells)
+    operators = get_space(space).operators(cells)
+    tokens, blocked, pad, last, vocab = graph_inputs(operators.graphs())
     rng = np.random.default_rng(spec["pretrain_seed"])
-    pair_ids = pairs(computation(space, cells), spec["pairs_per_cell"], spec["pair_distance"], rng)
+    pair_ids = pairs(operators.computation(), spec["pairs_per_cell"], spec["pair_distance"], rng)
     with torch.random.fork_rng():
         torch.manual_seed(spec["pretrain_seed"])
         from .cate_model import PairModel
@@ -134,6 +127,7 @@ def pretrain(space: str, cells: pd.DataFrame, spec: dict) -> np.ndarray:
 
 class CATE(EmbeddingBO):
     model = "cate"
+    needs = frozenset({"graphs", "computation"})
     pretraining_options = ("pretrain_seed", "pretrain_epochs", "pretrain_batch", "d_model", "graph_layers",
                            "pair_layers", "pairs_per_cell", "pair_distance")
     embedding_option = "d_model"

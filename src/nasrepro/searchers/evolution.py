@@ -24,6 +24,7 @@ from .base import MUTATION, Searcher, mutation_of
 
 
 class RegularizedEvolution(Searcher):
+    needs = frozenset({"mutation"})
     prefix_stable = True
     repeats_queries = True
     options = {

@@ -21,6 +21,7 @@ from .base import Searcher, SearchSpace
 
 
 class LocalSearch(Searcher):
+    needs = frozenset({"neighbours"})
     prefix_stable = True
     options = {
         "num_init": option(10, "Uniform samples at each (re)start.", type="integer", minimum=1),

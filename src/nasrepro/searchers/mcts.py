@@ -1,9 +1,9 @@
 """MCTS: Monte Carlo tree search with random rollouts, the AlphaX line without its meta-DNN (Wang, Zhao, Jinnai,
 Tian and Fonseca, AAAI 2020; linnanwang/AlphaX-NASBench101 `MCTS.py`, the "MCTS" row LaNAS and WeakNAS cite).
 
-The tree is over the architecture's decisions, made in a fixed order: on NAS-Bench-201 the six edges' ops (5
-choices each); on NAS-Bench-101 the 21 upper-triangle bits of the 7 x 7 adjacency (2 choices each), then the five
-interior ops (3 choices each). A node is a prefix of decisions; its statistics are n and x̄ (the mean of the
+The tree is over the architecture's decisions, made in a fixed order (the space's `Operators.decisions`): on
+NAS-Bench-201 the six edges' ops (5 choices each; 4 on TransNAS-Bench-101 micro); on NAS-Bench-101 the 21
+upper-triangle bits of the 7 x 7 adjacency (2 choices each), then the five interior ops (3 choices each). A node is a prefix of decisions; its statistics are n and x̄ (the mean of the
 labels back-propagated through it, as fractions: the fitting label / 100, AlphaX's accuracies). An episode
 starts at the root and moves to the child with the largest UCT, x̄ + 2·Cp·sqrt(2 ln n_parent / n_child)
 (`cp` 2, AlphaX's `Cp`; a child not in the tree has UCT +inf; ties broken uniformly):
@@ -41,30 +41,8 @@ FAILED_ROLLOUT = 0.1  # AlphaX's `evaluate` when no valid network was found
 MAX_FREE_EPISODES = 100_000  # episodes in a row that query nothing before the run is declared exhausted
 
 
-def nb201_decisions(operators):
-    return [5] * 6, lambda decisions: operators.index.id_of(np.asarray(decisions))
-
-
-def nb101_decisions(operators):
-    from ..spaces.nb101 import cells
-
-    rows, columns = np.triu_indices(cells.MAX_VERTICES, k=1)
-    interior = cells.MAX_VERTICES - 2
-
-    def to_id(decisions):
-        matrix = np.zeros((cells.MAX_VERTICES, cells.MAX_VERTICES), dtype=np.int64)
-        matrix[rows, columns] = decisions[: len(rows)]
-        codes = np.array([0, *cells.INTERIOR_CODES[list(decisions[len(rows):])], len(cells.OPS) - 1], dtype=np.int8)
-        return operators.lookup.id_of(matrix, codes)
-
-    return [2] * len(rows) + [len(cells.INTERIOR_CODES)] * interior, to_id
-
-
-DECISIONS = {"nb201": nb201_decisions, "nb101": nb101_decisions}
-
-
 class MCTS(Searcher):
-    spaces = tuple(DECISIONS)
+    needs = frozenset({"decisions"})
     prefix_stable = True
     repeats_queries = True
     options = {
@@ -76,7 +54,7 @@ class MCTS(Searcher):
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
-        self.choices, self.to_id = DECISIONS[space.space](space.operators)
+        self.choices, self.to_id = space.operators.decisions()
         self.rng = np.random.default_rng(seed)
         self.tree: dict[tuple, list] = {}  # prefix -> [n, x̄]
         self.pending: tuple | None = None  # the node whose rollout is being queried
@@ -133,7 +111,7 @@ class MCTS(Searcher):
         for _ in range(attempts):
             tail = [int(self.rng.integers(k)) for k in self.choices[len(node):]]
             arch_id = self.to_id([*node, *tail])
-            if arch_id is not None and arch_id >= 0:
+            if arch_id is not None:
                 return arch_id
         return None
 

@@ -105,7 +105,7 @@ def wl_features(adjacency: np.ndarray, labels: list, h: int) -> Counter:
 
 class NASBOWL(BatchedSearcher):
     batch_option = "batch_size"
-    spaces = ("nb201", "nb101")
+    needs = frozenset({"graphs", "mutation"})
     prefix_stable = True
     options = {
         "num_init": option(10, "Uniform random architectures before the first GP.", type="integer", minimum=1),

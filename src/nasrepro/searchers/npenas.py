@@ -14,10 +14,9 @@ by the space's mutation (`mutation`; null: the space's first, `Space.mutations[0
 edit on NAS-Bench-201, exactly the authors' `mutate`; the colab's bit flip 1/7, op 1/5 on
 NAS-Bench-101, the authors' `mutate2` at mutation_rate 1), children already queried or already
 candidates dropped (`dedup: path`, the authors' default: a child whose path encoding equals a queried
-architecture's or an earlier candidate's is dropped, isomorphs included: `path364` on NAS-Bench-101,
-`path155` without the paths through a 'none' edge on NAS-Bench-201, 8,045 distinct keys for 15,625 cells;
-`dedup: id`: only repeated ids), until
-`num_candidates` are found; the first `num_candidates` are kept. The predictor ranks them and the `k`
+architecture's or an earlier candidate's is dropped, isomorphs included; the space's `Operators.paths`:
+`path364` on NAS-Bench-101, `path155` without the paths through a 'none' edge on NAS-Bench-201, 8,045 distinct
+keys for 15,625 cells; `dedup: id`: only repeated ids), until `num_candidates` are found; the first `num_candidates` are kept. The predictor ranks them and the `k`
 best are queried:
 - NPENAS-BO (`npenas_bo`): the GIN with the mean/SD head (celu, 1000 epochs, lr 0.005), each candidate
   scored by one independent draw from N(mean, SD) (the authors' network returns mean + SD·ε with ε
@@ -33,7 +32,6 @@ Seeds: iteration i draws from `numpy.random.default_rng([seed, i])`; the predict
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import ClassVar
 
@@ -42,7 +40,6 @@ import numpy as np
 from ..errors import NasReproError
 from ..plugins import option
 from ..predictors import make_predictor, predictor_class, predictor_spec
-from ..spaces import get_space
 from .base import MUTATION, SearchSpace
 from .batched import BatchedSearcher
 from .candidates import mutated_children
@@ -65,22 +62,18 @@ def _options(predictor: dict, description: str) -> dict:
     }
 
 
-PATH_ENCODING = {"nb201": "path155", "nb101": "path364", "transnas_micro": "path84"}
-# NAS-Bench-201 (and TransNAS-Bench-101 micro, its cell with 4 ops): a path through a 'none' edge (op 0) carries
-# nothing, so the authors' cell, whose graph drops 'none' edges, has no such path; path155's (path84's) index of a
-# path is its ops in base 5 (4), first edge first.
-LIVE_PATHS = {space: np.array([0 not in ops for length in (1, 2, 3)
-                               for ops in itertools.product(range(n_ops), repeat=length)])
-              for space, n_ops in (("nb201", 5), ("transnas_micro", 4))}
-
-
 class NPENAS(BatchedSearcher):
     """The common loop; the variants set the predictor and the acquisition."""
+    needs = frozenset({"mutation"})
     prefix_stable = True
 
     acquisition: ClassVar[str] = "greedy"
     default_predictor: ClassVar[dict] = {"type": "gin"}
     options = _options(default_predictor, "The predictor (default: the authors' GIN).")
+
+    @classmethod
+    def needs_for(cls, options: dict) -> set[str]:
+        return super().needs_for(options) | ({"paths"} if options.get("dedup") == "path" else set())
 
     def __init__(self, space: SearchSpace, seed: int, **options):
         super().__init__(space, seed, **options)
@@ -135,10 +128,7 @@ class NPENAS(BatchedSearcher):
         """The architecture's path encoding (which input-to-output op sequences it has; on NAS-Bench-201 the
         paths through no 'none' edge), as the authors compare."""
         if arch_id not in self._paths:
-            encode = get_space(self.space.space).encodings[PATH_ENCODING[self.space.space]]
-            paths = encode(self.space.operators.cells.iloc[[arch_id]])[0]
-            live = LIVE_PATHS.get(self.space.space)
-            self._paths[arch_id] = (paths if live is None else paths * live).tobytes()
+            self._paths[arch_id] = self.space.operators.paths([arch_id])[0].tobytes()
         return self._paths[arch_id]
 
     # ------------------------------------------------------------------------------------ tell

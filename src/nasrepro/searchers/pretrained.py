@@ -80,7 +80,7 @@ def pretrain_file(table_path, spec: dict, out) -> None:
 class EmbeddingBO(QueryLog):
     """The shared loop; a subclass names its pretraining `model` and which options are pretraining settings."""
 
-    spaces = ("nb201", "nb101")
+    needs = frozenset({"graphs"})  # the pretraining reads the cell graphs
     prefix_stable = True
     model: ClassVar[str]
     pretraining_options: ClassVar[tuple[str, ...]]

@@ -85,6 +85,7 @@ def _seed(*parts: int) -> int:
 
 
 class SemiNAS(Searcher):
+    needs = frozenset({"sequences"})
     prefix_stable = True
     options = {
         "initial": option(1100, "Labelled architectures before the first round (the authors' n).", type="integer",

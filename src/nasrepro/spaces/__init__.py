@@ -7,6 +7,10 @@ conversion to the canonical table, its encodings and named mutations; and builds
 mutation, the cell graph). No searcher imports a space-specific module: it reaches these through
 `SearchSpace.operators`. A benchmark's `space` is a built-in name, an entry point of the group
 `nasrepro.spaces`, or `module:Class` for a space of one's own (`nasrepro.plugins`).
+
+Capabilities, not names: a space declares what its operators offer beyond uniform sampling (`Space.offers`,
+names from `CAPABILITIES`), a method what it needs (`Searcher.needs`); config validation refuses a method on a
+space that lacks a need, and no searcher names a space.
 """
 
 from __future__ import annotations
@@ -23,6 +27,19 @@ from .. import plugins
 from ..errors import NasReproError
 from ..plugins import Configurable
 from ..sources import Source
+
+
+# What a space may offer the methods, each backed by `Operators` methods that raise NotImplementedError where a
+# space does not offer it. A space or method of one's own may name others (a user's space and method agree on them).
+CAPABILITIES = {
+    "neighbours": "the one-edit neighbourhood (Operators.neighbours)",
+    "mutation": "named mutations (Space.mutations, Operators.genotype and mutate)",
+    "graphs": "cell graphs (Operators.graphs)",
+    "sequences": "token sequences (Operators.sequences, sequence_tokens, id_of_sequence)",
+    "paths": "path encodings (Operators.paths)",
+    "decisions": "a cell as a fixed list of decisions (Operators.decisions)",
+    "computation": "a computation measure of each cell (Operators.computation)",
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,20 @@ class Operators:
         cell or its cell is not in this benchmark. id_of_sequence(sequences()[i]) == i."""
         raise NotImplementedError
 
+    def paths(self, ids) -> np.ndarray:
+        """(len(ids), P) 0/1: which input-to-output paths (op sequences) each cell has, isomorphic cells alike;
+        a path through an operation that carries nothing (a 'none' edge) is left out (NPENAS compares cells so)."""
+        raise NotImplementedError
+
+    def decisions(self) -> tuple[list[int], Callable[[list[int]], int | None]]:
+        """The cell as a fixed list of decisions (MCTS's tree): the number of choices of each, and the id of the
+        cell a complete list describes (None where it describes no cell of this benchmark)."""
+        raise NotImplementedError
+
+    def computation(self) -> np.ndarray:
+        """A computation measure of every cell, (N,) float64 (CATE pairs cells of similar computation)."""
+        raise NotImplementedError
+
 
 ACCURACY_RANGE = (0.0, 100.0)  # labels in percent, unless a space says otherwise (`Space.label_range`)
 
@@ -103,6 +134,7 @@ class Space(Configurable):
     cell_columns: ClassVar[list[str]]  # the table columns a method may read (never labels)
     mutations: ClassVar[tuple[str, ...]]  # the first is the default
     operators_class: ClassVar[type[Operators]]
+    offers: ClassVar[frozenset[str]] = frozenset()  # the CAPABILITIES its operators implement
     sources: ClassVar[dict[str, Source]]  # every public file of the space, by name
 
     def check(self, bench: dict) -> None:

@@ -107,6 +107,27 @@ class NB101Operators(Operators):
         cell = cells.cell_of_sequence(sequence)
         return None if cell is None else self.lookup.id_of(*cell)
 
+    def paths(self, ids) -> np.ndarray:
+        """path364 (NAS-Bench-101 has no 'none' op: every path carries something)."""
+        return encodings.path364(self.cells.iloc[np.asarray(ids, dtype=np.int64)])
+
+    def decisions(self):
+        """The 21 upper-triangle bits of the 7 x 7 adjacency (2 choices each), then the five interior ops (3 each);
+        a list that prunes to no cell of the benchmark has no id."""
+        rows, columns = np.triu_indices(cells.MAX_VERTICES, k=1)
+
+        def to_id(decisions) -> int | None:
+            matrix = np.zeros((cells.MAX_VERTICES, cells.MAX_VERTICES), dtype=np.int64)
+            matrix[rows, columns] = decisions[: len(rows)]
+            codes = np.array([0, *cells.INTERIOR_CODES[list(decisions[len(rows):])], len(cells.OPS) - 1], dtype=np.int8)
+            return self.lookup.id_of(matrix, codes)
+
+        return [2] * len(rows) + [len(cells.INTERIOR_CODES)] * (cells.MAX_VERTICES - 2), to_id
+
+    def computation(self) -> np.ndarray:
+        """The cell's trainable parameters (`params`), CATE's measure on NAS-Bench-101."""
+        return self.cells["params"].to_numpy(dtype=np.float64)
+
 
 class NB101(Space):
     name = "nb101"
@@ -118,6 +139,7 @@ class NB101(Space):
     cell_columns = cells.CELL_COLUMNS
     mutations = tuple(cells.OP_MUTATION_RATES)
     operators_class = NB101Operators
+    offers = frozenset({"neighbours", "mutation", "graphs", "sequences", "paths", "decisions", "computation"})
     sources = SOURCES
     options = {
         "file": option("only108", "only108 (nasbench_only108.tfrecord) or full (nasbench_full.tfrecord, 108 epochs "

@@ -25,6 +25,7 @@ class NB201(Space):
     cell_columns = CELL_COLUMNS
     mutations = MUTATIONS
     operators_class = NB201Operators
+    offers = frozenset({"neighbours", "mutation", "graphs", "sequences", "paths", "decisions", "computation"})
     sources = SOURCES
     options = {
         "file": option("nas_landscapes", "Where cifar100's and ImageNet16-120's x-valid labels come from: "

@@ -25,6 +25,7 @@ class TransNASMicro(Space):
     cell_columns = CELL_COLUMNS
     mutations = MUTATIONS
     operators_class = TransNASMicroOperators
+    offers = frozenset({"neighbours", "mutation", "graphs", "sequences", "paths", "decisions", "computation"})
     sources = SOURCES
 
     def check(self, bench: dict) -> None:

@@ -1,13 +1,16 @@
-"""The search operators over TransNAS-Bench-101 micro's 4,096 cells: neighbours, named mutations, graphs,
-sequences."""
+"""The search operators over TransNAS-Bench-101 micro's 4,096 cells: neighbours, named mutations, graphs, sequences,
+paths, decisions and a computation measure (the same cell as NAS-Bench-201's, four of its ops)."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
 
 from .. import Graphs, Operators
 from .cells import EDGE_SOURCE, EDGE_TARGET, INCOMING_EDGES, NUM_EDGES, OPS, CellIndex, edge_ops
+from .encodings import path84
 
 # naslib (NASLib's transbench101 `mutate_micro`): one edge uniformly, a different op; autodl: one node, one of
 # its incoming edges, a different op (AutoDL's R-EA on the same cell shape).
@@ -19,6 +22,13 @@ GRAPH_OPS = ("input", *OPS, "output")
 
 
 GRAPH_NODES = NUM_EDGES + 2
+
+# The paths of path84 through no 'none' edge (op 0): one through a 'none' edge carries nothing, and the NPENAS
+# authors' cell graph, which drops 'none' edges, has no such path. path84 indexes a path by its length's offset
+# and its ops in base 4, first edge first.
+LIVE_PATHS = np.array([0 not in ops for length in (1, 2, 3)
+                       for ops in itertools.product(range(len(OPS)), repeat=length)])
+CONVOLUTION_COST = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}  # in 1 x 1-convolution units; other ops cost 0
 
 
 def _graph_adjacency() -> np.ndarray:
@@ -83,5 +93,22 @@ class TransNASMicroOperators(Operators):
         ops = np.asarray(sequence, dtype=np.int64) - 1
         if ops.shape != (NUM_EDGES,) or ops.min() < 0 or ops.max() >= len(OPS):
             return None
-        found = self.index.id_of(ops)
+        return self._id_of_ops(ops)
+
+    def paths(self, ids) -> np.ndarray:
+        """path84 without the paths through a 'none' edge (`LIVE_PATHS`)."""
+        return path84(self.cells.iloc[np.asarray(ids, dtype=np.int64)]) * LIVE_PATHS
+
+    def decisions(self):
+        """Each of the six edges' op, edge by edge."""
+        return [len(OPS)] * NUM_EDGES, self._id_of_ops
+
+    def _id_of_ops(self, ops) -> int | None:
+        found = self.index.id_of(np.asarray(ops))
         return None if found < 0 else found
+
+    def computation(self) -> np.ndarray:
+        """The cell's convolution cost in 1 x 1-convolution units (9 per 3 x 3, 1 per 1 x 1; CATE's pairing on a
+        cell without a parameter count)."""
+        cost = np.array([CONVOLUTION_COST.get(op, 0) for op in OPS], dtype=np.float64)
+        return cost[self.ops].sum(axis=1)

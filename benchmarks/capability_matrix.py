@@ -60,21 +60,22 @@ def fast(entry: dict) -> dict:
 def outcome(name: str, entry: dict, bench: dict, benchmark: Benchmark, queries: int = 12) -> str:
     """'ran: N queries' after a short run of the method `name` (its config entry) on `benchmark` (of the space
     and dataset `bench` names), or the line validation refuses it with."""
-    config = {"data": {"allow_download": False, "verify_raw": False}, "benchmarks": {"b": dict(bench)},
+    key = bench["dataset"]  # the benchmark's name in the config
+    config = {"data": {"allow_download": False, "verify_raw": False}, "benchmarks": {key: dict(bench)},
               "methods": {name: copy.deepcopy(entry)},
-              "experiments": {"one": {"benchmarks": ["b"], "methods": [name], "seeds": 1, "budget": {"queries": queries}}}}
+              "experiments": {"one": {"benchmarks": [key], "methods": [name], "seeds": 1, "budget": {"queries": queries}}}}
     try:
         cfg.validate(config)
     except NasReproError as error:
         return str(error)
-    spec = cfg.searcher_spec(config, name, "b")
+    spec = cfg.searcher_spec(config, name, key)
     cls = searcher_class(entry["type"])
     features = None
-    if cfg.uses_features(config, name, "b"):
+    if cfg.uses_features(config, name, key):
         options = {k: v for k, v in spec.items() if k != "type"}
         pretraining = getattr(cls, "pretraining", None)
         features = (pretrain(bench["space"], benchmark.cells, pretraining(options)) if pretraining
-                    else encodings.encode(bench["space"], cfg.method_encoding(config, name, "b"), benchmark.table))
+                    else encodings.encode(bench["space"], cfg.method_encoding(config, name, key), benchmark.table))
     result = run_search(benchmark, features, spec, 0, Budget(queries), progress=False)
     return f"ran: {len(result.trajectory)} queries"
 

@@ -122,6 +122,6 @@ def test_every_builtin_method_runs_or_is_refused_in_one_line(matrix, benchmarks,
     if missing:  # refused for what the space lacks: the method's key and type, the space, the capability
         space_name = get_space(bench["space"]).name
         assert re.match(rf"config.yaml: key 'methods.{kind}' \(type {kind}\) needs {missing[0]} \(", line), line
-        assert f"which space {space_name} (benchmark 'b') does not offer; it offers mutation, neighbours" in line
+        assert f"which space {space_name} (benchmark 'toy') does not offer; it offers mutation, neighbours" in line
     else:  # NASBOWL's default mutation is its authors' NAS-Bench-201 one, which TransNAS-Bench-101 does not have
         assert line.startswith(f"config.yaml: key 'methods.{kind}' on transnas_micro: mutation 'nasbowl'"), line

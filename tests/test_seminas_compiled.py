@@ -19,15 +19,20 @@ from test_searchers_nb101 import cells, small_nb101  # noqa: F401  (the syntheti
 from test_seminas_lanas import METHODS, run
 
 
-@pytest.mark.parametrize("bidirectional, with_state, length", [(True, False, 27), (False, True, 6), (True, False, 1)])
-def test_compiled_lstm_follows_torch(bidirectional, with_state, length):
+@pytest.mark.parametrize("bidirectional, state, length", [(True, None, 27), (False, "random", 6), (True, None, 1),
+                                                          (False, "zero", 6), (False, "zero", 1)])
+def test_compiled_lstm_follows_torch(bidirectional, state, length):
+    """Outputs and every gradient; a zero initial state (the encoder's: its first recurrent product and weight
+    gradient rows are left out) and its gradient too."""
     torch.manual_seed(0)
     rnn = torch.nn.LSTM(16, 16, 1, batch_first=True, bidirectional=bidirectional)
     with torch.no_grad():
         for p in rnn.parameters():
             p.mul_(4)  # saturate some gates too
     x = torch.randn(5, length, 16, requires_grad=True)
-    state = tuple(torch.randn(1, 5, 16, requires_grad=True) for _ in range(2)) if with_state else None
+    if state is not None:
+        make = torch.randn if state == "random" else torch.zeros
+        state = tuple(make(1, 5, 16, requires_grad=True) for _ in range(2))
     weights = torch.randn(5, length, 32 if bidirectional else 16)
     leaves = [x, *rnn.parameters(), *(state or ())]
     results = {}

@@ -61,3 +61,12 @@ def test_search_with_a_mistyped_name_lists_the_defined_ones(in_repo_copy, capsys
     assert code == 2 and "'tabel5' is not defined under 'experiments' (defined: table5, " in capsys.readouterr().err
     assert main(["prepare", "nb201-cifar1O", "--config", *in_repo_copy]) == 2
     assert "(defined: nb201-cifar10, " in capsys.readouterr().err
+
+
+def test_prepare_makes_the_encodings_the_space_has_for_the_methods_that_can_run_on_it(in_repo_copy, capsys, tmp_path):
+    # config.yaml pins NAS-Bench-201 encodings (onehot30, path155) on some methods: not TransNAS-Bench-101's
+    if not (MIRROR / "transnas" / "all_benchmarks_zen.zip").is_file():
+        pytest.skip(f"TransNAS-Bench-101 zip not found in the mirror at {MIRROR}")
+    assert main(["prepare", "transnas-class_scene", "--config", *in_repo_copy]) == 0
+    made = sorted(path.name for path in (tmp_path / "resources" / "encodings").iterdir() if path.suffix == ".npy")
+    assert made == [f"transnas-class_scene-{name}.npy" for name in ("onehot24", "ops6", "path84")]

@@ -271,9 +271,16 @@ def prepare_benchmark(config: dict, bench: str, source: str) -> None:
 
 
 def _runs_on(config: dict, method: str, bench: str) -> bool:
+    """Whether a method of the config can search the benchmark: its space offers what the method needs and
+    has the encoding the method reads (a method pinned to another space's encoding is not prepared for)."""
+    from . import config as cfg
     from .config import missing_capabilities
+    from .spaces import get_space
 
-    return not missing_capabilities(config, method, bench)
+    if missing_capabilities(config, method, bench):
+        return False
+    reads = cfg.method_encoding(config, method, bench) if cfg.uses_features(config, method, bench) else None
+    return reads is None or reads in get_space(config["benchmarks"][bench]["space"]).encodings
 
 
 def run_summary(trajectory_path: Path, metadata_path: Path) -> str:

@@ -1,15 +1,27 @@
 """Calibrate the cost model of `nasrepro cost` (src/nasrepro/resources/cost_model.yaml) on this CPU.
 
     NASREPRO_MIRROR=../shared/benchmarks nasrepro prepare nb201-cifar10
-    python benchmarks/cost_calibration.py [--budgets 100 200] [--out src/nasrepro/resources/cost_model.yaml]
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/cost_calibration.py [--budgets 100 200]
 
-Per method type (config.yaml's entry of that name, with the reductions below for the slowest trainers),
-one seed on NAS-Bench-201 CIFAR-10 at two budgets, in-process on one thread: CPU seconds (process_time)
-of the search alone, solved for a·q + b·q². The startup of a search process (imports and table load,
-with and without torch) is timed in fresh processes. The ranking cost per architecture comes from
-WeakNAS's recorded rank_seconds (the 4 x 1000 MLP), fits per query from each method's predictor fits.
+One entry per cost key (`nasrepro.cost.key`: a method type, or "type/variant" for settings calibrated apart)
+among config.yaml's methods, from that key's first method on NAS-Bench-201 CIFAR-10, one seed, in-process on
+one thread, CPU seconds (process_time) of the search alone:
+
+- polynomial types (`cost.SHAPES`): two budgets, and where the shape declares a lighter setting also at that
+  setting (its options halved), solved for the fixed part F(q) and the training part W(q), each a·q + b·q²;
+  the slowest trainers at fewer epochs (`REDUCED`; the model scales W by the epochs). Types that score the
+  whole space per fit: the fits per query and the seconds per scored architecture (WeakNAS, the strong and
+  neural predictors: their recorded rank seconds; arch2vec, CATE: a DNGO's prediction timed apart);
+- sequence types (SemiNAS, NAO): the compiled training step timed at every built-in space's sequence length
+  (random valid token sequences: a step's time does not depend on the labels), and the per-round overhead
+  (pseudo-labelling, generation) from two real runs at fewer epochs, less their training steps;
+- pretraining (arch2vec, CATE): on the first 2,000 cells, 1 and 2 epochs, solved for seconds per architecture
+  and epoch and per architecture (the embedding pass).
+
+The startup of a search process (imports and table load, with and without torch) is timed in fresh processes.
 The expected queries of a run to the optimum are the WeakNAS paper's Table 5 (NAS-Bench-201 CIFAR-10,
 NAS-Bench-101) where it has the method, else the measured mean of `make baselines-cpu` (README).
+`benchmarks/cost_check.py` checks the model against real jobs.
 """
 
 from __future__ import annotations
@@ -23,23 +35,26 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from nasrepro import config as cfg, threads
+from nasrepro import config as cfg, cost, plugins, threads
 from nasrepro.benchmark import Benchmark
 from nasrepro.pipeline import load_features
 from nasrepro.runner import Budget, run_search
+from nasrepro.searchers import pretrained, searcher_class
+from nasrepro.spaces import all_spaces
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH = "nb201-cifar10"
 # Calibrated at fewer epochs (the model scales training linearly with epochs): the authors' settings take minutes
-# per run on a CPU. NPENAS and BANANAS run their authors' epochs: their compiled training loops are fast.
+# per run on a CPU. SemiNAS and NAO: the per-round overhead only (their steps are timed apart).
 REDUCED = {
-    "seminas": {"epochs": 50, "pseudo_epochs": 5},
-    "nao": {"epochs": 50, "pseudo_epochs": 5},
-    "lanas": {"epochs_first": 200, "epochs": 30},
+    "lanas": {"epochs_first": 2000, "epochs": 300},
+    "seminas": {"epochs": 20, "pseudo_epochs": 2},
 }
-# Settings calibrated besides each type's own, keyed "<type>/<variant>": the CPU overlays' 4 x 100 MLPs (a narrow
-# MLP costs more than its FLOPs say: per-step overhead), for the types whose predictor is an MLP.
+# Settings calibrated besides each key's own, "<key>#<variant>": the CPU overlays' 4 x 100 MLPs (a narrow MLP costs
+# more than its FLOPs say: per-step overhead), for the keys whose predictor is an MLP.
 VARIANTS = {"mlp100": {"predictor": {"hidden_layer_sizes": [100, 100, 100, 100]}}}
 QUERIES_TO_OPTIMUM = {  # WeakNAS paper, Table 5; `default` and the baselines: measured (README, make baselines-cpu)
     "nb201": {"weaknas": 182, "regularized_evolution": 563, "random": 7782, "lanas": 247, "default": 400},
@@ -50,12 +65,135 @@ STARTUP = {
     "torch": "from nasrepro import pipeline; from nasrepro.benchmark import Benchmark; import torch; "
              "import nasrepro.searchers.weaknas; Benchmark.load('{table}')",
 }
+PRETRAIN_CELLS = 2000
+STEP_ROWS, STEP_EPOCHS = 1000, 20  # a step-time probe: 10 batches of 100 per epoch
 
 
-def cpu_seconds(benchmark, features, method: dict, queries: int):
-    started = time.process_time()
+def search_cpu(benchmark, features, method: dict, queries: int):
+    """(CPU seconds, the run's iteration notes) of one in-process search."""
+    started, wall = time.process_time(), time.perf_counter()
     result = run_search(benchmark, features, method, 0, Budget(queries), progress=False)
-    return time.process_time() - started, result.iterations
+    cpu = time.process_time() - started
+    notes = result.iterations.assign(cpu_per_wall=cpu / (time.perf_counter() - wall))  # to read wall notes as CPU
+    return cpu, notes
+
+
+def solve(low: int, high: int, t_low: float, t_high: float) -> dict:
+    """a, b of a·q + b·q² through (low, t_low), (high, t_high), b >= 0 (low = high: a·q through the point)."""
+    if low == high:
+        return {"a": round(t_high / high, 7), "b": 0.0}
+    b = max((t_high / high - t_low / low) / (high - low), 0.0)
+    return {"a": round(t_high / high - b * high, 7), "b": round(b, 10)}
+
+
+def features_for(config: dict, name: str, method: dict, table: str):
+    """The features a method's search reads: its encoding, or its pretrained embedding (pretrained at 1 epoch
+    here and kept under resources/pretrained/: a search's cost does not depend on the embedding's training)."""
+    declared = getattr(searcher_class(method["type"]), "pretraining", None)
+    if declared:
+        settings = {**declared(method), "pretrain_epochs": 1}
+        path = REPO / pretrained.pretrained_file("nb201", settings)
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pretrained.pretrain_file(table, settings, path)
+        return np.load(path)
+    if cfg.uses_features(config, name, BENCH):
+        return load_features(f"resources/encodings/{BENCH}-{cfg.method_encoding(config, name, BENCH)}.npy")
+    return None
+
+
+def calibrate_polynomial(benchmark, features, method: dict, low: int, high: int) -> dict:
+    rule = cost.shape(method["type"])
+    low = high if rule.once_after else low  # a fit-once method: one budget, past its fit (listed twice below)
+    first = search_cpu(benchmark, features, method, low)[0]  # a job's first search compiles and warms caches
+    budgets = list(dict.fromkeys((low, high)))
+    heavy = [search_cpu(benchmark, features, method, q) for q in budgets] * (3 - len(budgets))
+    measured = {f"{low} first": round(first, 2), f"{low}": round(heavy[0][0], 2), f"{high}": round(heavy[1][0], 2)}
+    fixed, work = [0.0, 0.0], [heavy[0][0], heavy[1][0]]
+    light_method = cost._scaled(method, 0.5, *rule.lighter)
+    r = rule.work(light_method) / rule.work(method)
+    if r < 1:
+        light = [search_cpu(benchmark, features, light_method, q)[0] for q in budgets] * (3 - len(budgets))
+        measured.update({f"{low} lighter": round(light[0], 2), f"{high} lighter": round(light[1], 2)})
+        work = [max((h[0] - t) / (1 - r), 0.0) for h, t in zip(heavy, light)]
+        fixed = [max(h[0] - w, 0.0) for h, w in zip(heavy, work)]
+    q_low, q_high = rule.queries(method, low), rule.queries(method, high)  # a fit-once method: 1, 1
+    entry = {"first_call": round(max(first - heavy[0][0], 0.0), 3), "fixed": solve(q_low, q_high, *fixed),
+             "work": solve(q_low, q_high, *work), "size": int(benchmark.size),
+             "options": method, "measured": measured}
+    if rule.scores_space:
+        entry.update(scoring(method, heavy[1][1], q_high, benchmark.size, features))
+    return entry
+
+
+def scoring(method: dict, notes, queries: int, size: int, features) -> dict:
+    """Fits per query, and CPU seconds per architecture scored at each fit."""
+    if "rank_seconds" in notes:
+        ranked = notes["rank_seconds"].dropna()
+        cpu = float(ranked.mean() * notes["cpu_per_wall"].iloc[0])  # the notes are wall seconds
+        return {"fits_per_query": round(len(ranked) / queries, 4), "score_seconds": cpu / size}
+    from nasrepro.searchers.bayes import DNGO
+
+    fits = notes["fit_seconds"].notna().sum()
+    rng = np.random.default_rng(0)
+    model = DNGO(epochs=method["dngo_epochs"]).fit(features[:100].astype(np.float64), rng.random(100))
+    started = time.process_time()
+    model.predict(features.astype(np.float64))
+    return {"fits_per_query": round(fits / queries, 4), "score_seconds": (time.process_time() - started) / size}
+
+
+def step_seconds(length: int, vocabulary: int, options: dict) -> float:
+    """CPU seconds of one compiled SemiNAS training step of `batch_size` random valid sequences of a length."""
+    import types
+
+    import torch
+
+    from nasrepro.searchers.seminas import EPD, SemiNAS
+
+    rng = np.random.default_rng(0)
+    sequences = torch.as_tensor(rng.integers(1, vocabulary, (STEP_ROWS, length)))
+    targets = torch.as_tensor(rng.standard_normal(STEP_ROWS), dtype=torch.float32)
+    model = EPD(vocabulary, options["hidden_size"], options["mlp_hidden_size"], options["dropout"])
+    trainer = types.SimpleNamespace(**options)
+    trainer._train_compiled = lambda *args: SemiNAS._train_compiled(trainer, *args)
+    SemiNAS._train(trainer, model, sequences, targets, 1)  # compile
+    started = time.process_time()
+    SemiNAS._train(trainer, model, sequences, targets, STEP_EPOCHS)
+    return (time.process_time() - started) / (STEP_EPOCHS * -(-STEP_ROWS // options["batch_size"]))
+
+
+def calibrate_sequence(benchmark, method: dict, low: int, high: int) -> dict:
+    steps = {}
+    for space in all_spaces():
+        operators = space.operators_class
+        length, vocabulary = operators.sequence_tokens(object.__new__(operators)).shape
+        steps.setdefault(int(length), round(step_seconds(length, vocabulary, method), 7))
+    reduced = cfg.merge(method, REDUCED["seminas"])
+    entry = {"steps": {"batch": method["batch_size"], "seconds": steps}, "options": method, "measured": {}}
+    length = cost.sequence_length(benchmark.space)
+    per_round = []
+    for q in (low, high):
+        seconds, _ = search_cpu(benchmark, None, reduced, q)
+        count, rounds = cost.sequence_schedule(reduced, benchmark.size, q)
+        per_round.append((seconds - count * steps[length]) / max(rounds, 1))
+        entry["measured"][f"{q} ({reduced['epochs']}/{reduced['pseudo_epochs']} epochs)"] = round(seconds, 2)
+    entry["round_seconds_per_position"] = round(max(float(np.mean(per_round)), 0.0) / length, 6)
+    return entry
+
+
+def calibrate_pretraining(kind: str, method: dict, table: str) -> dict:
+    space, cells = pretrained.load_cells(table)
+    cells = cells.iloc[:PRETRAIN_CELLS].reset_index(drop=True)
+    settings = searcher_class(kind).pretraining(method)
+    pretrained.pretrain(space, cells.iloc[:200].reset_index(drop=True), {**settings, "pretrain_epochs": 1})  # warm
+    times = []
+    for epochs in (1, 2):
+        started = time.process_time()
+        pretrained.pretrain(space, cells, {**settings, "pretrain_epochs": epochs})
+        times.append(time.process_time() - started)
+    per_epoch = max(times[1] - times[0], 0.0) / len(cells)
+    return {"per_epoch": per_epoch, "embed": max(times[0] / len(cells) - per_epoch, 0.0), "options": settings,
+            "measured": {f"{len(cells)} cells, 1 epoch": round(times[0], 2), f"{len(cells)} cells, 2 epochs": round(times[1], 2)}}
 
 
 def startup_seconds(table: str) -> dict:
@@ -73,46 +211,59 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def methods_by_key(config: dict) -> dict[str, str]:
+    """Each cost key of config.yaml's built-in methods (on the calibration benchmark) -> its first method."""
+    found: dict[str, str] = {}
+    for name, entry in config["methods"].items():
+        if entry["type"] in plugins.METHODS:
+            found.setdefault(cost.key(cfg.searcher_spec(config, name, BENCH)), name)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", type=int, nargs=2, default=[100, 200])
     parser.add_argument("--out", default=str(REPO / "src/nasrepro/resources/cost_model.yaml"))
-    parser.add_argument("--methods", nargs="*", help="method names of config.yaml (default: one per type)")
-    parser.add_argument("--merge", action="store_true", help="update these methods in the existing model only")
+    parser.add_argument("--keys", nargs="*", help="cost keys to (re)calibrate (default: every key of config.yaml)")
+    parser.add_argument("--merge", action="store_true", help="update these keys in the existing model only")
     args = parser.parse_args()
     threads.limit(1)
     config = cfg.load(REPO / "config.yaml")
-    bench = "nb201-cifar10"
-    table = f"resources/tables/{bench}.parquet"
+    table = f"resources/tables/{BENCH}.parquet"
     benchmark = Benchmark.load(table)
-    names = args.methods or sorted({entry["type"]: name for name, entry in config["methods"].items()
-                                    if name == entry["type"]}.values())
+    keys = methods_by_key(config)
+    chosen = {k: keys[k] for k in (args.keys or keys)}
     if args.merge:
         model = yaml.safe_load(Path(args.out).read_text())
     else:
         model = {"measured_on": f"{cpu_model()}, 1 thread, torch CPU, {time.strftime('%Y-%m-%d')}",
-                 "startup_seconds": startup_seconds(table), "methods": {}, "queries_to_optimum": QUERIES_TO_OPTIMUM}
+                 "calibration_space": benchmark.space, "startup_seconds": startup_seconds(table), "methods": {},
+                 "pretraining": {}, "queries_to_optimum": QUERIES_TO_OPTIMUM}
     low, high = args.budgets
-    runs = [(name, name, {}) for name in names]
-    runs += [(f"{name}/{variant}", name, change) for name in names for variant, change in VARIANTS.items()
-             if cfg.searcher_spec(config, name, bench).get("predictor", {}).get("type") == "mlp"]
-    for key, name, change in runs:
-        method = cfg.merge(cfg.merge(cfg.searcher_spec(config, name, bench), REDUCED.get(name, {})), change)
-        encoding = cfg.method_encoding(config, name, bench)
-        features = load_features(f"resources/encodings/{bench}-{encoding}.npy") if cfg.uses_features(config, name, bench) else None
-        (t_low, _), (t_high, fits) = (cpu_seconds(benchmark, features, method, q) for q in (low, high))
-        b = max((t_high / high - t_low / low) / (high - low), 0.0)
-        a = t_high / high - b * high
-        ranked = fits["rank_seconds"].notna().sum() if "rank_seconds" in fits else 0
-        model["methods"][key.replace(name, method["type"], 1)] = {"a": round(a, 6), "b": round(b, 9), "fits_per_query": round(ranked / high, 4),
-                                            "options": method, "measured": {low: round(t_low, 2), high: round(t_high, 2)}}
-        if key == "weaknas":
-            model["rank_seconds_per_architecture"] = float(fits["rank_seconds"].mean() / benchmark.size)
-        print(f"{key}: {t_low:.1f} s at {low} queries, {t_high:.1f} s at {high}", flush=True)
-    model["methods"]["default"] = model["methods"]["weaknas"]
-    Path(args.out).write_text("# Written by benchmarks/cost_calibration.py: the cost model of `nasrepro cost`.\n"
-                              + yaml.safe_dump(json.loads(json.dumps(model, default=float)), sort_keys=False))
+    search_cpu(benchmark, None, cfg.searcher_spec(config, "random", BENCH), low)  # the process's one-time imports
+    for key, name in chosen.items():
+        method = cfg.searcher_spec(config, name, BENCH)
+        kind = cost.shape(method["type"]).kind
+        if kind == "sequence":
+            model["methods"][key] = calibrate_sequence(benchmark, method, high, high + 100)
+        else:
+            method = cfg.merge(method, REDUCED.get(key, {}))
+            features = features_for(config, name, method, table)
+            model["methods"][key] = calibrate_polynomial(benchmark, features, method, low, high)
+            if method.get("predictor", {}).get("type") == "mlp":
+                for variant, change in VARIANTS.items():
+                    model["methods"][f"{key}#{variant}"] = calibrate_polynomial(
+                        benchmark, features, cfg.merge(method, change), low, high)
+        if kind == "pretrained":
+            model["pretraining"][method["type"]] = calibrate_pretraining(method["type"], method, table)
+        print(f"{key} ({name}): {json.dumps(model['methods'][key]['measured'])}", flush=True)
+    write_model(model, args.out)
     print(f"wrote {args.out}")
+
+
+def write_model(model: dict, path) -> None:
+    Path(path).write_text("# Written by benchmarks/cost_calibration.py: the cost model of `nasrepro cost`.\n"
+                          + yaml.safe_dump(json.loads(json.dumps(model, default=float)), sort_keys=False))
 
 
 def cpu_model() -> str:

@@ -3,9 +3,10 @@
 Two kernels compute the same float32 maths and differ only in rounding (summation order):
 - `reference`: `torch.addmm` into two reused buffers + in-place ReLU (MKL's sgemm on x86 builds of torch);
   every precision and device, and the only kernel for bf16 and CUDA.
-- `onednn`: oneDNN's fused linear + ReLU (`torch.ops.mkldnn._linear_pointwise`) with the weights reordered
-  once into oneDNN's blocked layout (`torch.ops.mkldnn._reorder_linear_weight`, what torch.compile's
-  CPU freezing pass emits); CPU fp32 only. On AMD EPYC MKL runs at AVX2 speed where oneDNN uses AVX-512.
+- `onednn`: oneDNN's fused linear + ReLU (`torch.ops.mkldnn._linear_pointwise`) over tiles of TILE rows,
+  with the weights reordered once into oneDNN's blocked layout (`torch.ops.mkldnn._reorder_linear_weight`, what torch.compile's
+  CPU freezing pass emits); CPU fp32 only. oneDNN may win where MKL takes a slower path (MKL runs its AVX2
+  code on AMD CPUs); on the Zen 4 EPYC of benchmarks/RESULTS-mlp.md oneDNN gains only in tiles.
 
 `kernel_for` picks one for a CPU fp32 pass of at least `MIN_ROWS` rows by a measured check: both kernels
 time a representative block (the model's own weights, `CHECK_ROWS` of the rows it ranks), alternating,
@@ -34,9 +35,10 @@ KERNELS = ("reference", "onednn")
 PIN_ENV = "NASREPRO_FP32_KERNEL"
 CACHE_ENV = "NASREPRO_KERNEL_CACHE"  # the verdicts file (default ~/.cache/nasrepro/fp32-kernels.json)
 MIN_ROWS = 100_000
+TILE = 1024  # oneDNN's rows per call (measured here: 1,024-row tiles beat 16,384 by ~9%)
 CHECK_ROWS = 8192
 CHECK_ROUNDS = 3
-MARGIN = 1.05
+MARGIN = 1.03  # a near-tie keeps the reference (on a Zen 4 EPYC oneDNN's tiles were 5-15% faster per 65,536 rows)
 _verdicts: dict[str, str] = {}
 
 
@@ -56,14 +58,18 @@ def reference(weights, biases, rows: int):
 
 
 def onednn(weights, biases, rows: int):
-    """oneDNN linear with fused ReLU on weights reordered once for `rows`-row batches (CPU fp32)."""
-    packed = [torch.ops.mkldnn._reorder_linear_weight(w.t().contiguous(), rows) for w in weights]
+    """oneDNN linear with fused ReLU, weights reordered once, over tiles of at most TILE rows (CPU fp32)."""
+    packed = [torch.ops.mkldnn._reorder_linear_weight(w.t().contiguous(), min(rows, TILE)) for w in weights]
     hidden = len(weights) - 1
 
     def run(x):
-        for layer, (w, b) in enumerate(zip(packed, biases)):
-            x = torch.ops.mkldnn._linear_pointwise(x, w, b, "relu" if layer < hidden else "none", [], "")
-        return x.squeeze(1)
+        out = torch.empty(len(x), dtype=x.dtype)
+        for start in range(0, len(x), TILE):
+            h = x[start : start + TILE]
+            for layer, (w, b) in enumerate(zip(packed, biases)):
+                h = torch.ops.mkldnn._linear_pointwise(h, w, b, "relu" if layer < hidden else "none", [], "")
+            out[start : start + len(h)] = h.squeeze(1)
+        return out
 
     return run
 

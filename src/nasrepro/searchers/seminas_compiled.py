@@ -6,14 +6,17 @@ order the torch loop makes them (per epoch the shuffle; per step the encoder's a
 then the predictor's two), so both loops train on the same batches with the same masks and their loss curves
 agree to float32 rounding (tests/test_seminas_compiled.py).
 
-Where a step's time goes (`benchmarks/predictor_speed.py seminas-step`): unlike the GIN's, a SemiNAS step
-(batch 100, hidden 64) is mostly arithmetic: ~2.0 GFLOP on NAS-Bench-101's 27 tokens, ~0.43 on
-NAS-Bench-201's 6, 80% of it in the three LSTM layers (the encoder's two directions, the decoder). So the
-gain is bounded by the step's arithmetic floor at this core's fp32 GEMM rate, not by removing overhead:
-measured side by side on one core, 16.4 -> 9.5 ms a NAS-Bench-201 step (1.7x), 51 -> 44 ms a NAS-Bench-101
-step (~1.2x; floor ~22 ms) (benchmarks/RESULTS-predictor-speed.md).
+Where a step's time goes (`benchmarks/seminas_step.py`, one core): unlike the GIN's, a SemiNAS step (batch 100,
+hidden 64) is mostly arithmetic: ~2.0 GFLOP on NAS-Bench-101's 27 tokens, ~0.43 on NAS-Bench-201's 6, 80% of it
+in the three LSTM layers (the encoder's two directions, the decoder). Sampled with perf (NAS-Bench-101): 72% of a
+step in OpenBLAS's sgemm (51% its kernel at 80-95 GFLOP/s, 17% packing), 24% in these loops (the gates and
+their backward 11%). So the gain is bounded by the step's arithmetic at this core's fp32 GEMM rate (~88-100
+GFLOP/s: NAS-Bench-101 >= ~22 ms a step, NAS-Bench-201 >= ~4.9 ms), not by overhead; the torch loop takes ~52
+and ~16.6 ms, so no fp32 implementation of these maths reaches 5x on one core (at most ~2.3x and ~3.4x).
 The LSTMs here: one GEMM for every time step's input projection, one small GEMM per time step for the
-recurrence, large GEMMs for the weight and input gradients, the gates in vectorized loops.
+recurrence (none from the encoder's zero initial state), large GEMMs for the weight and input gradients, the
+gates in vectorized loops (each gate a view indexed from 0: indices LLVM cannot prove non-negative made it
+gather, 2.2x slower).
 
 LSTM (torch's gate order i, f, g, o): gates = x W_ih^T + b_ih + h W_hh^T + b_hh; i, f, o = sigmoid, g = tanh;
 c' = f c + i g; h' = o tanh(c'). The sigmoids and tanh are float32 with Cephes' polynomials and an exp whose

@@ -41,6 +41,16 @@ def load_revision(revision: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    if not hasattr(module, "dropout_mask"):  # before the masks were drawn here: torch draws them, as it did
+        import torch
+
+        module.mt_state = lambda state: (None, None)
+        module.with_mt_state = lambda state, words, position: torch.get_rng_state().numpy()
+
+        def dropout_mask(words, position, keep, scale, out):
+            out[...] = torch.empty(out.shape).bernoulli_(keep).div_(keep).numpy()
+
+        module.dropout_mask = dropout_mask
     return module
 
 

@@ -92,3 +92,24 @@ def test_trainer_option():
         assert searcher_class(method).resolve({"trainer": "torch"}, "nb101")["trainer"] == "torch"
         with pytest.raises(NasReproError, match="trainer"):
             searcher_class(method).resolve({"trainer": "numba"}, "nb201")
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_dropout_masks_are_torchs_draws(seed):
+    """`dropout_mask` gives torch's `bernoulli_(keep).div_(keep)` bit for bit and leaves torch's generator where
+    torch's own draws leave it (across a twist of the 624-word state, and for a shape of odd size)."""
+    torch.manual_seed(seed)
+    torch.rand(seed + 3)
+    state = torch.get_rng_state().numpy()
+    words, position = seminas_compiled.mt_state(state)
+    scale = np.float32(torch.ones(1).div_(0.9).item())
+    shapes = [(100, 6, 64), (3, 5), (100, 16)]
+    ours = []
+    for shape in shapes:
+        ours.append(np.empty(shape, dtype=np.float32))
+        seminas_compiled.dropout_mask(words, position, 0.9, scale, ours[-1])
+    after = seminas_compiled.with_mt_state(state, words, position)
+    for shape, mask in zip(shapes, ours):
+        np.testing.assert_array_equal(mask, torch.empty(shape).bernoulli_(0.9).div_(0.9).numpy())
+    np.testing.assert_array_equal(after, torch.get_rng_state().numpy())
+    assert 0 < (ours[0] == 0).mean() < 0.2

@@ -111,6 +111,83 @@ def _take(arena, used, shape0, shape1, shape2):
     return arena[start : start + size].reshape(shape0, shape1, shape2)
 
 
+# ------------------------------------------------------------------------------ torch's dropout draws
+# torch's CPU `bernoulli_(keep)` (a float tensor, a scalar probability) draws, element by element in memory order,
+# two outputs r1, r2 of the generator's mt19937 and keeps the element if ((r1 << 32 | r2) mod 2^53) 2^-53 < keep.
+# The same draws here, from the generator's state (`torch.get_rng_state()`: the 624 words, `left`, `next`),
+# written back after, so that the torch loop's later draws (the next epoch's shuffle) see the same state.
+_MT_WORDS, _MT_SHIFT = 624, 397
+
+
+@numba.njit(cache=True)
+def _mt_twist(words):
+    """at::mt19937's next_state."""
+    for i in range(_MT_WORDS - _MT_SHIFT):
+        y = (words[i] & 0x80000000) | (words[i + 1] & 0x7FFFFFFF)
+        words[i] = words[i + _MT_SHIFT] ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+    for i in range(_MT_WORDS - _MT_SHIFT, _MT_WORDS - 1):
+        y = (words[i] & 0x80000000) | (words[i + 1] & 0x7FFFFFFF)
+        words[i] = words[i + _MT_SHIFT - _MT_WORDS] ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+    y = (words[_MT_WORDS - 1] & 0x80000000) | (words[0] & 0x7FFFFFFF)
+    words[_MT_WORDS - 1] = words[_MT_SHIFT - 1] ^ (y >> 1) ^ ((y & 1) * 0x9908B0DF)
+
+
+@numba.njit(cache=True)
+def _mt_temper(words, tempered):
+    """Every word's output (at::mt19937's tempering), a vectorized loop."""
+    for i in range(_MT_WORDS):
+        y = words[i]
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        tempered[i] = y ^ (y >> 18)
+
+
+@numba.njit(cache=True)
+def dropout_mask(words, position, keep, scale, out):
+    """F.dropout's multipliers as torch draws them (`empty(shape).bernoulli_(keep).div_(keep)`): `scale` (torch's
+    float32 1 / keep) or 0, into the float32 array `out` in memory order; `words` (int64 holding the 32-bit state)
+    and `position` ([left, next]) advanced as at::mt19937 advances."""
+    flat = out.reshape(-1)
+    tempered = np.empty(_MT_WORDS, np.int64)
+    _mt_temper(words, tempered)
+    left, index = position[0], position[1]
+    for i in range(flat.shape[0]):
+        left -= 1
+        if left == 0:
+            _mt_twist(words)
+            _mt_temper(words, tempered)
+            left, index = _MT_WORDS, 0
+        high = tempered[index] & 0x1FFFFF  # the low 53 bits of r1 << 32 | r2
+        index += 1
+        left -= 1
+        if left == 0:
+            _mt_twist(words)
+            _mt_temper(words, tempered)
+            left, index = _MT_WORDS, 0
+        low = tempered[index]
+        index += 1
+        flat[i] = scale if (high * 4294967296.0 + low) * 1.1102230246251565e-16 < keep else np.float32(0.0)
+    position[0], position[1] = left, index
+
+
+def mt_state(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """torch.get_rng_state()'s bytes (CPUGeneratorImplState) -> (the 624 words as int64, [left, next])."""
+    raw = state.tobytes()
+    left = np.frombuffer(raw, np.int32, 1, 8)[0]
+    position = np.frombuffer(raw, np.uint64, 1, 16)[0]
+    return np.frombuffer(raw, np.uint64, _MT_WORDS, 24).astype(np.int64), np.array([left, position], np.int64)
+
+
+def with_mt_state(state: np.ndarray, words: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """torch.get_rng_state()'s bytes with the generator's words and [left, next] replaced."""
+    raw = bytearray(state.tobytes())
+    raw[8:12] = np.int32(position[0]).tobytes()
+    raw[16:24] = np.uint64(position[1]).tobytes()
+    raw[24 : 24 + 8 * _MT_WORDS] = words.astype(np.uint64).tobytes()
+    return np.frombuffer(bytes(raw), np.uint8).copy()
+
+
 def arena_size(rows: int, length: int, hidden: int, mlp_hidden: int, vocabulary: int) -> int:
     """Floats `train_step` takes from its arena for batches of `rows` sequences of `length` tokens."""
     positions = rows * length

@@ -225,3 +225,24 @@ def test_the_experiment_runs_the_papers_baselines_on_all_seven_tasks():
     assert {config["benchmarks"][b]["dataset"] for b in experiment["benchmarks"]} == set(TASKS)
     assert {"weaknas", "regularized_evolution", "random", "local_search"} <= set(experiment["methods"])
     assert cfg.seeds(experiment) == list(range(20)) and experiment["budget"]["until_optimum"]
+
+
+def shortened(options: dict) -> dict:
+    """A method's resolved options with every training length cut to 2 epochs (the maths unchanged)."""
+    return {key: shortened(value) if isinstance(value, dict) else 2 if "epochs" in key and value else value
+            for key, value in options.items()}
+
+
+@pytest.mark.parametrize("task", ["room_layout"])  # a negated loss: no label of it is a percentage
+def test_each_method_of_the_experiment_searches_a_task_whatever_its_label_scale(zip_file, task):
+    config = cfg.validate(cfg.load(REPO / "config.yaml"))
+    table, meta = convert(zip_file, task)
+    bench = Benchmark(table=table, meta=meta)
+    assert (bench.fit_labels < 0).all()
+    name = next(b for b in config["experiments"]["transnas_micro"]["benchmarks"] if b.endswith(task))
+    for method in config["experiments"]["transnas_micro"]["methods"]:
+        options = shortened(cfg.searcher_spec(config, method, name))
+        encoding = cfg.method_encoding(config, method, name) if cfg.uses_features(config, method, name) else None
+        features = encodings.encode("transnas_micro", encoding, table) if encoding else None
+        result = run_search(bench, features, options, 0, Budget(30), progress=False)
+        assert len(result.trajectory) == 30, method

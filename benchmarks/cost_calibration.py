@@ -32,6 +32,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -197,13 +198,30 @@ def calibrate_pretraining(kind: str, method: dict, table: str) -> dict:
 
 
 def startup_seconds(table: str) -> dict:
-    """CPU seconds of a fresh process that imports what a search job imports and loads the table."""
-    times = {}
+    """CPU seconds a search job costs besides its search: a real `nasrepro search` job (config validation, the
+    isolated searcher's process, outputs) of random search for a few queries, and that plus the import of torch
+    and the predictors (timed in fresh processes, the difference between the two `STARTUP` imports)."""
+    imports = {}
     for kind, code in STARTUP.items():
         before = children_cpu()
         subprocess.run([sys.executable, "-c", code.format(table=table)], check=True)
-        times[kind] = round(children_cpu() - before, 2)
-    return times
+        imports[kind] = children_cpu() - before
+    overlay = {"experiments": {"cost_startup": {"description": "a job's startup", "benchmarks": [BENCH],
+                                                "methods": ["random"], "seeds": 1, "budget": {"queries": 10},
+                                                "budgets": [10], "outputs": []}}, "run": ["cost_startup"]}
+    jobs = []
+    with tempfile.TemporaryDirectory() as folder:
+        layer = Path(folder) / "startup.yaml"
+        layer.write_text(yaml.safe_dump(overlay))
+        for attempt in range(2):
+            before = children_cpu()
+            subprocess.run([str(Path(sys.executable).parent / "nasrepro"), "search", "--config", str(REPO / "config.yaml"),
+                            str(layer), "--experiment", "cost_startup", "--bench", BENCH, "--method", "random",
+                            "--seed", "0", "--out", f"{folder}/{attempt}"], check=True, cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            jobs.append(children_cpu() - before)
+    light = min(jobs)
+    return {"light": round(light, 2), "torch": round(light + max(imports["torch"] - imports["light"], 0.0), 2)}
 
 
 def children_cpu() -> float:
@@ -226,15 +244,18 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "src/nasrepro/resources/cost_model.yaml"))
     parser.add_argument("--keys", nargs="*", help="cost keys to (re)calibrate (default: every key of config.yaml)")
     parser.add_argument("--merge", action="store_true", help="update these keys in the existing model only")
+    parser.add_argument("--startup", action="store_true", help="with --merge: measure the job startup again")
     args = parser.parse_args()
     threads.limit(1)
     config = cfg.load(REPO / "config.yaml")
     table = f"resources/tables/{BENCH}.parquet"
     benchmark = Benchmark.load(table)
     keys = methods_by_key(config)
-    chosen = {k: keys[k] for k in (args.keys or keys)}
+    chosen = {k: keys[k] for k in (keys if args.keys is None else args.keys)}
     if args.merge:
         model = yaml.safe_load(Path(args.out).read_text())
+        if args.startup:
+            model["startup_seconds"] = startup_seconds(table)
     else:
         model = {"measured_on": f"{cpu_model()}, 1 thread, torch CPU, {time.strftime('%Y-%m-%d')}",
                  "calibration_space": benchmark.space, "startup_seconds": startup_seconds(table), "methods": {},

@@ -5,7 +5,7 @@ searcher), and each label-free pretraining on a part of the space; prints estima
 child processes' user + system) and their ratio.
 
     NASREPRO_MIRROR=../shared/benchmarks nasrepro prepare nb201-cifar10
-    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/cost_check.py [--budgets 100 150] [--sequence-budgets 200 300] [--methods ...]
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/cost_check.py [--budgets 50 120] [--sequence-budgets 200 300] [--methods ...]
 
 Besides each key's first method, the methods whose cost comes from a declared scaling rather than their own
 calibration (`EXTRA`: the EI ensembles, NASLib's BANANAS). The methods run with config.yaml's settings (the
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cost_calibration import BENCH, REPO, cpu_model, methods_by_key  # noqa: E402
 
 EXTRA = ["weaknas_ei", "bananas_naslib"]
-PRETRAIN_CELLS, PRETRAIN_EPOCHS = 3000, 1
+PRETRAIN_CELLS, PRETRAIN_EPOCHS = 2500, 1
 SEQUENCE_EPOCHS = {"epochs": 100, "pseudo_epochs": 50}  # a tenth of the authors' (the model counts steps)
 LOW, HIGH = 0.7, 1.4
 
@@ -151,11 +151,11 @@ def check_nb101(config: dict, cells: int, budgets: list[int]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budgets", type=int, nargs=2, default=[100, 150])
+    parser.add_argument("--budgets", type=int, nargs=2, default=[50, 120])
     parser.add_argument("--sequence-budgets", type=int, nargs=2, default=[200, 300])
     parser.add_argument("--methods", nargs="*", help="method names of config.yaml (default: one per cost key + EXTRA)")
     parser.add_argument("--no-pretraining", action="store_true", help="skip the pretraining checks")
-    parser.add_argument("--nb101-cells", type=int, default=25000,
+    parser.add_argument("--nb101-cells", type=int, default=20000,
                         help="cells of the synthetic NAS-Bench-101 table for the NB101 checks (0: skip them)")
     args = parser.parse_args()
     base = cfg.load(REPO / "config.yaml")

@@ -293,10 +293,15 @@ def run_summary(trajectory_path: Path, metadata_path: Path) -> str:
     trajectory = pd.read_parquet(trajectory_path)
     meta = json.loads(Path(metadata_path).read_text())
     best = trajectory.loc[trajectory["fit_label"].idxmax()]
+    from .spaces import ACCURACY_RANGE, get_space
+
     regret = meta["test_optimum"] - best["test_label"]
     optimum = meta["queries_to_optimum"]
+    bench = meta["config"]["benchmark"]
+    percent = get_space(bench["space"]).label_range(bench.get("dataset")) == ACCURACY_RANGE
+    found = f"test accuracy {best['test_label']:.2f}%" if percent else f"reported label {best['test_label']:.4g}"
     return (f"{meta['queries_used']} queries; best queried by fitting label: architecture {int(best['arch_id'])}, "
-            f"test accuracy {best['test_label']:.2f}% (regret {regret:.2f}, test rank {int(best['test_rank'])}); "
+            f"{found} (regret {regret:.3g}, test rank {int(best['test_rank'])}); "
             f"optimum {'queried at query ' + str(optimum) if optimum else 'not queried'}; results in {trajectory_path.parent}")
 
 

@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..n-1")
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--out", default="/tmp/scoring_seeds.jsonl", help="finished runs, one JSON line each")
+    parser.add_argument("--descending", action="store_true",
+                        help="seeds n-1..0 (a second process can then share the work with one going up)")
     parser.add_argument("--summary-only", action="store_true", help="print the table of the runs in --out")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -102,7 +104,7 @@ def main() -> None:
     if not args.summary_only:
         config, benchmark, features = load(args.mirror, args.bench)
         done = {(r["arm"], r["seed"]) for r in rows}
-        for seed in range(args.seeds):  # seed-major: every finished seed is a complete pair
+        for seed in (range(args.seeds)[::-1] if args.descending else range(args.seeds)):  # seed-major: pairs
             for arm in args.arms:
                 if (arm, seed) in done:
                     continue

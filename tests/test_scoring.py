@@ -197,6 +197,7 @@ def test_weaknas_runs_on_nb101_in_fp32_and_bf16(nb101_space):
         result = run_search(benchmark, features, spec, 0, Budget(queries=100), progress=False)
         queried = result.trajectory["arch_id"].to_numpy()
         assert len(queried) == 100 and len(set(queried)) == 100
+        assert set(result.iterations["scoring_kernel"].dropna()) == {"reference"}  # 1,500 rows: no check runs
         best[precision] = labels[queried].max()
     # both reach the top 5 of 1,500 (100 random queries would with p = 0.29)
     top5 = np.sort(labels)[-5]

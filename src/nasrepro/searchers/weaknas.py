@@ -267,6 +267,8 @@ class WeakNAS(Searcher):
             fit_seconds=fit_seconds,
             rank_seconds=rank_seconds,
         )
+        if getattr(self._last_predictor, "kernel_", None):  # the MLP's ranking kernel (predictors.scoring)
+            self._note(scoring_kernel=self._last_predictor.kernel_)
         if self.ensemble > 1 or self.sampling == "ei":
             self._note(pred_top1_mean=int(self.ranking[0]))  # the ensemble mean's argmax
         if self.sampling == "ei":

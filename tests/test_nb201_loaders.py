@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from nasrepro.spaces import nb201
+from nasrepro.spaces.edge_cell import CellIndex
 from nasrepro.benchmark import Benchmark, write_table
 from nasrepro.errors import NasReproError
 
@@ -50,7 +51,7 @@ def test_parse_cell_rejects_malformed_strings(cell):
 def test_cell_index_maps_every_op_tuple_to_its_row():
     ops = np.array(list(itertools.product(range(5), repeat=6)), dtype=np.int8)
     ops = ops[np.random.default_rng(3).permutation(len(ops))]
-    index = nb201.CellIndex(ops)
+    index = CellIndex(ops, len(nb201.OPS))
     for row in np.random.default_rng(4).choice(len(ops), 500, replace=False):
         assert index.id_of(ops[row]) == row
         assert index.id_of(tuple(int(o) for o in ops[row])) == row

@@ -129,7 +129,7 @@ def test_encodings(scene):
     assert paths.shape == (4096, 84) and set(paths.sum(axis=1)) == {3.0, 4.0}  # the two 2-edge paths may coincide
 
 
-def test_operators_edit_one_edge(scene):
+def test_operators_edit_one_edge_or_each_edge_with_a_probability(scene):
     operators = get_space("transnas_micro").operators(scene.cells)
     ops = scene.table[[f"op{e}" for e in range(6)]].to_numpy()
     rng = np.random.default_rng(0)
@@ -137,9 +137,15 @@ def test_operators_edit_one_edge(scene):
         neighbours = operators.neighbours(int(arch))
         assert len(set(neighbours.tolist())) == 18
         assert ((ops[neighbours] != ops[arch]).sum(axis=1) == 1).all()
-        for mutation in get_space("transnas_micro").mutations:
+        for mutation in ("naslib", "autodl"):
             child, _ = operators.mutate(int(arch), None, rng, mutation)
             assert (ops[child] != ops[arch]).sum() == 1
+    assert get_space("transnas_micro").mutations[0] == "naslib"  # NASLib's transbench101 mutate_micro
+    # naszilla / nasbowl change each of the six edges with probability 1/4 (six edges - 2; four ops)
+    for mutation in ("naszilla", "nasbowl"):
+        edits = [(ops[operators.mutate(int(arch), None, rng, mutation)[0]] != ops[arch]).sum()
+                 for arch in rng.integers(4096, size=2000)]
+        assert abs(np.mean(edits) - 6 / 4) < 0.1, mutation
     sequences = operators.sequences()
     assert all(operators.id_of_sequence(sequences[i]) == i for i in range(0, 4096, 97))
     assert operators.id_of_sequence([0, 1, 1, 1, 1, 1]) is None

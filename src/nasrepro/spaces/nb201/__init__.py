@@ -9,7 +9,8 @@ import pandas as pd
 
 from ...plugins import option
 from .. import Space
-from .cells import CELL_COLUMNS, NUM_CELLS, NUM_EDGES, OPS, CellIndex, cell_string, edge_ops, parse_cell
+from ..edge_cell import NUM_EDGES, edge_ops
+from .cells import CELL_COLUMNS, NUM_CELLS, OPS, cell_string, parse_cell
 from .convert import DATASETS, FILES, FIT_SPLITS, SOURCES, check_choice, convert, required_sources
 from .encodings import ENCODINGS
 from .operators import MUTATIONS, NB201Operators
@@ -47,5 +48,5 @@ class NB201(Space):
         return bench.get("file", self.options["file"].default)
 
 
-__all__ = ["CELL_COLUMNS", "DATASETS", "NB201", "NUM_CELLS", "NUM_EDGES", "OPS", "CellIndex", "cell_string", "check_choice",
+__all__ = ["CELL_COLUMNS", "DATASETS", "NB201", "NUM_CELLS", "NUM_EDGES", "OPS", "cell_string", "check_choice",
            "convert", "edge_ops", "parse_cell", "required_sources"]

@@ -9,7 +9,8 @@ import pandas as pd
 
 from ...errors import NasReproError
 from ...sources import Source, by_name
-from .cells import NUM_CELLS, NUM_EDGES, _codes, parse_cell
+from ..edge_cell import NUM_EDGES, codes
+from .cells import NUM_CELLS, OPS, parse_cell
 
 # dataset -> (file with x-valid, its test split name, nats_bench.csv test column)
 DATASETS = {
@@ -119,7 +120,7 @@ def convert(dataset: str, fit_split: str, files: dict[str, Path],
         raise NasReproError(f"{nats_path}: {error}") from None
     for e in range(NUM_EDGES):
         table[f"op{e}"] = ops[:, e]
-    if len(np.unique(_codes(ops))) != NUM_CELLS:
+    if len(np.unique(codes(ops, len(OPS)))) != NUM_CELLS:
         raise NasReproError(f"{nats_path}: cells are not the {NUM_CELLS} distinct NAS-Bench-201 cells")
 
     label_file = {"test_label": nats_path}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import OPS, edge_ops
+from ..edge_cell import edge_ops
+from .cells import OPS
 
 # The four input->output paths of a NAS-Bench-201 cell, as edge indices (see cells.EDGE_SOURCE).
 NB201_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))

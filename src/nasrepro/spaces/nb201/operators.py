@@ -1,129 +1,14 @@
-"""The search operators over NAS-Bench-201's 15,625 cells: neighbours, named mutations, graphs, sequences, paths,
-decisions and a computation measure."""
+"""The search operators over NAS-Bench-201's 15,625 cells (`nasrepro.spaces.edge_cell`, five ops)."""
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
-import pandas as pd
-
-from .. import Graphs, Operators
-from .cells import EDGE_SOURCE, EDGE_TARGET, INCOMING_EDGES, NUM_EDGES, OPS, CellIndex, edge_ops
+from ..edge_cell import MUTATIONS, EdgeCellOperators
+from .cells import OPS
 from .encodings import path155
 
-# autodl: one node, one incoming edge, a different op; naslib: one edge uniformly, a different op; naszilla
-# (cell_201.py `mutate`, mutate_encoding 'adj'): each of the six ops changed with probability 1/(6 - 2) to a
-# different op; nasbowl (generate_test_graphs.py `_banana_mutate`): with probability 1/5 (1 / its 5 ops).
-MUTATIONS = ("autodl", "naslib", "naszilla", "nasbowl")
+__all__ = ["MUTATIONS", "NB201Operators"]
 
 
-PER_OP_MUTATION = {"naszilla": 1 / (NUM_EDGES - 2), "nasbowl": 1 / len(OPS)}
-
-
-# The cell graph with operations on nodes (as NPENAS and arch2vec draw it): node 0 the input, node 1 + e
-# the op of edge e, node 7 the output. Edge e's op feeds every edge leaving its target node.
-GRAPH_OPS = ("input", *OPS, "output")
-
-
-GRAPH_NODES = NUM_EDGES + 2
-
-# The paths of path155 through no 'none' edge (op 0): one through a 'none' edge carries nothing, and the NPENAS
-# authors' cell graph, which drops 'none' edges, has no such path. path155 indexes a path by its length's offset
-# and its ops in base 5, first edge first.
-LIVE_PATHS = np.array([0 not in ops for length in (1, 2, 3)
-                       for ops in itertools.product(range(len(OPS)), repeat=length)])
-CONVOLUTION_COST = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}  # in 1 x 1-convolution units; other ops cost 0
-
-
-def _graph_adjacency() -> np.ndarray:
-    adjacency = np.zeros((GRAPH_NODES, GRAPH_NODES), dtype=np.float32)
-    for e, (source, target) in enumerate(zip(EDGE_SOURCE, EDGE_TARGET)):
-        if source == 0:
-            adjacency[0, 1 + e] = 1
-        for later in range(NUM_EDGES):
-            if EDGE_SOURCE[later] == target:
-                adjacency[1 + e, 1 + later] = 1
-        if target == 3:
-            adjacency[1 + e, GRAPH_NODES - 1] = 1
-    return adjacency
-
-
-class NB201Operators(Operators):
-    def __init__(self, cells: pd.DataFrame):
-        super().__init__(cells)
-        self.ops = edge_ops(cells).astype(np.int8)
-        self.index = CellIndex(self.ops)
-
-    def neighbours(self, arch_id: int) -> np.ndarray:
-        """The 24 cells with one edge's op changed, edge by edge, ops in index order."""
-        ops = self.ops[arch_id]
-        found = []
-        for edge in range(NUM_EDGES):
-            for op in range(len(OPS)):
-                if op != ops[edge]:
-                    child = ops.copy()
-                    child[edge] = op
-                    found.append(self.index.id_of(child))
-        return np.array(found, dtype=np.int64)
-
-    def mutate(self, arch_id: int, genotype, rng: np.random.Generator, mutation: str) -> tuple[int, None]:
-        """'autodl' (AutoDL's R-EA): one of the three intermediate nodes, then one of its incoming edges,
-        then a different op; 'naslib': the edge uniformly among the six, then a different op; 'naszilla' /
-        'nasbowl': each edge's op, with probability 1/4 / 1/5, changed to a different op (the child may be the
-        parent itself)."""
-        ops = self.ops[arch_id].copy()
-        if mutation in PER_OP_MUTATION:
-            for edge in np.flatnonzero(rng.random(NUM_EDGES) < PER_OP_MUTATION[mutation]):
-                ops[edge] = (ops[edge] + 1 + rng.integers(len(OPS) - 1)) % len(OPS)
-            return self.index.id_of(ops), None
-        if mutation == "autodl":
-            node = int(rng.integers(1, 4))
-            edges = INCOMING_EDGES[node]
-            edge = edges[int(rng.integers(len(edges)))]
-        else:
-            edge = int(rng.integers(NUM_EDGES))
-        others = [op for op in range(len(OPS)) if op != ops[edge]]
-        ops[edge] = others[int(rng.integers(len(others)))]
-        return self.index.id_of(ops), None
-
-    def graphs(self) -> Graphs:
-        node_ops = np.zeros((self.size, GRAPH_NODES), dtype=np.int64)
-        node_ops[:, 1:-1] = self.ops + 1
-        node_ops[:, -1] = len(GRAPH_OPS) - 1
-        adjacency = np.broadcast_to(_graph_adjacency(), (self.size, GRAPH_NODES, GRAPH_NODES))
-        return Graphs(adjacency, np.eye(len(GRAPH_OPS), dtype=np.float32)[node_ops], GRAPH_OPS)
-
-    def sequences(self) -> np.ndarray:
-        """The cell sequence: the op of each of the six edges in cell-string order (1<-0, 2<-0, 2<-1, 3<-0,
-        3<-1, 3<-2), token op index + 1; the connections are fixed, so they take no tokens."""
-        return self.ops.astype(np.int64) + 1
-
-    def sequence_tokens(self) -> np.ndarray:
-        allowed = np.ones((NUM_EDGES, len(OPS) + 1), dtype=bool)
-        allowed[:, 0] = False
-        return allowed
-
-    def id_of_sequence(self, sequence) -> int | None:
-        ops = np.asarray(sequence, dtype=np.int64) - 1
-        if ops.shape != (NUM_EDGES,) or ops.min() < 0 or ops.max() >= len(OPS):
-            return None
-        return self._id_of_ops(ops)
-
-    def paths(self, ids) -> np.ndarray:
-        """path155 without the paths through a 'none' edge (`LIVE_PATHS`)."""
-        return path155(self.cells.iloc[np.asarray(ids, dtype=np.int64)]) * LIVE_PATHS
-
-    def decisions(self):
-        """Each of the six edges' op, edge by edge."""
-        return [len(OPS)] * NUM_EDGES, self._id_of_ops
-
-    def _id_of_ops(self, ops) -> int | None:
-        found = self.index.id_of(np.asarray(ops))
-        return None if found < 0 else found
-
-    def computation(self) -> np.ndarray:
-        """The cell's convolution cost in 1 x 1-convolution units (9 per 3 x 3, 1 per 1 x 1; CATE's pairing on a
-        cell without a parameter count)."""
-        cost = np.array([CONVOLUTION_COST.get(op, 0) for op in OPS], dtype=np.float64)
-        return cost[self.ops].sum(axis=1)
+class NB201Operators(EdgeCellOperators):
+    OPS = OPS
+    path_encoding = path155

@@ -6,30 +6,13 @@ these codes in edge order."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from ...errors import NasReproError
+from ..edge_cell import NUM_EDGES, OP_COLUMNS
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3")
 
 
-NUM_EDGES = 6
-
-
 NUM_CELLS = len(OPS) ** NUM_EDGES  # 4,096
-
-
-EDGE_SOURCE = (0, 0, 1, 0, 1, 2)
-
-
-EDGE_TARGET = (1, 2, 2, 3, 3, 3)
-
-
-INCOMING_EDGES = {node: [e for e in range(NUM_EDGES) if EDGE_TARGET[e] == node] for node in (1, 2, 3)}
-
-
-OP_COLUMNS = [f"op{e}" for e in range(NUM_EDGES)]
 
 
 CELL_COLUMNS = ["cell", *OP_COLUMNS]  # what a search method may read
@@ -49,23 +32,3 @@ def parse_cell(cell: str) -> tuple[int, ...]:
     if [len(g) for g in groups] != [1, 2, 3] or not all(ch in "0123" for g in groups for ch in g):
         raise NasReproError(f"malformed TransNAS-Bench-101 micro cell {cell!r}")
     return tuple(int(ch) for g in groups for ch in g)
-
-
-def codes(ops: np.ndarray) -> np.ndarray:
-    """Base-4 code of each op tuple (edge 0 most significant): 0..4095."""
-    return (np.asarray(ops, dtype=np.int64) * (len(OPS) ** np.arange(NUM_EDGES - 1, -1, -1))).sum(axis=1)
-
-
-def edge_ops(table: pd.DataFrame) -> np.ndarray:
-    return table[OP_COLUMNS].to_numpy(dtype=np.int64)
-
-
-class CellIndex:
-    """Maps op tuples to the architecture ids of one canonical table (-1: not in it)."""
-
-    def __init__(self, ops: np.ndarray):
-        self._id_of_code = np.full(NUM_CELLS, -1, dtype=np.int64)
-        self._id_of_code[codes(ops)] = np.arange(len(ops))
-
-    def id_of(self, ops) -> int:
-        return int(self._id_of_code[codes(np.asarray(ops)[None, :])[0]])

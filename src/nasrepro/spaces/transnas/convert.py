@@ -14,7 +14,8 @@ import pandas as pd
 
 from ...errors import NasReproError
 from ...sources import Source, by_name
-from .cells import NUM_CELLS, OP_COLUMNS, OPS, cell_string, codes
+from ..edge_cell import OP_COLUMNS, codes
+from .cells import NUM_CELLS, OPS, cell_string
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def convert(task: str, fit_split: str, files: dict[str, Path]) -> tuple[pd.DataF
     if not (frame["idx"].to_numpy() == np.arange(len(frame))).all() or len(frame) != NUM_CELLS:
         raise NasReproError(f"{path}: task {task}: idx is not 0..{NUM_CELLS - 1}, each once ({len(frame)} records)")
     ops = frame[OP_COLUMNS].to_numpy(dtype=np.int8)
-    if len(np.unique(codes(ops))) != NUM_CELLS:
+    if len(np.unique(codes(ops, len(OPS)))) != NUM_CELLS:
         raise NasReproError(f"{path}: task {task}: the cells are not the {NUM_CELLS} distinct micro cells")
     labels = frame["val"].to_numpy(dtype=np.float64)
     check_labels(labels, task, path)

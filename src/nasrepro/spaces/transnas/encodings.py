@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import OPS, edge_ops
+from ..edge_cell import edge_ops
+from .cells import OPS
 
-# The four input->output paths of the cell, as edge indices (edge order of cells.EDGE_SOURCE / EDGE_TARGET).
+# The four input->output paths of the cell, as edge indices (edge order of edge_cell.EDGE_SOURCE / EDGE_TARGET).
 PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import NasReproError
-from .cells import NUM_CELLS, OP_COLUMNS, codes, parse_cell
+from ..edge_cell import OP_COLUMNS, codes
+from .cells import NUM_CELLS, OPS, parse_cell
 from .convert import TASKS, check_labels, metadata
 
 KEYS = ("metrics_dict", "info_names", "task_list", "data")
@@ -65,7 +66,7 @@ def micro_table(path: str | Path, task: str, fit_split: str = "valid") -> tuple[
     test = epochs(database, "micro", task, "test_" + metric[len("valid_"):], path)
     cells = list(valid)
     ops = np.array([parse_cell(cell) for cell in cells], dtype=np.int8)
-    if len(cells) != NUM_CELLS or len(np.unique(codes(ops))) != NUM_CELLS:
+    if len(cells) != NUM_CELLS or len(np.unique(codes(ops, len(OPS)))) != NUM_CELLS:
         raise NasReproError(f"{path}: the micro space holds {len(cells)} architectures, not the {NUM_CELLS} distinct cells")
     best = [int(np.argmax(valid[cell])) for cell in cells]
     fit_valid = np.array([valid[cell][epoch] for cell, epoch in zip(cells, best)], dtype=np.float64)

@@ -3,7 +3,8 @@ decoder's (`seminas.EPD`) forward pass, a hand-written backward pass, gradient-n
 torch.optim.Adam's update (L2 weight decay), one compiled call per step (`train_step`). The shuffles and
 dropout masks stay torch's draws, made by `SemiNAS._train_compiled` from the global torch generator in the
 order the torch loop makes them (per epoch the shuffle; per step the encoder's and decoder's embedding masks,
-then the predictor's two), so both loops train on the same batches with the same masks and their loss curves
+then the predictor's two; the masks by `dropout_mask`, torch's `bernoulli_` reproduced bit for bit from the
+generator's state), so both loops train on the same batches with the same masks and their loss curves
 agree to float32 rounding (tests/test_seminas_compiled.py).
 
 Where a step's time goes (`benchmarks/seminas_step.py`, one core): unlike the GIN's, a SemiNAS step (batch 100,

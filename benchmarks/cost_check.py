@@ -155,6 +155,7 @@ def main() -> None:
     parser.add_argument("--sequence-budgets", type=int, nargs=2, default=[200, 300])
     parser.add_argument("--methods", nargs="*", help="method names of config.yaml (default: one per cost key + EXTRA)")
     parser.add_argument("--no-pretraining", action="store_true", help="skip the pretraining checks")
+    parser.add_argument("--no-searches", action="store_true", help="skip the NAS-Bench-201 search jobs")
     parser.add_argument("--nb101-cells", type=int, default=20000,
                         help="cells of the synthetic NAS-Bench-101 table for the NB101 checks (0: skip them)")
     args = parser.parse_args()
@@ -169,7 +170,7 @@ def main() -> None:
         layer.write_text(yaml.safe_dump(overlay(budgets)))
         files = [str(REPO / "config.yaml"), str(layer)]
         config = cfg.load(*files)
-        rows = [(name, q) for name in methods for q in budgets[name]]
+        rows = [] if args.no_searches else [(name, q) for name in methods for q in budgets[name]]
         for name, q in rows:
             estimate, measured = check_search(config, files, name, q, Path(folder))
             key = cost.key(cfg.searcher_spec(config, name, BENCH))

@@ -91,6 +91,8 @@ class Shape:
     `scores_space`: every fit scores every architecture of the space.
     `once_after`: the option after whose count of queries the method fits once (F and W are then that one fit's
     cost, a run of fewer queries costs nothing: q counts 1 past it, else 0).
+    `initial`: the option giving the uniform initial sample before the first fit (q counts the queries past it,
+    plus the calibrated options' initial sample).
     """
 
     kind: str = "polynomial"
@@ -99,10 +101,15 @@ class Shape:
     variant: Callable[[dict], str] = lambda options: ""
     scores_space: bool = False
     once_after: str | None = None
+    initial: str | None = None
 
-    def queries(self, options: dict, queries: int) -> int:
-        """The q of F(q) and W(q) for a run of `queries`."""
-        return queries if self.once_after is None else int(queries > options[self.once_after])
+    def queries(self, options: dict, queries: int, calibrated: dict | None = None) -> int:
+        """The q of F(q) and W(q) for a run of `queries` (`calibrated`: the options the entry was measured with)."""
+        if self.once_after is not None:
+            return int(queries > options[self.once_after])
+        if self.initial is not None and calibrated is not None:
+            return max(queries - options[self.initial] + calibrated[self.initial], 0)
+        return queries
 
 
 def _unless(value: str, default: str) -> str:
@@ -120,7 +127,8 @@ SHAPES: dict[str, Shape] = {
     "mcts": Shape(),
     "nasbowl": Shape(),
     "weaknas": Shape(work=lambda o: weaknas_models(o) * mlp_size(o.get("predictor")),
-                     variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True),
+                     variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True,
+                     initial="init_sample"),
     "strong_predictor": Shape(work=lambda o: mlp_size(o.get("predictor")),
                               variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True),
     "neural_predictor": Shape(work=_epochs("predictor.epochs"), lighter=("predictor.epochs",), scores_space=True,
@@ -185,7 +193,7 @@ def search_seconds(method: dict, space: str, queries: int, size: int | None = No
         return sequence_seconds(method, entry, space, size, queries)
     else:
         r = rule.work(method) / rule.work(entry["options"])
-    queries = rule.queries(method, queries)
+    queries = rule.queries(method, queries, entry["options"])
     fixed, work = (entry[part]["a"] * queries + entry[part]["b"] * queries**2 for part in ("fixed", "work"))
     scoring = entry.get("fits_per_query", 0) * queries * (size - entry["size"]) * entry.get("score_seconds", 0)
     return entry.get("first_call", 0.0) + max(fixed + r * (work + scoring), 0.0)

@@ -9,6 +9,7 @@ The real mirror is never copied into the repository.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import subprocess
@@ -27,6 +28,14 @@ from nasrepro.benchmark import Benchmark
 REPO = Path(__file__).resolve().parents[1]
 # The benchmark mirror, found as the workflow finds it: $NASREPRO_MIRROR, else ../shared/benchmarks.
 MIRROR = Path(os.environ.get("NASREPRO_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "benchmarks")
+
+
+def benchmark_script(name: str):
+    """A script of benchmarks/ loaded as a module (the tests call its functions)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 # Tiny networks on a busy 2-core machine run ~20x slower with intra-op threads fighting the

@@ -5,7 +5,6 @@ external toy space and on TransNAS-Bench-101 micro or is refused at validation i
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from nasrepro.searchers import searcher_class
 from nasrepro.spaces import CAPABILITIES, get_space
 from nasrepro.spaces.transnas.encodings import path84
 
+from conftest import benchmark_script
 from test_transnas import write_zip
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,10 +25,7 @@ PLUGINS = Path(__file__).parent / "plugins"
 
 @pytest.fixture(scope="module")
 def matrix():
-    spec = importlib.util.spec_from_file_location("capability_matrix", REPO / "benchmarks" / "capability_matrix.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("capability_matrix")
 
 
 @pytest.fixture

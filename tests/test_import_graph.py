@@ -8,7 +8,6 @@ import pytest
 
 from conftest import benchmark_script
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pytest
 from conftest import benchmark_script
 
 
-
 @pytest.fixture(scope="module")
 def graphs():
     return benchmark_script("import_graph")

@@ -27,7 +27,7 @@ trainer) are calibrated apart; a type or variant the model lacks is costed as We
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Callable
@@ -91,8 +91,6 @@ class Shape:
     `scores_space`: every fit scores every architecture of the space.
     `once_after`: the option after whose count of queries the method fits once (F and W are then that one fit's
     cost, a run of fewer queries costs nothing: q counts 1 past it, else 0).
-    `initial`: the option giving the uniform initial sample before the first fit (q counts the queries past it,
-    plus the calibrated options' initial sample).
     """
 
     kind: str = "polynomial"
@@ -101,15 +99,10 @@ class Shape:
     variant: Callable[[dict], str] = lambda options: ""
     scores_space: bool = False
     once_after: str | None = None
-    initial: str | None = None
 
-    def queries(self, options: dict, queries: int, calibrated: dict | None = None) -> int:
-        """The q of F(q) and W(q) for a run of `queries` (`calibrated`: the options the entry was measured with)."""
-        if self.once_after is not None:
-            return int(queries > options[self.once_after])
-        if self.initial is not None and calibrated is not None:
-            return max(queries - options[self.initial] + calibrated[self.initial], 0)
-        return queries
+    def queries(self, options: dict, queries: int) -> int:
+        """The q of F(q) and W(q) for a run of `queries`."""
+        return queries if self.once_after is None else int(queries > options[self.once_after])
 
 
 def _unless(value: str, default: str) -> str:
@@ -127,8 +120,7 @@ SHAPES: dict[str, Shape] = {
     "mcts": Shape(),
     "nasbowl": Shape(),
     "weaknas": Shape(work=lambda o: weaknas_models(o) * mlp_size(o.get("predictor")),
-                     variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True,
-                     initial="init_sample"),
+                     variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True),
     "strong_predictor": Shape(work=lambda o: mlp_size(o.get("predictor")),
                               variant=lambda o: _unless(_get(o, "predictor.type", "mlp"), "mlp"), scores_space=True),
     "neural_predictor": Shape(work=_epochs("predictor.epochs"), lighter=("predictor.epochs",), scores_space=True,
@@ -193,7 +185,7 @@ def search_seconds(method: dict, space: str, queries: int, size: int | None = No
         return sequence_seconds(method, entry, space, size, queries)
     else:
         r = rule.work(method) / rule.work(entry["options"])
-    queries = rule.queries(method, queries, entry["options"])
+    queries = rule.queries(method, queries)
     fixed, work = (entry[part]["a"] * queries + entry[part]["b"] * queries**2 for part in ("fixed", "work"))
     scoring = entry.get("fits_per_query", 0) * queries * (size - entry["size"]) * entry.get("score_seconds", 0)
     return entry.get("first_call", 0.0) + max(fixed + r * (work + scoring), 0.0)

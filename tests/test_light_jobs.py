@@ -77,11 +77,14 @@ def test_help_imports_nothing_heavy():
     assert loaded == []
 
 
-def test_cli_search_defaults_to_one_thread(tmp_path, table_path):
-    """`nasrepro search` pins torch (imported here by validating config.yaml's MLP methods) to 1 thread."""
+def test_cli_search_of_a_light_method_loads_no_torch_and_sets_one_thread(tmp_path, table_path):
+    """`nasrepro search` validates config.yaml (whose MLP methods name torch lazily) and pins the numerical libraries
+    to 1 thread without loading torch for a method that trains no torch model."""
     out = tmp_path / "runs"
-    code = ("import sys\nfrom nasrepro import cli\nsys.exit(cli.main(sys.argv[1:]))")
-    fresh_python(code, "search", "--config", str(REPO / "config.yaml"), "--experiment", "table5",
-                 "--bench", "nb201-cifar10", "--method", "random", "--seed", "1", "--table", str(table_path),
-                 "--out", str(out))
-    assert json.loads((out / "1.json").read_text())["environment"]["torch_threads"] == 1
+    code = ("import os, sys\nfrom nasrepro import cli\ncode = cli.main(sys.argv[1:])\n"
+            "print('torch._C' in sys.modules, os.environ['OMP_NUM_THREADS'])\nsys.exit(code)")
+    result = fresh_python(code, "search", "--config", str(REPO / "config.yaml"), "--experiment", "table5",
+                          "--bench", "nb201-cifar10", "--method", "random", "--seed", "1", "--table", str(table_path),
+                          "--out", str(out))
+    assert result.stdout.strip().splitlines()[-1] == "False 1"
+    assert json.loads((out / "1.json").read_text())["environment"]["torch_threads"] is None

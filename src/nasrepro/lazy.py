@@ -27,6 +27,13 @@ def module(name: str) -> ModuleType:
     return loaded
 
 
+def loaded(name: str) -> ModuleType | None:
+    """The module if it is really imported (a module named by `module` but not touched yet is not: touching it
+    would load it), else None."""
+    found = sys.modules.get(name)
+    return found if type(found) is ModuleType else None  # LazyLoader's placeholder is a subclass until loaded
+
+
 def no_grad(function):
     """`torch.no_grad()` as a decorator that loads torch only when the function is called."""
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import metrics
+from . import lazy, metrics
 from .benchmark import Benchmark
 from .contract import Contract
 from .errors import NasReproError
@@ -218,7 +218,7 @@ def environment() -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     # torch only if the job loaded it (a method that trains no torch model never does): then it ran on the CPU
-    torch = sys.modules.get("torch")
+    torch = lazy.loaded("torch")
     cpu = f"cpu ({platform.processor() or platform.machine()})"
     device = torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else cpu
     return {

@@ -9,7 +9,8 @@ and torch.set_num_threads if torch is already loaded.
 from __future__ import annotations
 
 import os
-import sys
+
+from . import lazy
 
 ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -19,6 +20,6 @@ def limit(threads: int) -> None:
     threads = max(1, int(threads))
     for var in ENV_VARS:
         os.environ[var] = str(threads)
-    torch = sys.modules.get("torch")
+    torch = lazy.loaded("torch")
     if torch is not None:
         torch.set_num_threads(threads)

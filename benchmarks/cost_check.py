@@ -71,8 +71,12 @@ def features_file(config: dict, name: str) -> str | None:
 
 
 def measure(command: list[str]) -> float:
+    """Child CPU seconds of a command (NaN where it failed: its error is printed, the check goes on)."""
     before = children_cpu()
-    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        print(f"failed: {' '.join(command[:12])}: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+        return float("nan")
     return children_cpu() - before
 
 
@@ -181,7 +185,7 @@ def main() -> None:
                 misses += report(name, "pretraining", f"{PRETRAIN_CELLS} cells x {PRETRAIN_EPOCHS} epochs",
                                  estimate, measured)
     if args.nb101_cells:
-        misses += check_nb101(base, args.nb101_cells, args.budgets)
+        misses += check_nb101(base, args.nb101_cells, args.sequence_budgets)  # past NB101's initial 100
     print(f"\n{len(misses)} outside {LOW}-{HIGH}x" + (f": {', '.join(misses)}" if misses else ""))
 
 
@@ -196,7 +200,7 @@ def budgets_of(config: dict, name: str, args) -> list[int]:
 
 
 def report(name: str, key: str, size: str, estimate: float, measured: float) -> list[str]:
-    ratio = measured / estimate
+    ratio = measured / estimate if estimate > 0 else float("inf")
     print(f"| {name} | {key} | {size} | {estimate:.1f} | {measured:.1f} | {ratio:.2f} |", flush=True)
     return [] if LOW <= ratio <= HIGH else [f"{name} at {size} ({ratio:.2f})"]
 

@@ -40,7 +40,7 @@ def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: 
     grid = np.unique(np.geomspace(1, trajectories["query"].max(), 200).round().astype(int))
     labels = {m: figure_text(entry["label"]) for m, entry in view["methods"].items()}
     fit_is_test = summary.groupby("benchmark")["fit_is_test"].first()
-    titles = {b: f"{entry['dataset']} ({b})" + ("\nfit on test: no validation split" if fit_is_test.get(b) else "")
+    titles = {b: f"{entry['dataset']} ({b})" + ("\nfit and reported on one split" if fit_is_test.get(b) else "")
               for b, entry in view["benchmarks"].items()}
     styles = {}
     if panels == "figure1":
@@ -56,9 +56,10 @@ def _curves_figure(output: Output, view: dict, runs: dict, files: dict, panels: 
         curves, titles, floors = _small_multiples(curves, view["reference"], titles, floors)
     with atomic_path(files["csv"]) as tmp:
         curves.to_csv(tmp, index=False)
+    # one y range for panels of one scale: a predictor's, or one benchmark's small multiples (benchmarks differ)
+    share_y = panels == "predictor" or (len(view["benchmarks"]) == 1 and curves["benchmark"].nunique() > 1)
     curve_plots.convergence_figure(curves, labels, titles, title(output, view), files["png"], files["pdf"], styles=styles,
-                                   share_y=panels == "predictor" or curves["benchmark"].nunique() > len(view["benchmarks"]),
-                                   floors=floors, y_label=y_label)
+                                   share_y=share_y, floors=floors, y_label=y_label)
 
 
 def title(output: Output, view: dict) -> str:

@@ -123,7 +123,8 @@ class NASBOWL(BatchedSearcher):
         "graph": option("pruned", "pruned (none and skip_connect nodes removed, skips as edges, then dangling "
                         "nodes: the authors' graph) or full (the unpruned cell graph).", enum=["pruned", "full"]),
         "target": option("neglog_error", "The GP's target: neglog_error (-log(1 - accuracy), the authors') or "
-                         "accuracy (the fitting label).", enum=["neglog_error", "accuracy"]),
+                         "accuracy (the fitting label; on TransNAS-Bench-101, whose tasks' labels are not all "
+                         "accuracies).", by_space={"transnas_micro": "accuracy"}, enum=["neglog_error", "accuracy"]),
     }
     DEPARTURES = {"pool_strategy": {"mixed": "NASBOWL's pool: half mutants, half uniform (the authors' NAS-Bench-201 "
                                              "command mutates the whole pool: --mutate_size 200)."},

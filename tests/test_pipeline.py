@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,7 @@ def test_cli_search_runs_one_job(tmp_path, config, make_benchmark, capsys):
     args = ["search", "--config", str(config_path), "--experiment", "t5", "--bench", "syn10",
             "--table", str(table_path), "--out", str(out)]
     assert main([*args, "--method", "random", "--seed", "3"]) == 0
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the job's time limit ends with the job
     meta = json.loads((out / "3.json").read_text())
     assert meta["queries_to_optimum"] == meta["queries_used"] == len(pd.read_parquet(out / "3.parquet"))
     assert meta["optimum_arch_id"] == 199

@@ -156,11 +156,15 @@ def search_command(args: argparse.Namespace, config: dict) -> int:
     from .runs import run_spec
 
     spec = run_spec(config, args.experiment, args.bench, args.method)
-    contract.limit_time(*contract.job_time_limit(config, estimate_seconds=run_seconds(spec)))
     out = Path(args.out)
     names = {"experiment": args.experiment, "benchmark_name": args.bench, "method_name": args.method}
-    search(spec, args.seed, names, table, features, out / f"{args.seed}.parquet", out / f"{args.seed}.iterations.parquet",
-           out / f"{args.seed}.json", mirror=config.get("data", {}).get("mirror"))
+    contract.limit_time(*contract.job_time_limit(config, estimate_seconds=run_seconds(spec)))
+    try:
+        search(spec, args.seed, names, table, features, out / f"{args.seed}.parquet",
+               out / f"{args.seed}.iterations.parquet", out / f"{args.seed}.json",
+               mirror=config.get("data", {}).get("mirror"))
+    finally:  # `main` called in-process (a test, a notebook) must not keep the job's alarm armed
+        contract.limit_time(0, "")
     print(run_summary(out / f"{args.seed}.parquet", out / f"{args.seed}.json"))
     return 0
 

@@ -5,6 +5,7 @@ each space gives its operation names and its path encoding (`EdgeCellOperators`)
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -144,9 +145,13 @@ class EdgeCellOperators(Operators):
     def paths(self, ids) -> np.ndarray:
         """The path encoding without the paths through a 'none' edge: one carries nothing, and the NPENAS
         authors' cell graph, which drops 'none' edges, has no such path."""
-        live = np.array([0 not in ops for length in (1, 2, 3)
+        return type(self).path_encoding(self.cells.iloc[np.asarray(ids, dtype=np.int64)]) * self._live_paths
+
+    @cached_property
+    def _live_paths(self) -> np.ndarray:
+        """Which paths of the encoding (by length, then ops in base len(OPS)) pass no 'none' edge (op 0)."""
+        return np.array([0 not in ops for length in (1, 2, 3)
                          for ops in itertools.product(range(len(self.OPS)), repeat=length)])
-        return type(self).path_encoding(self.cells.iloc[np.asarray(ids, dtype=np.int64)]) * live
 
     def decisions(self):
         """Each of the six edges' op, edge by edge."""

@@ -275,16 +275,15 @@ def prepare_benchmark(config: dict, bench: str, source: str) -> None:
 
 
 def _runs_on(config: dict, method: str, bench: str) -> bool:
-    """Whether a method of the config can search the benchmark: its space offers what the method needs and
-    has the encoding the method reads (a method pinned to another space's encoding is not prepared for)."""
-    from . import config as cfg
-    from .config import missing_capabilities
-    from .spaces import get_space
+    """Whether a method of the config can search the benchmark, as config validation decides for an experiment
+    (a method pinned to another space's encoding is not prepared for)."""
+    from .config.validation import check_run
 
-    if missing_capabilities(config, method, bench):
+    try:
+        check_run(config, bench, method, "config")
+    except NasReproError:
         return False
-    reads = cfg.method_encoding(config, method, bench) if cfg.uses_features(config, method, bench) else None
-    return reads is None or reads in get_space(config["benchmarks"][bench]["space"]).encodings
+    return True
 
 
 def run_summary(trajectory_path: Path, metadata_path: Path) -> str:
@@ -294,11 +293,11 @@ def run_summary(trajectory_path: Path, metadata_path: Path) -> str:
 
     import pandas as pd
 
+    from .spaces import ACCURACY_RANGE, get_space
+
     trajectory = pd.read_parquet(trajectory_path)
     meta = json.loads(Path(metadata_path).read_text())
     best = trajectory.loc[trajectory["fit_label"].idxmax()]
-    from .spaces import ACCURACY_RANGE, get_space
-
     regret = meta["test_optimum"] - best["test_label"]
     optimum = meta["queries_to_optimum"]
     bench = meta["config"]["benchmark"]

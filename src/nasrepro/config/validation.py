@@ -198,7 +198,7 @@ def _check_experiments(config: dict, source: str) -> None:
                     raise NasReproError(f"{source}: key 'experiments.{name}.{kind}': {entry!r} is not defined under '{kind}'")
         for bench in experiment["benchmarks"]:
             for method in experiment["methods"]:
-                _check_run(config, bench, method, source)
+                check_run(config, bench, method, source)
                 _check_initial_sample(config, name, bench, method, source)
         for method in experiment.get("report_mode_by_method", {}):
             if method not in experiment["methods"]:
@@ -257,9 +257,9 @@ def _check_outputs(name: str, experiment: dict, source: str) -> None:
                             f"experiment's methods ({', '.join(experiment['methods'])})")
 
 
-def _check_run(config: dict, bench: str, method: str, source: str) -> None:
+def check_run(config: dict, bench: str, method: str, source: str) -> None:
     """The method runs on the benchmark's space: the space offers what it needs, its options fit the space and
-    its encoding is one the space has."""
+    its encoding is one the space has (NasReproError otherwise)."""
     space = get_space(config["benchmarks"][bench]["space"])
     kind = config["methods"][method]["type"]
     cls = searcher_class(kind)

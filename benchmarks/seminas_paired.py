@@ -76,10 +76,17 @@ def run(args) -> None:
         found = result.metadata["queries_to_optimum"]
         row = {"method": args.method, "trainer": args.trainer, "seed": seed, "cap": args.cap,
                "queries": len(trajectory), "queries_to_optimum": found, "best_fit_label": float(best["fit_label"]),
-               "test_of_best": float(best["test_label"]), "cpu_seconds": time.process_time() - started,
+               "test_of_best": float(best["test_label"]), "queried": _digest(trajectory), "cpu_seconds": time.process_time() - started,
                "wall_seconds": time.perf_counter() - wall}
         print(json.dumps(row), flush=True)
         pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
+
+
+def _digest(trajectory) -> str:
+    """The queried architectures in their order, as a short hash: equal digests, equal runs."""
+    import hashlib
+
+    return hashlib.sha256(",".join(map(str, trajectory["arch_id"])).encode()).hexdigest()[:16]
 
 
 def compare(args) -> None:
@@ -105,6 +112,10 @@ def compare(args) -> None:
     ta, tb = a["test_of_best"].to_numpy(), b["test_of_best"].to_numpy()
     print(f"test accuracy of the best at the cap: Mann-Whitney U p = {_mann_whitney(ta, tb):.3g}, "
           f"Wilcoxon p = {_wilcoxon(ta, tb)}; identical pairs {int((ta == tb).sum())}/{len(ta)}")
+    if "queried" in a and "queried" in b:
+        both = a["queried"].notna() & b["queried"].notna()
+        same = int((a.loc[both, "queried"] == b.loc[both, "queried"]).sum())
+        print(f"the same architectures queried in the same order: {same}/{int(both.sum())} pairs (of those recorded)")
     print(f"CPU seconds per run: ratio {a['cpu_seconds'].mean() / b['cpu_seconds'].mean():.2f}")
 
 

@@ -16,7 +16,7 @@ from nasrepro.encodings import encode
 TINY_GBRT = {"type": "gbrt", "n_estimators": 30}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def config() -> dict:
     variants = {
         "weaknas": {},
@@ -39,8 +39,10 @@ def config() -> dict:
     })
 
 
-@pytest.fixture
-def collected(tmp_path, config, nb201_synthetic):
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory, config, nb201_synthetic):
+    """The ablation's runs searched once for the module; each test renders its own outputs beside them."""
+    tmp_path = tmp_path_factory.mktemp("ablation")
     table_path = tmp_path / "syn10.parquet"
     write_table(nb201_synthetic.table, nb201_synthetic.meta, table_path)
     runs, keys = [], []

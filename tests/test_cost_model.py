@@ -126,3 +126,16 @@ def test_calibration_file_round_trip(tmp_path, monkeypatch, config):
         seconds, _ = measured(None, None, method, q)
         assert cost.search_seconds(method, "nb201", q) == pytest.approx(seconds, rel=1e-4)
     assert entry["first_call"] == 0 and entry["work"]["b"] == pytest.approx(1e-4)
+
+
+def test_the_header_names_the_gpu_figures_or_says_none_were_measured(monkeypatch):
+    base = {key: value for key, value in cost.model().items() if key != "gpu"}
+    monkeypatch.setattr(cost, "model", lambda: base)
+    assert "GPU figures: not measured" in cost.gpu_line()
+    gpu = {"measured_on": "NVIDIA H100 80GB HBM3, torch 2.13.0, 2026-12-07",
+           "step_seconds": {"seminas": {"6": 0.0021, "27": 0.0052}, "nao": {"6": 0.002, "27": 0.005}},
+           "scoring_seconds": {"rows": 423624, "fp32": 0.41, "bf16": 0.19}}
+    monkeypatch.setattr(cost, "model", lambda: {**base, "gpu": gpu})
+    line = cost.gpu_line()
+    assert "NVIDIA H100" in line and "seminas 2.10 ms (6 tokens), 5.20 ms (27 tokens)" in line
+    assert "423,624 cells fp32 0.41 s, bf16 0.19 s" in line

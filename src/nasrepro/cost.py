@@ -335,12 +335,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def gpu_line() -> str:
+    """The GPU figures of the model (benchmarks/gpu_figures.py), or that none were measured."""
+    gpu = model().get("gpu")
+    if not gpu:
+        return "GPU figures: not measured (benchmarks/gpu_figures.py --merge on a GPU machine)"
+    steps = "; ".join(f"{method} " + ", ".join(f"{1000 * s:.2f} ms ({length} tokens)" for length, s in lengths.items())
+                      for method, lengths in gpu["step_seconds"].items())
+    scoring = gpu["scoring_seconds"]
+    return (f"GPU ({gpu['measured_on']}): a training step {steps}; a scoring pass over {scoring['rows']:,} cells "
+            f"fp32 {scoring['fp32']:.2f} s, bf16 {scoring['bf16']:.2f} s")
+
+
 def render(rows: list[Row], config: dict) -> str:
     """The table `nasrepro cost` prints: per experiment and method, then totals per search space and per method
     type, and a line naming any method the model has not calibrated."""
     spaces = {name: get_space(bench["space"]).name for name, bench in config["benchmarks"].items()}
     lines = [f"Cost model: {model()['measured_on']} (benchmarks/cost_calibration.py, checked by "
-             f"benchmarks/cost_check.py); GPU-hours: {model().get('gpu', 'not measured')}"]
+             f"benchmarks/cost_check.py); {gpu_line()}"]
     lines += [f"Not run here: {name}: {why}" for name in cfg.enabled_experiments(config)
               if (why := cfg.unavailable(config, name))]
     lines.append(f"{'experiment':<26}{'method':<28}{'asked':>8}{'distinct':>10}{'saved':>8}{'core-h':>10}"

@@ -1,5 +1,5 @@
-"""A search job whose method trains no torch model loads neither torch nor scipy.stats nor matplotlib
-(each costs seconds of CPU per job against ~0.05 s of searching), `nasrepro --help` loads none of them,
+"""A search job whose method trains no torch model loads neither torch nor scipy's heavy submodules nor matplotlib
+(each costs tenths of a second to seconds of CPU per job against ~0.05 s of searching), `nasrepro --help` loads none of them,
 and the thread limit reaches torch whenever it does get imported."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nasrepro import runs as nasrepro_runs
 from nasrepro.benchmark import write_table
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "scipy.stats", "matplotlib")
+HEAVY = ("torch", "scipy.stats", "scipy.optimize", "scipy.special", "matplotlib")
 LIGHT_METHODS = ("random", "regularized_evolution", "local_search")
 
 # What scripts/search.py does under Snakemake (smk.start with the rule's threads, then pipeline.search),
@@ -82,9 +82,10 @@ def test_cli_search_of_a_light_method_loads_no_torch_and_sets_one_thread(tmp_pat
     to 1 thread without loading torch for a method that trains no torch model."""
     out = tmp_path / "runs"
     code = ("import os, sys\nfrom nasrepro import cli\ncode = cli.main(sys.argv[1:])\n"
-            "print('torch._C' in sys.modules, os.environ['OMP_NUM_THREADS'])\nsys.exit(code)")
+            f"print('torch._C' in sys.modules, os.environ['OMP_NUM_THREADS'], [m for m in {HEAVY[1:]!r} if m in sys.modules])"
+            "\nsys.exit(code)")
     result = fresh_python(code, "search", "--config", str(REPO / "config.yaml"), "--experiment", "table5",
                           "--bench", "nb201-cifar10", "--method", "random", "--seed", "1", "--table", str(table_path),
                           "--out", str(out))
-    assert result.stdout.strip().splitlines()[-1] == "False 1"
+    assert result.stdout.strip().splitlines()[-1] == "False 1 []"
     assert json.loads((out / "1.json").read_text())["environment"]["torch_threads"] is None

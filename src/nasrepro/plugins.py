@@ -137,14 +137,12 @@ def target_of(kind: str, name: str) -> str:
     return target
 
 
-def load(kind: str, name: str) -> type:
-    """The class a config `type` names (`target_of`), imported."""
-    target = target_of(kind, name)
-    module_name, _, class_name = target.partition(":")
+def _import(kind: str, name: str, target: str):
+    module_name = target.partition(":")[0]
     _inherited_module_folders()
     add_module_folder(Path.cwd())  # a user's module in the working directory
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if not f"{module_name}.".startswith(f"{error.name}."):  # the module exists; something it imports does not
             raise NasReproError(f"your {kind} {name!r} raised {raised(error)} while {module_name} was imported") from error
@@ -153,6 +151,13 @@ def load(kind: str, name: str) -> type:
         if not is_users(module_name):
             raise
         raise NasReproError(f"your {kind} {name!r} raised {raised(error)} while {module_name} was imported") from error
+
+
+def load(kind: str, name: str) -> type:
+    """The class a config `type` names (`target_of`), imported."""
+    target = target_of(kind, name)
+    module_name, _, class_name = target.partition(":")
+    module = sys.modules.get(module_name) or _import(kind, name, target)  # validation asks thousands of times
     found = getattr(module, class_name, None)
     if found is None:
         raise NasReproError(f"{kind} type {name!r}: cannot load {target} ({module_name} has no {class_name!r})")

@@ -3,6 +3,7 @@ options, experiments and what their outputs need), each fault in one line naming
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -35,8 +36,9 @@ MAX_BUDGETS = 100  # entries of an experiment's `budgets` (the paper's tables ha
 INITIAL_SAMPLE_OPTIONS = ("init_sample", "num_init", "init_samples", "initial", "num_train", "population_size")
 
 
+@functools.cache
 def load_schema() -> dict:
-    """The config schema, the outputs' enum filled from the output registry (a benchmark's space checks its
+    """The config schema (parsed once: read only), the outputs' enum filled from the output registry (a benchmark's space checks its
     entry, `Space.check` and `Space.options`; methods' and predictors' option blocks are checked against
     their own declarations, `_check_methods`)."""
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
@@ -44,7 +46,7 @@ def load_schema() -> dict:
                                ("maximum: MAX_QUERIES", f"maximum: {MAX_QUERIES}"),
                                ("maxItems: MAX_BUDGETS", f"maxItems: {MAX_BUDGETS}")):
         text = text.replace(placeholder, value)
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's parser where built
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
-from scipy.special import ndtr
+
+from .. import lazy
+
+scipy = lazy.module("scipy")  # loaded on first use (nasrepro.lazy): validating a config imports this module
 
 LOG_BOUND = 10.0  # pybnn: theta outside [-10, 10] has likelihood -inf
 
@@ -49,7 +51,7 @@ class BayesianLinearRegression:
         self.s, self.Vty = np.maximum(s, 0.0), self.V.T @ (self.Phi.T @ self.y)
         if self.optimize_hypers:
             start = np.array([math.log(self.alpha), math.log(1.0 / self.beta)])
-            theta = optimize.fmin(lambda t: -self.log_evidence(t), start, disp=False)
+            theta = scipy.optimize.fmin(lambda t: -self.log_evidence(t), start, disp=False)
             self.alpha, self.beta = math.exp(theta[0]), 1.0 / math.exp(theta[1])
         eigen, self.m = self._posterior(self.alpha, self.beta)
         self.A_inv = (self.V / eigen) @ self.V.T
@@ -119,7 +121,7 @@ def expected_improvement(mean: np.ndarray, spread: np.ndarray, incumbent: float)
     """EI of maximisation over `incumbent`: s(uΦ(u) + φ(u)), u = (mean − incumbent)/s (0 where s = 0)."""
     mean, spread = np.asarray(mean, dtype=np.float64), np.asarray(spread, dtype=np.float64)
     u = np.divide(mean - incumbent, spread, out=np.zeros_like(mean), where=spread > 0)
-    return np.where(spread > 0, spread * (u * ndtr(u) + np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)),
+    return np.where(spread > 0, spread * (u * scipy.special.ndtr(u) + np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)),
                     np.maximum(mean - incumbent, 0.0))
 
 

@@ -17,12 +17,14 @@ import math
 import time
 
 import numpy as np
-from scipy.special import ndtr  # scipy.special, not scipy.stats: ~1 s less per search job
 
+from .. import lazy
 from ..errors import NasReproError
 from ..plugins import option
 from ..predictors import make_predictor, predictor_class, predictor_spec
 from .base import PredictorState, Searcher, SearchSpace
+
+scipy = lazy.module("scipy")  # loaded on first use (nasrepro.lazy): validating a config imports this module
 
 POOL_SEMANTICS = ("code", "paper")
 ZSCORE = ("benchmark", "queried")
@@ -109,7 +111,7 @@ def expected_improvement(predictions: np.ndarray, incumbent: float, calibration:
     ei = np.maximum(improvement, 0.0)
     spread = sigma > 0
     gamma = improvement[spread] / sigma[spread]
-    ei[spread] = sigma[spread] * (gamma * ndtr(gamma) + np.exp(-0.5 * gamma**2) / math.sqrt(2 * math.pi))
+    ei[spread] = sigma[spread] * (gamma * scipy.special.ndtr(gamma) + np.exp(-0.5 * gamma**2) / math.sqrt(2 * math.pi))
     return ei
 
 

@@ -40,7 +40,7 @@ PRETRAIN_CELLS, PRETRAIN_EPOCHS = 2500, 1
 SEQUENCE_EPOCHS = {"epochs": 100, "pseudo_epochs": 50}  # a tenth of the authors' (the model counts steps)
 # with --long: the methods that dominate the reproduction's cost, at config.yaml's (the authors') epochs and at a
 # budget where their training is most of the job (LaNAS: the quadratic term that the calibration extrapolates)
-LONG = {"seminas": 200, "nao": 200, "lanas": 1000}
+LONG = {"seminas": [200], "nao": [200], "lanas": [1000, 4000]}
 LOW, HIGH = 0.7, 1.4
 
 
@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--no-pretraining", action="store_true", help="skip the pretraining checks")
     parser.add_argument("--no-searches", action="store_true", help="skip the NAS-Bench-201 search jobs")
     parser.add_argument("--long", action="store_true",
-                        help=f"also {', '.join(f'{m} at {q}' for m, q in LONG.items())} queries at the authors' epochs")
+                        help=f"also {', '.join(f'{m} at {qs}' for m, qs in LONG.items())} queries at the authors' epochs")
     parser.add_argument("--nb101-cells", type=int, default=20000,
                         help="cells of the synthetic NAS-Bench-101 table for the NB101 checks (0: skip them)")
     args = parser.parse_args()
@@ -178,7 +178,7 @@ def main() -> None:
         budgets = {} if args.no_searches else {name: budgets_of(base, name, args) for name in methods}
         misses += check_searches(budgets, Path(folder), "cost_check")
         if args.long:
-            misses += check_searches({name: [q] for name, q in LONG.items()}, Path(folder), "long", reduced=False,
+            misses += check_searches(LONG, Path(folder), "long", reduced=False,
                                      note=" (authors' epochs)")
         if not args.no_pretraining:
             for name in (n for n in methods if cost.shape(base["methods"][n]["type"]).kind == "pretrained"):

@@ -86,12 +86,19 @@ def test_sequence_step_time_follows_the_space_sequence_length(config):
 
 
 def test_a_larger_space_costs_more_only_for_methods_that_score_it(config):
-    for name in ("weaknas", "arch2vec", "neural_predictor"):
+    for name in ("weaknas", "arch2vec", "neural_predictor", "lanas"):
         method = spec(config, name)["method"]
         assert cost.search_seconds(method, "nb201", 400, size=100000) > cost.search_seconds(method, "nb201", 400)
     for name in ("regularized_evolution", "bananas", "npenas_np"):
         method = spec(config, name)["method"]
         assert cost.search_seconds(method, "nb201", 400, size=100000) == cost.search_seconds(method, "nb201", 400)
+
+
+def test_lanas_pays_for_passing_the_space_down_its_tree_whatever_its_epochs(config):
+    method = spec(config, "lanas")["method"]
+    extra = [cost.search_seconds(m, "nb201", 400, size=100000) - cost.search_seconds(m, "nb201", 400)
+             for m in (method, cfg.merge(method, {"epochs": method["epochs"] // 10}))]
+    assert extra[0] > 0 and extra[0] == pytest.approx(extra[1])
 
 
 def test_pretraining_is_costed_once_per_space_and_settings(config):

@@ -89,6 +89,8 @@ class Shape:
     `lighter`: the option paths halved for the calibration's second training load (none: r scales everything).
     `variant(options)`: settings that change the cost's shape, calibrated apart ("": the type's own).
     `scores_space`: every fit scores every architecture of the space.
+    `scoring_scales`: that scoring costs as `work` scales (an MLP's size), not the same whatever the training
+    (a tree's or a DNGO's prediction).
     `once_after`: the option after whose count of queries the method fits once (F and W are then that one fit's
     cost, a run of fewer queries costs nothing: q counts 1 past it, else 0).
     """
@@ -98,6 +100,7 @@ class Shape:
     lighter: tuple[str, ...] = ()
     variant: Callable[[dict], str] = lambda options: ""
     scores_space: bool = False
+    scoring_scales: bool = True
     once_after: str | None = None
 
     def queries(self, options: dict, queries: int) -> int:
@@ -131,9 +134,12 @@ SHAPES: dict[str, Shape] = {
     "npenas_np": Shape(work=_epochs("predictor.epochs"), lighter=("predictor.epochs",)),
     "bonas": Shape(work=_epochs("epochs"), lighter=("epochs",)),
     "lanas": Shape(work=lambda o: float(o["epochs"]) if o.get("fit") == "adam" else 1.0,
-                   lighter=("epochs", "epochs_first"), variant=lambda o: _unless(o.get("fit", "adam"), "adam")),
-    "arch2vec": Shape(kind="pretrained", work=_epochs("dngo_epochs"), lighter=("dngo_epochs",), scores_space=True),
-    "cate": Shape(kind="pretrained", work=_epochs("dngo_epochs"), lighter=("dngo_epochs",), scores_space=True),
+                   lighter=("epochs", "epochs_first"), variant=lambda o: _unless(o.get("fit", "adam"), "adam"),
+                   scores_space=True, scoring_scales=False),
+    "arch2vec": Shape(kind="pretrained", work=_epochs("dngo_epochs"), lighter=("dngo_epochs",), scores_space=True,
+                      scoring_scales=False),
+    "cate": Shape(kind="pretrained", work=_epochs("dngo_epochs"), lighter=("dngo_epochs",), scores_space=True,
+                  scoring_scales=False),
     "seminas": Shape(kind="sequence", variant=lambda o: _unless(o.get("trainer", "auto"), "auto")),
     "nao": Shape(kind="sequence", variant=lambda o: _unless(o.get("trainer", "auto"), "auto")),
 }
@@ -188,7 +194,7 @@ def search_seconds(method: dict, space: str, queries: int, size: int | None = No
     queries = rule.queries(method, queries)
     fixed, work = (entry[part]["a"] * queries + entry[part]["b"] * queries**2 for part in ("fixed", "work"))
     scoring = entry.get("fits_per_query", 0) * queries * (size - entry["size"]) * entry.get("score_seconds", 0)
-    return entry.get("first_call", 0.0) + max(fixed + r * (work + scoring), 0.0)
+    return entry.get("first_call", 0.0) + max(fixed + r * work + (r if rule.scoring_scales else 1.0) * scoring, 0.0)
 
 
 def sequence_schedule(options: dict, size: int, queries: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from ..errors import NasReproError
 from .validation import validate
 
 
-class StrictLoader(yaml.SafeLoader):
+class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses, when built with it
     """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML silently keeps the last)."""
 
     def construct_mapping(self, node, deep=False):

@@ -18,7 +18,8 @@ one thread, CPU seconds (process_time) of the search alone:
 - pretraining (arch2vec, CATE): on the first 2,000 cells, 1 and 2 epochs, solved for seconds per architecture
   and epoch and per architecture (the embedding pass).
 
-The startup of a search process (imports and table load, with and without torch) is timed in fresh processes.
+The startup of a search process (imports and table load, with and without torch) is timed in fresh processes,
+and whether each key's job loads torch is seen in one (`loads_torch`: its startup class).
 The expected queries of a run to the optimum are the WeakNAS paper's Table 5 (NAS-Bench-201 CIFAR-10,
 NAS-Bench-101) where it has the method, else the measured mean of `make baselines-cpu` (README).
 `benchmarks/cost_check.py` checks the model against real jobs.
@@ -197,6 +198,32 @@ def calibrate_pretraining(kind: str, method: dict, table: str) -> dict:
             "measured": {f"{len(cells)} cells, 1 epoch": round(times[0], 2), f"{len(cells)} cells, 2 epochs": round(times[1], 2)}}
 
 
+def probe_torch(name: str, queries: int) -> None:
+    """In a fresh interpreter (`loads_torch`): search with config.yaml's `name` as the calibration does, in
+    process, and print whether torch got loaded."""
+    config = cfg.load(REPO / "config.yaml")
+    method = cfg.searcher_spec(config, name, BENCH)
+    rule = cost.shape(method["type"])
+    method = cfg.merge(method, REDUCED["seminas"] if rule.kind == "sequence" else REDUCED.get(cost.key(method), {}))
+    table = f"resources/tables/{BENCH}.parquet"
+    features = features_for(config, name, method, table)
+    assert "torch._C" not in sys.modules, "the probe's imports loaded torch"
+    run_search(Benchmark.load(table), features, method, 0, Budget(queries), progress=False, isolated=False)
+    print(json.dumps("torch._C" in sys.modules))
+
+
+def loads_torch(config: dict, name: str, low: int) -> bool:
+    """Whether a job of config.yaml's `name` loads torch (its startup class), measured: a search of `low` queries
+    (past a fit-once method's fit and a sequence method's initial draws) in a fresh interpreter."""
+    method = cfg.searcher_spec(config, name, BENCH)
+    rule = cost.shape(method["type"])
+    first = method.get(rule.once_after) if rule.once_after else method.get("initial") if rule.kind == "sequence" else 0
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import cost_calibration; "
+            f"cost_calibration.probe_torch({name!r}, {max(low, int(first or 0) + 1)})")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def startup_seconds(table: str) -> dict:
     """CPU seconds a search job costs besides its search: a real `nasrepro search` job (config validation, the
     isolated searcher's process, outputs) of random search for a few queries, and that plus the import of torch
@@ -244,7 +271,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "src/nasrepro/resources/cost_model.yaml"))
     parser.add_argument("--keys", nargs="*", help="cost keys to (re)calibrate (default: every key of config.yaml)")
     parser.add_argument("--merge", action="store_true", help="update these keys in the existing model only")
-    parser.add_argument("--startup", action="store_true", help="with --merge: measure the job startup again")
+    parser.add_argument("--startup", action="store_true",
+                        help="with --merge: measure the job startup again, and which of the model's keys load torch")
     args = parser.parse_args()
     threads.limit(1)
     config = cfg.load(REPO / "config.yaml")
@@ -256,6 +284,9 @@ def main() -> None:
         model = yaml.safe_load(Path(args.out).read_text())
         if args.startup:
             model["startup_seconds"] = startup_seconds(table)
+            for key, name in keys.items():
+                if key in model["methods"]:
+                    flag_torch(model, key, loads_torch(config, name, args.budgets[0]))
     else:
         model = {"measured_on": f"{cpu_model()}, 1 thread, torch CPU, {time.strftime('%Y-%m-%d')}",
                  "calibration_space": benchmark.space, "startup_seconds": startup_seconds(table), "methods": {},
@@ -275,11 +306,19 @@ def main() -> None:
                 for variant, change in VARIANTS.items():
                     model["methods"][f"{key}#{variant}"] = calibrate_polynomial(
                         benchmark, features, cfg.merge(method, change), low, high)
+        flag_torch(model, key, loads_torch(config, name, low))
         if kind == "pretrained":
             model["pretraining"][method["type"]] = calibrate_pretraining(method["type"], method, table)
         print(f"{key} ({name}): {json.dumps(model['methods'][key]['measured'])}", flush=True)
     write_model(model, args.out)
     print(f"wrote {args.out}")
+
+
+def flag_torch(model: dict, key: str, loads: bool) -> None:
+    """`loads_torch` on the key's entry and on the settings calibrated beside it ("key#variant")."""
+    for name, entry in model["methods"].items():
+        if name.split("#")[0] == key:
+            entry["loads_torch"] = loads
 
 
 def write_model(model: dict, path) -> None:

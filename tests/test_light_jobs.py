@@ -89,3 +89,12 @@ def test_cli_search_of_a_light_method_loads_no_torch_and_sets_one_thread(tmp_pat
                           "--out", str(out))
     assert result.stdout.strip().splitlines()[-1] == "False 1 []"
     assert json.loads((out / "1.json").read_text())["environment"]["torch_threads"] is None
+
+
+def test_a_module_named_lazily_is_not_loaded_by_a_library_that_looks_for_it():
+    """scipy's array-API checks look in sys.modules for torch at every call: a lazily named torch must not be
+    there before it is used, or the look loads it (about 2 CPU s a job)."""
+    code = ("import sys, numpy as np\nimport nasrepro.predictors.mlp as mlp\nfrom scipy import stats\n"
+            "stats.rankdata(np.arange(5.0))\nprint('torch' in sys.modules, 'torch._C' in sys.modules)\n"
+            "mlp.torch.zeros(1)\nprint('torch._C' in sys.modules)")
+    assert fresh_python(code).stdout.split() == ["False", "False", "True"]

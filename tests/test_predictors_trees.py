@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -137,6 +139,16 @@ def test_tiny_training_sets(n, split):
     for model in (GBRTRegressor(), RandomForestRegressor(n_estimators=20)):
         prediction = model.fit(X[:n], y[:n]).predict(X_test)
         assert prediction.shape == (len(X_test),) and np.isfinite(prediction).all()
+
+
+def test_n_jobs_follows_the_jobs_thread_limit_without_loading_torch():
+    code = ("import sys, numpy as np\nfrom nasrepro import threads\nfrom nasrepro.predictors.trees import GBRTRegressor, "
+            "resolve_n_jobs\nthreads.limit(3)\nrng = np.random.default_rng(0)\n"
+            "GBRTRegressor(n_estimators=5).fit(rng.random((50, 4)), rng.random(50)).predict(rng.random((5, 4)))\n"
+            "print(resolve_n_jobs(None), 'torch._C' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "False"]
 
 
 def test_n_jobs_follows_torch_threads(split):

@@ -176,7 +176,7 @@ def run_seconds(spec: dict) -> float:
     `pretraining_seconds`, once per pretraining file)."""
     method = spec["method"]
     space = spec["benchmark"]["space"]
-    startup = model()["startup_seconds"]["torch" if trains_torch(method["type"], method) else "light"]
+    startup = model()["startup_seconds"]["torch" if loads_torch(method) else "light"]
     return startup + search_seconds(method, space, expected_queries(spec, method["type"], space))
 
 
@@ -242,10 +242,15 @@ def pretraining_seconds(settings: dict, space: str) -> float:
     return get_space(space).size * (settings["pretrain_epochs"] * entry["per_epoch"] + entry["embed"])
 
 
-def trains_torch(kind: str, method: dict) -> bool:
-    """Whether a job of the method loads torch; a user's method counts as one that does, so that no job's
-    runner process imports a user's module to estimate it (`nasrepro.sandbox`)."""
-    return searcher_class(kind).wants_gpu(method) if kind in plugins.METHODS else True
+def loads_torch(method: dict) -> bool:
+    """Whether a job of the method loads torch: as the calibration saw it (`loads_torch`), else whether it wants a
+    GPU; a user's method counts as one that does, so that no job's runner process imports a user's module to
+    estimate it (`nasrepro.sandbox`)."""
+    kind = method["type"]
+    if kind not in plugins.METHODS:
+        return True
+    entry = calibrated(method)
+    return entry["loads_torch"] if entry and "loads_torch" in entry else searcher_class(kind).wants_gpu(method)
 
 
 def expected_queries(spec: dict, kind: str, space: str) -> int:

@@ -11,27 +11,28 @@ from types import ModuleType
 
 
 def module(name: str) -> ModuleType:
-    """`name` as a module object that runs its import on the first attribute access (importlib's
-    LazyLoader); the module itself if it is imported already."""
+    """`name` as a stand-in module object that imports the real module on the first attribute access; the module
+    itself if it is imported already. The stand-in stays out of `sys.modules`: libraries that look there for
+    torch (scipy's array-API checks do, on every call) must not load it by looking."""
     if name in sys.modules:
         return sys.modules[name]
     if "." in name:
         raise ValueError(f"{name}: a top-level module only (finding a submodule imports its package)")
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    if importlib.util.find_spec(name) is None:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[name] = loaded
-    spec.loader.exec_module(loaded)
-    return loaded
+    return _Deferred(name)
+
+
+class _Deferred(ModuleType):
+    def __getattr__(self, attribute: str):
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(vars(real))  # later look-ups are plain attribute hits
+        return getattr(real, attribute)
 
 
 def loaded(name: str) -> ModuleType | None:
-    """The module if it is really imported (a module named by `module` but not touched yet is not: touching it
-    would load it), else None."""
-    found = sys.modules.get(name)
-    return found if type(found) is ModuleType else None  # LazyLoader's placeholder is a subclass until loaded
+    """The module if it is really imported, else None (a stand-in of `module` is not in `sys.modules`)."""
+    return sys.modules.get(name)
 
 
 def no_grad(function):

@@ -23,3 +23,11 @@ def limit(threads: int) -> None:
     torch = lazy.loaded("torch")
     if torch is not None:
         torch.set_num_threads(threads)
+
+
+def current() -> int:
+    """The job's thread count: torch's where it is loaded, else the limit set above, else the machine's cores."""
+    torch = lazy.loaded("torch")
+    if torch is not None:
+        return max(1, int(torch.get_num_threads()))
+    return max(1, int(os.environ.get(ENV_VARS[0]) or os.cpu_count() or 1))

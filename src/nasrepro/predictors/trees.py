@@ -5,8 +5,8 @@
 hyper-parameters in the constructor, `fit(X, y) -> self` and `predict(X) -> float64 1-D array`,
 accept float32 X, and give the same predictions for the same `random_state` whatever `n_jobs` is.
 
-`n_jobs=None` means "as many threads as torch is set to" (`torch.get_num_threads()`, read at fit and
-predict time), so the workflow's per-rule `threads` (which `smk.start` hands to torch) govern it.
+`n_jobs=None` means "the job's threads" (`nasrepro.threads.current()`, read at fit and predict time), so the
+workflow's per-rule `threads` (which `smk.start` sets) govern it, without loading torch.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from .. import lazy
 
-torch = lazy.module("torch")  # loaded on first use (nasrepro.lazy)
-
+from .. import threads
 from ..plugins import option
 from .base import Predictor
 
@@ -31,8 +29,8 @@ GBRT_PARALLEL_FIT_ROWS = 20_000
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
-    """An explicit thread count, or torch's current one when `n_jobs` is None."""
-    return max(1, int(torch.get_num_threads())) if n_jobs is None else int(n_jobs)
+    """An explicit thread count, or the job's when `n_jobs` is None."""
+    return threads.current() if n_jobs is None else int(n_jobs)
 
 
 def _as_xy(X, y=None):
@@ -138,7 +136,7 @@ class GBRTRegressor(Predictor):
         "min_child_weight": option(1.0, "XGBoost's min_child_weight; with squared error at least ceil(w) rows per leaf.",
                                    type="number", minimum=0),
         "reg_lambda": option(1.0, "L2 penalty on leaf values (XGBoost's lambda).", type="number", minimum=0),
-        "n_jobs": option(None, "Threads (null: the job's torch threads; fits on under 20,000 rows use one).",
+        "n_jobs": option(None, "Threads (null: the job's threads; fits on under 20,000 rows use one).",
                          type=["integer", "null"], minimum=1),
     }
 
@@ -228,7 +226,7 @@ class RandomForestRegressor(Predictor):
         "max_features": option(1.0, "Fraction of the features tried per split.", type="number", exclusiveMinimum=0, maximum=1),
         "bootstrap": option(True, "Bootstrap samples per tree.", type="boolean"),
         "predict_batch_size": option(16384, "Rows per batch when ranking the space.", type="integer", minimum=1),
-        "n_jobs": option(None, "Threads (null: the job's torch threads).", type=["integer", "null"], minimum=1),
+        "n_jobs": option(None, "Threads (null: the job's threads).", type=["integer", "null"], minimum=1),
     }
 
     def __init__(self, random_state: int = 0, **options):

@@ -19,7 +19,7 @@ one thread, CPU seconds (process_time) of the search alone:
   and epoch and per architecture (the embedding pass).
 
 The startup of a search process (imports and table load, with and without torch) is timed in fresh processes,
-and whether each key's job loads torch is seen in one (`loads_torch`: its startup class).
+and what each key's code adds to it (torch, LightGBM, Numba's cached loops: `startup_extra`) in one per key.
 The expected queries of a run to the optimum are the WeakNAS paper's Table 5 (NAS-Bench-201 CIFAR-10,
 NAS-Bench-101) where it has the method, else the measured mean of `make baselines-cpu` (README).
 `benchmarks/cost_check.py` checks the model against real jobs.
@@ -42,6 +42,7 @@ import yaml
 
 from nasrepro import config as cfg, cost, plugins, threads
 from nasrepro.benchmark import Benchmark
+from nasrepro.config.validation import INITIAL_SAMPLE_OPTIONS
 from nasrepro.pipeline import load_features
 from nasrepro.runner import Budget, run_search
 from nasrepro.searchers import pretrained, searcher_class
@@ -68,6 +69,7 @@ STARTUP = {
              "import nasrepro.searchers.weaknas; Benchmark.load('{table}')",
 }
 PRETRAIN_CELLS = 2000
+PROBE_QUERIES = 20  # a startup probe's search: past the initial draws of most methods (else just past them)
 STEP_ROWS, STEP_EPOCHS = 1000, 20  # a step-time probe: 10 batches of 100 per epoch
 
 
@@ -198,30 +200,43 @@ def calibrate_pretraining(kind: str, method: dict, table: str) -> dict:
             "measured": {f"{len(cells)} cells, 1 epoch": round(times[0], 2), f"{len(cells)} cells, 2 epochs": round(times[1], 2)}}
 
 
-def probe_torch(name: str, queries: int) -> None:
-    """In a fresh interpreter (`loads_torch`): search with config.yaml's `name` as the calibration does, in
-    process, and print whether torch got loaded."""
+def probe(name: str, queries: int) -> None:
+    """In a fresh interpreter (`setup_seconds`): search twice with config.yaml's `name` as the calibration does, in
+    process, and print the second (warm) search's CPU seconds; the first pays for the modules the search loads."""
     config = cfg.load(REPO / "config.yaml")
     method = cfg.searcher_spec(config, name, BENCH)
     rule = cost.shape(method["type"])
     method = cfg.merge(method, REDUCED["seminas"] if rule.kind == "sequence" else REDUCED.get(cost.key(method), {}))
     table = f"resources/tables/{BENCH}.parquet"
     features = features_for(config, name, method, table)
-    assert "torch._C" not in sys.modules, "the probe's imports loaded torch"
-    run_search(Benchmark.load(table), features, method, 0, Budget(queries), progress=False, isolated=False)
-    print(json.dumps("torch._C" in sys.modules))
+    benchmark = Benchmark.load(table)
+    search_cpu(benchmark, features, method, queries)
+    print(json.dumps(search_cpu(benchmark, features, method, queries)[0]))
 
 
-def loads_torch(config: dict, name: str, low: int) -> bool:
-    """Whether a job of config.yaml's `name` loads torch (its startup class), measured: a search of `low` queries
-    (past a fit-once method's fit and a sequence method's initial draws) in a fresh interpreter."""
+def setup_seconds(config: dict, name: str, queries: int = PROBE_QUERIES) -> float:
+    """CPU seconds of a fresh interpreter that runs two short searches of config.yaml's `name` (just past its
+    initial draws: one fit, one round), less two warm searches: the interpreter, the imports and caches
+    the method's code loads (torch on first use included), and its first call's extra cost."""
     method = cfg.searcher_spec(config, name, BENCH)
-    rule = cost.shape(method["type"])
-    first = method.get(rule.once_after) if rule.once_after else method.get("initial") if rule.kind == "sequence" else 0
+    initial = max((int(method[o]) for o in INITIAL_SAMPLE_OPTIONS if isinstance(method.get(o), int)), default=0)
     code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import cost_calibration; "
-            f"cost_calibration.probe_torch({name!r}, {max(low, int(first or 0) + 1)})")
+            f"cost_calibration.probe({name!r}, {max(queries, initial + 1)})")
+    before = children_cpu()
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return children_cpu() - before - 2 * json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def startup_extras(model: dict, config: dict, keys: dict[str, str]) -> None:
+    """Each key's `startup_extra` (on its "key#variant" entries too): what its code's imports add to a light job's
+    startup (torch, LightGBM, Numba's cached loops), measured against random search's, less its first call's cost
+    (a part of the model already)."""
+    light = min(setup_seconds(config, "random") for _ in range(2))
+    for key, name in keys.items():
+        extra = setup_seconds(config, name) - light - model["methods"][key].get("first_call", 0.0)
+        for entry_name, entry in model["methods"].items():
+            if entry_name.split("#")[0] == key:
+                entry["startup_extra"] = round(max(extra, 0.0), 2)
 
 
 def startup_seconds(table: str) -> dict:
@@ -284,9 +299,7 @@ def main() -> None:
         model = yaml.safe_load(Path(args.out).read_text())
         if args.startup:
             model["startup_seconds"] = startup_seconds(table)
-            for key, name in keys.items():
-                if key in model["methods"]:
-                    flag_torch(model, key, loads_torch(config, name, args.budgets[0]))
+            startup_extras(model, config, {k: n for k, n in keys.items() if k in model["methods"]})
     else:
         model = {"measured_on": f"{cpu_model()}, 1 thread, torch CPU, {time.strftime('%Y-%m-%d')}",
                  "calibration_space": benchmark.space, "startup_seconds": startup_seconds(table), "methods": {},
@@ -306,19 +319,13 @@ def main() -> None:
                 for variant, change in VARIANTS.items():
                     model["methods"][f"{key}#{variant}"] = calibrate_polynomial(
                         benchmark, features, cfg.merge(method, change), low, high)
-        flag_torch(model, key, loads_torch(config, name, low))
         if kind == "pretrained":
             model["pretraining"][method["type"]] = calibrate_pretraining(method["type"], method, table)
         print(f"{key} ({name}): {json.dumps(model['methods'][key]['measured'])}", flush=True)
+    if chosen:
+        startup_extras(model, config, chosen)
     write_model(model, args.out)
     print(f"wrote {args.out}")
-
-
-def flag_torch(model: dict, key: str, loads: bool) -> None:
-    """`loads_torch` on the key's entry and on the settings calibrated beside it ("key#variant")."""
-    for name, entry in model["methods"].items():
-        if name.split("#")[0] == key:
-            entry["loads_torch"] = loads
 
 
 def write_model(model: dict, path) -> None:

@@ -79,7 +79,8 @@ def run(args) -> None:
                "test_of_best": float(best["test_label"]), "queried": _digest(trajectory), "cpu_seconds": time.process_time() - started,
                "wall_seconds": time.perf_counter() - wall}
         print(json.dumps(row), flush=True)
-        pd.DataFrame([row]).to_csv(out, mode="a", header=not out.exists(), index=False)
+        rows = [pd.read_csv(out)] if out.exists() else []
+        pd.concat([*rows, pd.DataFrame([row])], ignore_index=True).to_csv(out, index=False)  # columns may grow
 
 
 def _digest(trajectory) -> str:

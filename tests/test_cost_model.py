@@ -146,3 +146,12 @@ def test_the_header_names_the_gpu_figures_or_says_none_were_measured(monkeypatch
     line = cost.gpu_line()
     assert "NVIDIA H100" in line and "seminas 2.10 ms (6 tokens), 5.20 ms (27 tokens)" in line
     assert "423,624 cells fp32 0.41 s, bf16 0.19 s" in line
+
+
+def test_a_jobs_startup_is_a_light_jobs_plus_what_its_types_code_loads(monkeypatch, config):
+    base = cost.model()
+    method = spec(config, "npenas_np")["method"]
+    entry = {**base["methods"]["npenas_np"], "startup_extra": 1.25}
+    monkeypatch.setattr(cost, "model", lambda: {**base, "methods": {**base["methods"], "npenas_np": entry}})
+    assert cost.startup_seconds(method) == pytest.approx(base["startup_seconds"]["light"] + 1.25)
+    assert cost.startup_seconds({"type": "my_methods:HillClimber"}) == base["startup_seconds"]["torch"]

@@ -6,12 +6,14 @@ one CPU core and checked against real jobs by `benchmarks/cost_check.py`. Each m
 entry of `SHAPES` below, in terms of its options and its space's properties (`Space.size`, the token sequence's
 length), never a space's name:
 
-- every job: a process startup (imports, table load; with or without torch);
+- every job: a process startup (imports, table load), plus what its method's code loads (torch, LightGBM,
+  Numba's cached loops), measured per type;
 - `polynomial` types: CPU seconds F(q) + r·W(q) for a run of q queries, F and W each a·q + b·q² (b: training
   sets grow with q), measured on the calibration space at two budgets, and (where the shape declares a lighter
   setting) at two training loads, which splits the fixed search work F from the training work W; r is the
   options' training work (`Shape.work`) relative to the calibrated options'. A type whose every fit scores the
-  whole space (`scores_space`) adds fits·(size − calibrated size)·(seconds per architecture)·r;
+  whole space (`scores_space`) adds fits·(size − calibrated size)·(seconds per architecture), times r where that
+  scoring costs as the training does (`scoring_scales`);
 - `sequence` types (SemiNAS, NAO): per round, `epochs` over the labelled set and `pseudo_epochs` over the
   labelled set repeated `up_sample_ratio` times plus the pseudo-labelled ones, each a count of batches, times the
   compiled training step's measured time at the space's sequence length, plus a measured per-round overhead
@@ -176,8 +178,7 @@ def run_seconds(spec: dict) -> float:
     `pretraining_seconds`, once per pretraining file)."""
     method = spec["method"]
     space = spec["benchmark"]["space"]
-    startup = model()["startup_seconds"]["torch" if loads_torch(method) else "light"]
-    return startup + search_seconds(method, space, expected_queries(spec, method["type"], space))
+    return startup_seconds(method) + search_seconds(method, space, expected_queries(spec, method["type"], space))
 
 
 def search_seconds(method: dict, space: str, queries: int, size: int | None = None) -> float:
@@ -242,15 +243,19 @@ def pretraining_seconds(settings: dict, space: str) -> float:
     return get_space(space).size * (settings["pretrain_epochs"] * entry["per_epoch"] + entry["embed"])
 
 
-def loads_torch(method: dict) -> bool:
-    """Whether a job of the method loads torch: as the calibration saw it (`loads_torch`), else whether it wants a
-    GPU; a user's method counts as one that does, so that no job's runner process imports a user's module to
-    estimate it (`nasrepro.sandbox`)."""
+def startup_seconds(method: dict) -> float:
+    """A job's CPU seconds besides its search: a light job's startup plus what the method's code loads, as the
+    calibration measured for its key (`startup_extra`); else the torch job's where the method wants a GPU. A user's
+    method counts as a torch job, so that no job's runner process imports a user's module to estimate it
+    (`nasrepro.sandbox`)."""
+    startup = model()["startup_seconds"]
     kind = method["type"]
     if kind not in plugins.METHODS:
-        return True
+        return startup["torch"]
     entry = calibrated(method)
-    return entry["loads_torch"] if entry and "loads_torch" in entry else searcher_class(kind).wants_gpu(method)
+    if entry is not None and "startup_extra" in entry:
+        return startup["light"] + entry["startup_extra"]
+    return startup["torch" if searcher_class(kind).wants_gpu(method) else "light"]
 
 
 def expected_queries(spec: dict, kind: str, space: str) -> int:

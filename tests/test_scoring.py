@@ -177,7 +177,7 @@ def test_fp32_bf16_and_onednn_rank_a_nb101_space_alike(nb101_space, monkeypatch)
     on_full, on_half = full.predict(features), half.predict(features)
     assert stats.spearmanr(on_full, on_half)[0] > 0.99  # measured 0.9999
     assert top_overlap(on_full, on_half, 100) >= 90  # measured 98
-    assert stats.spearmanr(on_half, labels)[0] > 0.9  # bf16 really learnt the landscape (0.986)  # bf16 really learnt the landscape
+    assert stats.spearmanr(on_half, labels)[0] > 0.9  # bf16 really learnt the landscape (0.986)
     if torch.backends.mkldnn.is_available():
         monkeypatch.setenv(scoring.PIN_ENV, "onednn")
         on_onednn = full.predict(features)

@@ -287,7 +287,7 @@ def main() -> None:
     parser.add_argument("--keys", nargs="*", help="cost keys to (re)calibrate (default: every key of config.yaml)")
     parser.add_argument("--merge", action="store_true", help="update these keys in the existing model only")
     parser.add_argument("--startup", action="store_true",
-                        help="with --merge: measure the job startup again, and which of the model's keys load torch")
+                        help="with --merge: measure the job startup again, and what each key's code adds to it")
     args = parser.parse_args()
     threads.limit(1)
     config = cfg.load(REPO / "config.yaml")

@@ -8,10 +8,10 @@ import yaml
 
 from .. import plugins
 from ..errors import NasReproError
-from .validation import validate
+from .validation import SAFE_LOADER, validate
 
 
-class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses, when built with it
+class StrictLoader(SAFE_LOADER):
     """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML silently keeps the last)."""
 
     def construct_mapping(self, node, deep=False):

@@ -36,17 +36,20 @@ MAX_BUDGETS = 100  # entries of an experiment's `budgets` (the paper's tables ha
 INITIAL_SAMPLE_OPTIONS = ("init_sample", "num_init", "init_samples", "initial", "num_train", "population_size")
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML was built with it
+
+
 @functools.cache
 def load_schema() -> dict:
-    """The config schema (parsed once: read only), the outputs' enum filled from the output registry (a benchmark's space checks its
-    entry, `Space.check` and `Space.options`; methods' and predictors' option blocks are checked against
-    their own declarations, `_check_methods`)."""
+    """The config schema, parsed once (callers only read it), the outputs' enum filled from the output registry
+    (a benchmark's space checks its entry, `Space.check` and `Space.options`; methods' and predictors' option
+    blocks are checked against their own declarations, `_check_methods`)."""
     text = resources.files("nasrepro").joinpath("resources", SCHEMA_FILE).read_text()
     for placeholder, value in (("enum: OUTPUTS", f"enum: {json.dumps(list(OUTPUTS))}"),
                                ("maximum: MAX_QUERIES", f"maximum: {MAX_QUERIES}"),
                                ("maxItems: MAX_BUDGETS", f"maxItems: {MAX_BUDGETS}")):
         text = text.replace(placeholder, value)
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's parser where built
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:

@@ -63,6 +63,15 @@ QUERIES_TO_OPTIMUM = {  # WeakNAS paper, Table 5; `default` and the baselines: m
     "nb201": {"weaknas": 182, "regularized_evolution": 563, "random": 7782, "lanas": 247, "default": 400},
     "nb101": {"weaknas": 195, "regularized_evolution": 87403, "random": 188140, "lanas": 11391, "default": 2000},
 }
+
+
+def reduced(method: dict) -> dict:
+    """The method at the settings the calibration runs it at (`REDUCED`: the slowest trainers at fewer epochs;
+    SemiNAS's reduction serves NAO too)."""
+    kind = cost.shape(method["type"]).kind
+    return cfg.merge(method, REDUCED["seminas"] if kind == "sequence" else REDUCED.get(cost.key(method), {}))
+
+
 STARTUP = {
     "light": "from nasrepro import pipeline; from nasrepro.benchmark import Benchmark; Benchmark.load('{table}')",
     "torch": "from nasrepro import pipeline; from nasrepro.benchmark import Benchmark; import torch; "
@@ -172,15 +181,15 @@ def calibrate_sequence(benchmark, method: dict, low: int, high: int) -> dict:
         operators = space.operators_class
         length, vocabulary = operators.sequence_tokens(object.__new__(operators)).shape
         steps.setdefault(int(length), round(step_seconds(length, vocabulary, method), 7))
-    reduced = cfg.merge(method, REDUCED["seminas"])
+    fewer = reduced(method)
     entry = {"steps": {"batch": method["batch_size"], "seconds": steps}, "options": method, "measured": {}}
     length = cost.sequence_length(benchmark.space)
     per_round = []
     for q in (low, high):
-        seconds, _ = search_cpu(benchmark, None, reduced, q)
-        count, rounds = cost.sequence_schedule(reduced, benchmark.size, q)
+        seconds, _ = search_cpu(benchmark, None, fewer, q)
+        count, rounds = cost.sequence_schedule(fewer, benchmark.size, q)
         per_round.append((seconds - count * steps[length]) / max(rounds, 1))
-        entry["measured"][f"{q} ({reduced['epochs']}/{reduced['pseudo_epochs']} epochs)"] = round(seconds, 2)
+        entry["measured"][f"{q} ({fewer['epochs']}/{fewer['pseudo_epochs']} epochs)"] = round(seconds, 2)
     entry["round_seconds_per_position"] = round(max(float(np.mean(per_round)), 0.0) / length, 6)
     return entry
 
@@ -204,9 +213,7 @@ def probe(name: str, queries: int) -> None:
     """In a fresh interpreter (`setup_seconds`): search twice with config.yaml's `name` as the calibration does, in
     process, and print the second (warm) search's CPU seconds; the first pays for the modules the search loads."""
     config = cfg.load(REPO / "config.yaml")
-    method = cfg.searcher_spec(config, name, BENCH)
-    rule = cost.shape(method["type"])
-    method = cfg.merge(method, REDUCED["seminas"] if rule.kind == "sequence" else REDUCED.get(cost.key(method), {}))
+    method = reduced(cfg.searcher_spec(config, name, BENCH))
     table = f"resources/tables/{BENCH}.parquet"
     features = features_for(config, name, method, table)
     benchmark = Benchmark.load(table)
@@ -312,7 +319,7 @@ def main() -> None:
         if kind == "sequence":
             model["methods"][key] = calibrate_sequence(benchmark, method, high, high + 100)
         else:
-            method = cfg.merge(method, REDUCED.get(key, {}))
+            method = reduced(method)
             features = features_for(config, name, method, table)
             model["methods"][key] = calibrate_polynomial(benchmark, features, method, low, high)
             if method.get("predictor", {}).get("type") == "mlp":
